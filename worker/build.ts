@@ -6,6 +6,12 @@ export const workerEntry = path.join(__dirname, "src", "index.ts");
 export const workerBundlePath = path.join(__dirname, "dist", "index.js");
 /** The module name the bundle is uploaded under; `mainModule` must match it. */
 export const workerModuleName = "index.js";
+/**
+ * The Workers runtime behaviour the proxy is written and tested against. It is
+ * pinned, not "today", so that deploys are reproducible; it must not be newer
+ * than the workerd that miniflare ships, or the tests could not run it.
+ */
+export const compatibilityDate = "2026-04-01";
 
 /**
  * Bundles the proxy into one self-contained ES module.
