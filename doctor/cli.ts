@@ -1,0 +1,259 @@
+/**
+ * access-bridge-doctor: a browser's CORS verdict on a live API, or on a HAR
+ * capture, with the fix in this stack's terms.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { CorsRequest } from "./cors-check";
+import { HarError, harSecrets, parseHar, triageHar } from "./har";
+import { runLive, UnreachableError } from "./live";
+import { renderHarJson, renderHarText, renderLiveJson, renderLiveText } from "./report";
+
+export const EXIT = { allowed: 0, blocked: 1, usage: 2 } as const;
+
+export const USAGE = `Usage:
+  access-bridge-doctor --url <api url> --origin <page origin> [--method M]
+                       [--header NAME | --header 'NAME: value']... [--credentials]
+                       [--preflight-only] [--json]
+  access-bridge-doctor --har <capture.har> [--json]
+
+Live check: sends the preflight a browser would send (OPTIONS, no cookies,
+redirects not followed), then the actual request (skipped if the preflight
+fails, or with --preflight-only), and applies the browser's CORS checks.
+The actual request really is sent with --method: mind non-idempotent methods.
+
+HAR triage: lists the cross-origin requests in a browser capture that failed,
+whose preflight failed, or that were redirected to the Access login, and
+explains each. Cookies, Authorization and Access credentials are redacted.
+
+Options:
+  --url URL          the API URL the page calls
+  --origin ORIGIN    the page's origin, e.g. https://app.example.com
+  --method M         request method (default GET)
+  --header H         a header the page sets; repeatable. A name alone, or
+                     'Name: value' (the value matters for Content-Type/Range)
+  --credentials      the page uses credentials: 'include' (cookies)
+  --preflight-only   do not send the actual request
+  --har FILE         triage a HAR 1.2 capture instead of a live check
+  --json             machine-readable output
+  --help             this text
+
+Exit codes: 0 a browser would allow it, 1 it would not,
+            2 usage error, unreachable host or unreadable HAR.
+`;
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readFile?: (path: string) => string;
+  fetchImpl?: typeof fetch;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Methods a browser upper-cases (Fetch: normalize a method); others are sent as written. */
+const NORMALIZED_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
+
+export function normalizeMethod(method: string): string {
+  const upper = method.toUpperCase();
+  return NORMALIZED_METHODS.includes(upper) ? upper : method;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export function parseHeaderArg(arg: string): { name: string; value?: string } {
+  const colon = arg.indexOf(":");
+  const name = (colon < 0 ? arg : arg.slice(0, colon)).trim();
+  if (!TOKEN.test(name))
+    throw new UsageError(`--header: not a header name: ${JSON.stringify(name)}`);
+  return colon < 0 ? { name } : { name, value: arg.slice(colon + 1).trim() };
+}
+
+/** The page's origin exactly as a browser serializes it. */
+export function parseOrigin(arg: string): string {
+  let url: URL;
+  try {
+    url = new URL(arg);
+  } catch {
+    throw new UsageError(`--origin: not a URL: ${arg}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`--origin: must be http or https: ${arg}`);
+  }
+  if (url.pathname !== "/" || url.search !== "" || url.hash !== "") {
+    throw new UsageError(`--origin: an origin has no path: use ${url.origin}`);
+  }
+  return url.origin;
+}
+
+function parseUrl(arg: string): string {
+  try {
+    const url = new URL(arg);
+    if (url.protocol === "http:" || url.protocol === "https:") return url.href;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`--url: not an http(s) URL: ${arg}`);
+}
+
+export interface ParsedArgs {
+  mode: "help" | "live" | "har";
+  json: boolean;
+  har?: string;
+  request?: CorsRequest;
+  preflightOnly: boolean;
+}
+
+export function parseCli(argv: string[]): ParsedArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        url: { type: "string" },
+        origin: { type: "string" },
+        method: { type: "string", default: "GET" },
+        header: { type: "string", multiple: true, default: [] },
+        credentials: { type: "boolean", default: false },
+        "preflight-only": { type: "boolean", default: false },
+        har: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const json = values.json;
+  const preflightOnly = values["preflight-only"];
+  if (values.help) return { mode: "help", json, preflightOnly };
+  if (values.har !== undefined) {
+    if (values.url !== undefined || values.origin !== undefined) {
+      throw new UsageError("--har cannot be combined with --url/--origin");
+    }
+    return { mode: "har", json, har: values.har, preflightOnly };
+  }
+  if (values.url === undefined || values.origin === undefined) {
+    throw new UsageError("a live check needs --url and --origin (or use --har FILE)");
+  }
+  const method = values.method.trim();
+  if (!TOKEN.test(method)) throw new UsageError(`--method: not a method: ${values.method}`);
+  const headers = values.header.map(parseHeaderArg);
+  const hasCookie = headers.some((h) => h.name.toLowerCase() === "cookie");
+  if (hasCookie && !values.credentials) {
+    throw new UsageError("--header cookie: a browser sends cookies only with --credentials");
+  }
+  return {
+    mode: "live",
+    json,
+    preflightOnly,
+    request: {
+      url: parseUrl(values.url),
+      origin: parseOrigin(values.origin),
+      method: normalizeMethod(method),
+      headers,
+      credentials: values.credentials,
+    },
+  };
+}
+
+/** Values given on the command line that must never be echoed back. */
+function cliSecrets(req: CorsRequest): string[] {
+  return req.headers
+    .filter((h) => /^(cookie|authorization|cf-access-)/i.test(h.name) && h.value !== undefined)
+    .flatMap((h) => {
+      const value = h.value ?? "";
+      const parts = value.split(/[;=\s]+/).filter((p) => p.length >= 8);
+      return [value, ...parts];
+    });
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseCli(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`access-bridge-doctor: ${err.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+  if (args.mode === "help") {
+    io.stdout(USAGE);
+    return EXIT.allowed;
+  }
+  if (args.mode === "har") return runHar(args.har ?? "", args.json, io);
+
+  const request = args.request;
+  if (request === undefined) throw new Error("live mode without a request");
+  try {
+    const result = await runLive({
+      request,
+      preflightOnly: args.preflightOnly,
+      fetchImpl: io.fetchImpl,
+    });
+    const secrets = cliSecrets(request);
+    io.stdout(
+      args.json
+        ? renderLiveJson(request, result.diagnosis, result.exchanges, secrets)
+        : renderLiveText(request, result.diagnosis, result.exchanges, secrets, args.preflightOnly),
+    );
+    return result.diagnosis.verdict === "allowed" ? EXIT.allowed : EXIT.blocked;
+  } catch (err) {
+    if (err instanceof UnreachableError) {
+      io.stderr(`access-bridge-doctor: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+}
+
+function runHar(file: string, json: boolean, io: Io): number {
+  const read = io.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  let text: string;
+  try {
+    text = read(file);
+  } catch (err) {
+    io.stderr(`access-bridge-doctor: cannot read ${file}: ${(err as Error).message}\n`);
+    return EXIT.usage;
+  }
+  try {
+    const har = parseHar(text);
+    const triage = triageHar(har);
+    const secrets = harSecrets(har);
+    io.stdout(json ? renderHarJson(file, triage, secrets) : renderHarText(file, triage, secrets));
+    return triage.items.length === 0 ? EXIT.allowed : EXIT.blocked;
+  } catch (err) {
+    if (err instanceof HarError) {
+      io.stderr(`access-bridge-doctor: ${file}: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+}
+
+/** Wires main() to the process; used by `npm run doctor` and by bin.js. */
+export function run(): void {
+  main(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`access-bridge-doctor: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = EXIT.usage;
+    },
+  );
+}
+
+if (require.main === module) run();

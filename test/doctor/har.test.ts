@@ -1,0 +1,225 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { HarError, parseHar, triageHar, type Har } from "../../doctor/har";
+import { redactUrl, scrub } from "../../doctor/redact";
+import { buildFixtures, FIXTURE_DIR, PLANTED } from "./support/har-fixtures";
+import { runCli } from "./support/run-cli";
+
+const fixture = (name: string) => path.join(FIXTURE_DIR, name);
+const load = (name: string) => parseHar(readFileSync(fixture(name), "utf8"));
+
+interface HarJson {
+  verdict: string;
+  items: Array<{
+    url: string;
+    status: number;
+    diagnosis: {
+      findings: Array<{ step: string; ok: boolean; fixKeys: string[]; cause?: string }>;
+    };
+  }>;
+}
+
+describe("HAR fixtures", () => {
+  it("are what the local servers produce today", async () => {
+    const built = await buildFixtures();
+    for (const [name, har] of Object.entries(built)) {
+      expect(JSON.parse(readFileSync(fixture(name), "utf8"))).toEqual(
+        JSON.parse(JSON.stringify(har)),
+      );
+    }
+  });
+});
+
+describe("triageHar", () => {
+  it("lists exactly the failing cross-origin requests, each with the deciding step", () => {
+    const t = triageHar(load("triage.har"));
+    expect(t.crossOrigin).toBe(9);
+    const summary = t.items.map((i) => {
+      const failed = i.diagnosis.findings.find((f) => !f.ok);
+      return [new URL(i.url).pathname, i.status, failed?.step, failed?.fixKeys[0]];
+    });
+    expect(summary).toEqual([
+      ["/items/wildcard", 200, "allow-origin", "corsAllowedOrigins"],
+      ["/items/trailing-slash", 200, "allow-origin", "corsAllowedOrigins"],
+      ["/items/missing-header", 0, "headers", "corsAllowedHeaders"],
+      ["/items/method", 0, "methods", "corsAllowedMethods"],
+      ["/items/access-403", 0, "status", "preflight"],
+      ["/items/login", 302, "access-login", "log-in-first"],
+      ["/items/no-acac", 200, "credentials", "corsAllowCredentials"],
+    ]);
+  });
+
+  it("pairs each failed request with its preflight", () => {
+    const t = triageHar(load("triage.har"));
+    const item = t.items.find((i) => i.url.endsWith("/items/access-403"));
+    expect(item?.preflightEntry).toBe((item?.entry ?? 0) - 1);
+    expect(load("triage.har").log.entries[item?.preflightEntry ?? -1]?.request.method).toBe(
+      "OPTIONS",
+    );
+  });
+
+  it("finds nothing to report in a clean capture", () => {
+    const t = triageHar(load("clean.har"));
+    expect(t.crossOrigin).toBe(2);
+    expect(t.items).toEqual([]);
+  });
+
+  it("explains a request that failed with no response and no preflight, with a rerun command", () => {
+    const har: Har = {
+      log: {
+        pages: [{ id: "p", title: "https://app.example.com/" }],
+        entries: [
+          {
+            pageref: "p",
+            request: { method: "GET", url: "https://api.example.com/x", headers: [] },
+            response: { status: 0, headers: [], _error: "net::ERR_FAILED" },
+          },
+        ],
+      },
+    };
+    const [item] = triageHar(har).items;
+    expect(item?.origin).toBe("https://app.example.com");
+    const f = item?.diagnosis.findings[0];
+    expect(f).toMatchObject({ step: "no-response", ok: false });
+    expect(f?.fix).toContain(
+      "npm run doctor -- --url 'https://api.example.com/x' --origin https://app.example.com --method GET",
+    );
+  });
+
+  it("reports a failed preflight whose actual request was never recorded", () => {
+    const har: Har = {
+      log: {
+        entries: [
+          {
+            request: {
+              method: "OPTIONS",
+              url: "https://api.example.com/x",
+              headers: [
+                { name: "Origin", value: "https://app.example.com" },
+                { name: "Access-Control-Request-Method", value: "DELETE" },
+              ],
+            },
+            response: {
+              status: 403,
+              headers: [{ name: "cf-access-domain", value: "api.example.com" }],
+            },
+          },
+        ],
+      },
+    };
+    const [item] = triageHar(har).items;
+    expect(item?.method).toBe("DELETE");
+    expect(item?.diagnosis.findings[0]?.cause).toMatch(/Access blocked the OPTIONS preflight/);
+  });
+
+  it("rejects files that are not HAR", () => {
+    expect(() => parseHar("{")).toThrow(HarError);
+    expect(() => parseHar('{"log":{}}')).toThrow(/no log.entries/);
+  });
+});
+
+describe("secrets in a capture", () => {
+  const planted = Object.values(PLANTED);
+
+  it("are really in the fixture, so their absence below means something", () => {
+    const raw = readFileSync(fixture("secrets.har"), "utf8");
+    for (const secret of planted) expect(raw).toContain(secret);
+  });
+
+  it.each([[[]], [["--json"]]])("are never printed (extra args %j)", async (extra) => {
+    const run = await runCli(["--har", fixture("secrets.har"), ...extra]);
+    expect(run.code).toBe(1);
+    // The failing request is reported, with its secrets blanked out.
+    expect(run.stdout).toContain("/me?view=full&cf_authorization=[redacted]");
+    expect(run.stdout).toMatch(/\* with credentials/);
+    expect(run.stdout).toContain("service-token");
+    for (const secret of planted) expect(run.stdout).not.toContain(secret);
+    expect(run.stderr).toBe("");
+  });
+
+  it("are redacted from URLs and scrubbed from any text", () => {
+    expect(
+      redactUrl("https://a.example/?x=1&CF_Authorization=abc&cf-access-client-secret=s#f"),
+    ).toBe(
+      "https://a.example/?x=1&CF_Authorization=[redacted]&cf-access-client-secret=[redacted]#f",
+    );
+    expect(scrub("a sekret-value b sekret%2Fvalue", ["sekret-value", "sekret/value"])).toBe(
+      "a [redacted] b [redacted]",
+    );
+    expect(scrub("jwt eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl end", [])).toBe("jwt [redacted] end");
+  });
+});
+
+describe("--har on the command line", () => {
+  it("exits 1 and prints each failing request with its cause and fix", async () => {
+    const run = await runCli(["--har", fixture("triage.har")]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("14 entries, 9 cross-origin, 7 failing");
+    expect(run.stdout).toMatch(/✘ status: preflight refused by Access \(403\)/);
+    expect(run.stdout).toMatch(/fix: +Guide option 1: log in to https:\/\/api\.example\.com/);
+  });
+
+  it("gives JSON with one item per failing request", async () => {
+    const run = await runCli(["--har", fixture("triage.har"), "--json"]);
+    const json = JSON.parse(run.stdout) as HarJson;
+    expect(json.verdict).toBe("blocked");
+    expect(json.items).toHaveLength(7);
+    expect(json.items[0]?.diagnosis.findings.some((f) => f.step === "allow-origin" && !f.ok)).toBe(
+      true,
+    );
+  });
+
+  it("exits 0 on a clean capture", async () => {
+    const run = await runCli(["--har", fixture("clean.har")]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Verdict: ✔ no failing cross-origin request");
+  });
+
+  it("exits 2 on a missing or malformed file", async () => {
+    const missing = await runCli(["--har", fixture("does-not-exist.har")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*does-not-exist\.har/);
+    const bad = await runCli(["--har", "capture.har"], {
+      readFile: () => '{"log":{"entries":[{}]}}',
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/entry 0 lacks request\.url/);
+    expect(bad.stdout).toBe("");
+  });
+});
+
+describe("triageHar, Access login hops", () => {
+  it("reports the redirect to the login page, not the login page it led to", () => {
+    const page = [{ name: "Origin", value: "https://app.example.com" }];
+    const har: Har = {
+      log: {
+        entries: [
+          {
+            request: { method: "GET", url: "https://api.example.com/items", headers: page },
+            response: {
+              status: 302,
+              headers: [
+                {
+                  name: "location",
+                  value: "https://team.cloudflareaccess.com/cdn-cgi/access/login/api",
+                },
+              ],
+            },
+          },
+          {
+            request: {
+              method: "GET",
+              url: "https://team.cloudflareaccess.com/cdn-cgi/access/login/api",
+              headers: [{ name: "Referer", value: "https://app.example.com/" }],
+            },
+            response: { status: 0, headers: [], _error: "net::ERR_FAILED" },
+          },
+        ],
+      },
+    };
+    const t = triageHar(har);
+    expect(t.items.map((i) => [i.entry, i.diagnosis.findings[0]?.step])).toEqual([
+      [0, "access-login"],
+    ]);
+  });
+});

@@ -1,0 +1,125 @@
+import type { Finding } from "../../doctor/diagnose";
+import { ORIGIN, SCENARIOS } from "./support/scenarios";
+import { closedPort, startServer, type TestServer } from "./support/servers";
+import { runCli } from "./support/run-cli";
+
+interface LiveJson {
+  verdict: string;
+  findings: Finding[];
+  exchanges: Array<{ phase: string; status: number }>;
+}
+
+describe("live check against local servers", () => {
+  describe.each(SCENARIOS)("$name", (scenario) => {
+    let server: TestServer;
+    beforeEach(async () => {
+      server = await startServer(scenario.behaviour);
+    });
+    afterEach(() => server.close());
+
+    const argv = () => ["--url", `${server.base}/items`, "--origin", ORIGIN, ...scenario.args];
+
+    it("prints the browser's verdict, the cause and the fix, with the right exit code", async () => {
+      const run = await runCli(argv());
+      expect(run.code).toBe(scenario.expect.exit);
+      expect(run.stderr).toBe("");
+      expect(run.stdout).toContain(
+        scenario.expect.exit === 0 ? "Verdict: ✔ allowed" : "Verdict: ✘ blocked",
+      );
+      const mark = { pass: "✔", fail: "✘", warn: "⚠" }[scenario.expect.severity];
+      expect(run.stdout).toContain(`${mark} ${scenario.expect.step}:`);
+      if (scenario.expect.cause) expect(run.stdout).toMatch(scenario.expect.cause);
+      if (scenario.expect.fix) expect(run.stdout).toMatch(scenario.expect.fix);
+    });
+
+    it("reports the deciding step with its fix key in --json", async () => {
+      const run = await runCli([...argv(), "--json"]);
+      expect(run.code).toBe(scenario.expect.exit);
+      const json = JSON.parse(run.stdout) as LiveJson;
+      expect(json.verdict).toBe(scenario.expect.exit === 0 ? "allowed" : "blocked");
+      const finding = json.findings.find(
+        (f) => f.step === scenario.expect.step && f.severity === scenario.expect.severity,
+      );
+      expect(finding).toBeDefined();
+      if (scenario.expect.fixKey) expect(finding?.fixKeys).toContain(scenario.expect.fixKey);
+      if (scenario.expect.exit === 1) {
+        expect(json.findings.filter((f) => !f.ok).length).toBeGreaterThan(0);
+      } else {
+        expect(json.findings.every((f) => f.ok)).toBe(true);
+      }
+    });
+
+    it("sends what a browser sends, and stops where a browser stops", async () => {
+      await runCli(argv());
+      const preflights = server.received.filter((r) => r.method === "OPTIONS");
+      const actual = server.received.filter((r) => r.method !== "OPTIONS");
+      const preflighted = scenario.args.includes("PUT");
+      expect(preflights).toHaveLength(preflighted ? 1 : 0);
+      for (const p of preflights) {
+        expect(p.headers.origin).toBe(ORIGIN);
+        expect(p.headers["access-control-request-method"]).toBe("PUT");
+        expect(p.headers["access-control-request-headers"]).toBe("content-type,x-api-key");
+        expect(p.headers.cookie).toBeUndefined();
+      }
+      expect(actual).toHaveLength(scenario.expect.actualSent ? 1 : 0);
+      for (const a of actual) expect(a.headers.origin).toBe(ORIGIN);
+    });
+  });
+
+  it("sends the cookie only on the actual request, and never prints it", async () => {
+    const secret = "CF_Authorization=live-cookie-secret-5e2d";
+    const server = await startServer(SCENARIOS[0]!.behaviour);
+    try {
+      const run = await runCli([
+        "--url",
+        `${server.base}/items`,
+        "--origin",
+        ORIGIN,
+        "--method",
+        "PUT",
+        "--header",
+        "x-api-key",
+        "--header",
+        `Cookie: ${secret}`,
+        "--credentials",
+        "--json",
+      ]);
+      expect(run.code).toBe(0);
+      const [preflight, actual] = server.received;
+      expect(preflight?.method).toBe("OPTIONS");
+      expect(preflight?.headers.cookie).toBeUndefined();
+      expect(actual?.headers.cookie).toBe(secret);
+      expect(run.stdout).toContain("[redacted]");
+      expect(run.stdout).not.toContain("live-cookie-secret-5e2d");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("--preflight-only never sends the actual request", async () => {
+    const server = await startServer(SCENARIOS[0]!.behaviour);
+    try {
+      const run = await runCli([
+        "--url",
+        `${server.base}/items`,
+        "--origin",
+        ORIGIN,
+        ...SCENARIOS[0]!.args,
+        "--preflight-only",
+      ]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("Actual request: not sent");
+      expect(server.received.map((r) => r.method)).toEqual(["OPTIONS"]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("exits 2 when the host is unreachable", async () => {
+    const port = await closedPort();
+    const run = await runCli(["--url", `http://127.0.0.1:${port}/items`, "--origin", ORIGIN]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+\/items: ECONNREFUSED/);
+    expect(run.stdout).toBe("");
+  });
+});
