@@ -1,0 +1,167 @@
+import {
+  baseBindings,
+  CLIENT_SECRET,
+  claims,
+  expectJsonError,
+  type Harness,
+  newSigningKey,
+  signJwt,
+  startWorker,
+  waitForLog,
+} from "./harness";
+
+const key = newSigningKey("key-1");
+const jwt = signJwt(key);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const requiredBindings = [
+  "CF_ACCESS_CLIENT_ID",
+  "CF_ACCESS_CLIENT_SECRET",
+  "API_HOSTNAME",
+  "ACCESS_TEAM_DOMAIN",
+  "ACCESS_AUD",
+];
+
+function without(name: string): Record<string, string> {
+  const bindings = { ...baseBindings };
+  delete bindings[name];
+  return bindings;
+}
+
+function expectNoSecretsLogged(h: Harness, token: string): void {
+  const logged = h.logs.map((l) => l.message).join("\n");
+  expect(logged).not.toContain(CLIENT_SECRET);
+  expect(logged).not.toContain(token);
+  expect(logged).not.toContain(token.split(".")[2]!);
+}
+
+describe("proxy Worker under faults", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startWorker({
+      keys: [key],
+      variants: {
+        // A fresh isolate: no keys cached yet.
+        keysDown: {},
+        slow: { bindings: { ...baseBindings, UPSTREAM_TIMEOUT_MS: "300" } },
+        ...Object.fromEntries(requiredBindings.map((name) => [name, { bindings: without(name) }])),
+      },
+    });
+  });
+  afterEach(() => h.reset());
+  afterAll(async () => {
+    expect(h.unexpected).toEqual([]);
+    await h.dispose();
+  });
+
+  describe("keys endpoint unavailable", () => {
+    it("fails closed with 503 when no keys were ever fetched, and forwards nothing", async () => {
+      h.certsUp = false;
+      const before = h.certsFetches;
+      const response = await h.fetch("/api/x", {
+        jwt,
+        worker: "keysDown",
+        headers: { "cf-ray": "ray-keys-down" },
+      });
+      expect(await expectJsonError(response, 503)).toBe("ray-keys-down");
+      expect(h.certsFetches).toBeGreaterThan(before);
+      expect(h.apiCalls).toHaveLength(0);
+      expect(
+        await waitForLog(h, (l) => l.level === "error" && l.message.includes("ray-keys-down")),
+      ).toBe(true);
+      expectNoSecretsLogged(h, jwt);
+    });
+
+    it("recovers once the keys endpoint answers again", async () => {
+      expect((await h.fetch("/api/x", { jwt, worker: "keysDown" })).status).toBe(200);
+      expect(h.apiCalls).toHaveLength(1);
+    });
+  });
+
+  describe("API too slow", () => {
+    it("answers 504 once UPSTREAM_TIMEOUT_MS has passed", async () => {
+      // Load the keys first so the timing below measures only the API call.
+      await h.fetch("/api/x", { worker: "slow", jwt });
+      h.apiCalls.length = 0;
+      h.api = async () => {
+        await sleep(4000);
+        return new Response("too late");
+      };
+      const started = Date.now();
+      const response = await h.fetch("/api/slow", {
+        jwt,
+        worker: "slow",
+        headers: { "cf-ray": "ray-504" },
+      });
+      const elapsed = Date.now() - started;
+      expect(await expectJsonError(response, 504)).toBe("ray-504");
+      expect(h.apiCalls).toHaveLength(1);
+      expect(elapsed).toBeGreaterThanOrEqual(250);
+      expect(elapsed).toBeLessThan(3500);
+      expect(await waitForLog(h, (l) => l.message.includes("ray-504"))).toBe(true);
+      expectNoSecretsLogged(h, jwt);
+    });
+  });
+
+  describe("cached verification", () => {
+    it("still checks exp on a token it has already verified", async () => {
+      // Accepted within the 5 s clock tolerance, then refused once past it.
+      const exp = Math.floor(Date.now() / 1000) - 2;
+      const token = signJwt(key, claims({ exp }));
+      expect((await h.fetch("/api/x", { jwt: token })).status).toBe(200);
+      expect((await h.fetch("/api/x", { jwt: token })).status).toBe(200);
+      await sleep((exp + 5) * 1000 - Date.now() + 300);
+      await expectJsonError(await h.fetch("/api/x", { jwt: token }), 403);
+      expect(h.apiCalls).toHaveLength(2);
+    });
+  });
+
+  describe.each(requiredBindings)("without the %s binding", (missing) => {
+    it("answers a generic 500, names the binding in the log and forwards nothing", async () => {
+      const before = h.certsFetches;
+      const response = await h.fetch("/api/x", {
+        jwt,
+        worker: missing,
+        headers: { "cf-ray": "ray-500" },
+      });
+      const text = await response.clone().text();
+      expect(JSON.parse(text)).toEqual({ error: "internal error", requestId: "ray-500" });
+      await expectJsonError(response, 500);
+      expect(text).not.toContain(missing);
+      expect(h.apiCalls).toHaveLength(0);
+      expect(h.certsFetches).toBe(before);
+      expect(
+        await waitForLog(h, (l) => l.message.includes("ray-500") && l.message.includes(missing)),
+      ).toBe(true);
+      expectNoSecretsLogged(h, jwt);
+    });
+  });
+});
+
+describe("API unreachable", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startWorker({ keys: [key], apiNetworkFailure: true });
+  });
+  afterAll(async () => {
+    expect(h.unexpected).toEqual([]);
+    await h.dispose();
+  });
+
+  it("answers 502 with no internal detail and logs the cause under the request id", async () => {
+    const response = await h.fetch("/api/x", { jwt, headers: { "cf-ray": "ray-502" } });
+    expect(response.status).toBe(502);
+    const text = await response.clone().text();
+    expect(JSON.parse(text)).toEqual({ error: "upstream unreachable", requestId: "ray-502" });
+    expect(text).not.toMatch(/network|connection|lost|exception/i);
+    expect(h.apiCalls).toHaveLength(1);
+    expect(
+      await waitForLog(
+        h,
+        (l) =>
+          l.level === "error" && l.message.includes("ray-502") && /connection/i.test(l.message),
+      ),
+    ).toBe(true);
+    expectNoSecretsLogged(h, jwt);
+  });
+});

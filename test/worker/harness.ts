@@ -1,0 +1,291 @@
+import { createHash, createHmac, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { Miniflare } from "miniflare";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { bundleWorker, compatibilityDate } from "../../worker/build";
+
+export const API_HOSTNAME = "api.mysite.com";
+export const TEAM_DOMAIN = "myteam.cloudflareaccess.com";
+export const ISSUER = `https://${TEAM_DOMAIN}`;
+export const AUD = "aud-tag-0123456789abcdef";
+export const CLIENT_ID = "client-id-7f3a9c.access";
+export const CLIENT_SECRET = "client-secret-5b1e8d2c4a6f";
+export const FRONTEND = "https://app.mysite.com";
+export const CERTS_URL = `https://${TEAM_DOMAIN}/cdn-cgi/access/certs`;
+
+export const baseBindings: Record<string, string> = {
+  CF_ACCESS_CLIENT_ID: CLIENT_ID,
+  CF_ACCESS_CLIENT_SECRET: CLIENT_SECRET,
+  API_HOSTNAME,
+  ACCESS_TEAM_DOMAIN: TEAM_DOMAIN,
+  ACCESS_AUD: AUD,
+};
+
+let cachedBundle: string | undefined;
+/** The bundle exactly as `npm run build:worker` writes it. */
+export function ourWorker(): string {
+  cachedBundle ??= bundleWorker();
+  return cachedBundle;
+}
+
+export function guideWorker(): string {
+  return readFileSync(path.join(__dirname, "..", "fixtures", "guide-worker.js"), "utf8");
+}
+
+export interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+  jwk: Record<string, unknown>;
+}
+
+export function newSigningKey(kid: string): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const jwk = { ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" };
+  return { kid, privateKey, jwk };
+}
+
+const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
+const now = (): number => Math.floor(Date.now() / 1000);
+
+export function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    aud: [AUD],
+    iss: ISSUER,
+    email: "ada@mysite.com",
+    sub: "user-1",
+    iat: now() - 10,
+    nbf: now() - 10,
+    exp: now() + 600,
+    ...overrides,
+  };
+}
+
+/** An RS256 JWT as Access issues it. */
+export function signJwt(
+  key: SigningKey,
+  payload: Record<string, unknown> = claims(),
+  header: Record<string, unknown> = {},
+): string {
+  const input = `${b64url({ alg: "RS256", typ: "JWT", kid: key.kid, ...header })}.${b64url(payload)}`;
+  return `${input}.${sign("sha256", Buffer.from(input), key.privateKey).toString("base64url")}`;
+}
+
+/** An HS256 token keyed with the public key: the classic algorithm-confusion forgery. */
+export function signHs256WithPublicKey(key: SigningKey, payload = claims()): string {
+  const input = `${b64url({ alg: "HS256", typ: "JWT", kid: key.kid })}.${b64url(payload)}`;
+  const secret = JSON.stringify(key.jwk);
+  return `${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`;
+}
+
+export function unsignedJwt(key: SigningKey, payload = claims()): string {
+  return `${b64url({ alg: "none", typ: "JWT", kid: key.kid })}.${b64url(payload)}.`;
+}
+
+/** Headers as a plain object (lower-case names). */
+export function headerObject(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = value;
+  });
+  return out;
+}
+
+export const sha256 = (bytes: Uint8Array): string =>
+  createHash("sha256").update(bytes).digest("hex");
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export type ApiHandler = (request: RecordedRequest) => Response | Promise<Response>;
+
+export interface Harness {
+  mf: Miniflare;
+  /** Every request that reached the API stub. */
+  apiCalls: RecordedRequest[];
+  /** How many times the keys endpoint was fetched. */
+  certsFetches: number;
+  /** Requests to any other host: must stay empty. */
+  unexpected: string[];
+  /** Lines the Worker wrote with console.*. */
+  logs: { level: string; message: string }[];
+  /** Replaced per test; defaults to a 200 JSON answer. */
+  api: ApiHandler;
+  /** `false` makes the keys endpoint answer 503. */
+  certsUp: boolean;
+  /** The key set the keys endpoint serves. */
+  jwks: { keys: Record<string, unknown>[] };
+  /** Sends a request to the main Worker, or to the named variant. */
+  fetch(
+    path: string,
+    init?: RequestInit & { jwt?: string | null; worker?: string },
+  ): Promise<Response>;
+  reset(): void;
+  dispose(): Promise<void>;
+}
+
+export const defaultApi: ApiHandler = () =>
+  new Response(JSON.stringify({ ok: true }), { headers: { "content-type": "application/json" } });
+
+export interface StartOptions {
+  script?: string;
+  bindings?: Record<string, string>;
+  keys: SigningKey[];
+  /** Makes every API request fail at the network level (socket destroyed). */
+  apiNetworkFailure?: boolean;
+  /**
+   * More Workers in the same workerd process, each its own isolate (so its
+   * own key and token caches), sharing the stubs. Cheaper than more instances.
+   */
+  variants?: Record<string, { script?: string; bindings?: Record<string, string> }>;
+}
+
+/**
+ * Runs a Worker in workerd with every outbound request routed here: the API
+ * host is recorded and answered by `harness.api`, the keys endpoint serves
+ * `harness.jwks`, and any other host is recorded as unexpected and gets 599.
+ */
+export async function startWorker(options: StartOptions): Promise<Harness> {
+  const harness = {
+    apiCalls: [] as RecordedRequest[],
+    certsFetches: 0,
+    unexpected: [] as string[],
+    logs: [] as { level: string; message: string }[],
+    api: defaultApi,
+    certsUp: true,
+    jwks: { keys: options.keys.map((k) => k.jwk) },
+  } as Harness;
+
+  const certsResponse = (): Response =>
+    harness.certsUp
+      ? new Response(JSON.stringify(harness.jwks), {
+          headers: { "content-type": "application/json" },
+        })
+      : new Response("unavailable", { status: 503 });
+
+  const record = async (request: Request): Promise<RecordedRequest> => ({
+    method: request.method,
+    url: request.url,
+    headers: headerObject(request.headers),
+    body: Buffer.from(await request.arrayBuffer()),
+  });
+
+  const outboundService = options.apiNetworkFailure
+    ? {
+        node: (
+          req: import("node:http").IncomingMessage,
+          res: import("node:http").ServerResponse,
+        ) => {
+          const host = req.headers.host ?? "";
+          if (host === TEAM_DOMAIN && req.url === "/cdn-cgi/access/certs") {
+            harness.certsFetches++;
+            res.setHeader("content-type", "application/json");
+            res.end(JSON.stringify(harness.jwks));
+          } else if (host === API_HOSTNAME) {
+            harness.apiCalls.push({
+              method: req.method ?? "",
+              url: `?://${host}${req.url ?? ""}`,
+              headers: {},
+              body: Buffer.alloc(0),
+            });
+            req.socket.destroy();
+          } else {
+            harness.unexpected.push(`${host}${req.url ?? ""}`);
+            res.statusCode = 599;
+            res.end();
+          }
+        },
+      }
+    : async (request: Request): Promise<Response> => {
+        const url = new URL(request.url);
+        if (url.href === CERTS_URL && request.method === "GET") {
+          harness.certsFetches++;
+          return certsResponse();
+        }
+        if (url.host === API_HOSTNAME) {
+          const recorded = await record(request);
+          harness.apiCalls.push(recorded);
+          return harness.api(recorded);
+        }
+        harness.unexpected.push(request.url);
+        return new Response("unexpected host", { status: 599 });
+      };
+
+  const worker = (
+    name: string,
+    script: string | undefined,
+    bindings: Record<string, string> | undefined,
+  ) => ({
+    name,
+    modules: [{ type: "ESModule" as const, path: "index.js", contents: script ?? ourWorker() }],
+    compatibilityDate,
+    bindings: bindings ?? baseBindings,
+    outboundService: outboundService as never,
+  });
+  const mf = new Miniflare({
+    workers: [
+      worker("main", options.script, options.bindings),
+      ...Object.entries(options.variants ?? {}).map(([name, v]) =>
+        worker(name, v.script ?? options.script, v.bindings),
+      ),
+    ],
+    handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
+      harness.logs.push({ level, message });
+    },
+  });
+  await mf.ready;
+
+  harness.mf = mf;
+  harness.fetch = async (pathname, init = {}) => {
+    const { jwt, worker: name, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (jwt) headers.set("cf-access-jwt-assertion", jwt);
+    const requestInit = { ...(rest as object), headers, redirect: "manual" } as never;
+    const url = `${FRONTEND}${pathname}`;
+    const response =
+      name === undefined
+        ? await mf.dispatchFetch(url, requestInit)
+        : await (await mf.getWorker(name)).fetch(url, requestInit);
+    return response as unknown as Response;
+  };
+  harness.reset = () => {
+    harness.apiCalls.length = 0;
+    harness.logs.length = 0;
+    harness.api = defaultApi;
+    harness.certsUp = true;
+  };
+  harness.dispose = () => mf.dispose();
+  return harness;
+}
+
+/**
+ * Waits for a Worker log line. workerd's logs reach Node through its stdout,
+ * so they can arrive after the response does.
+ */
+export async function waitForLog(
+  h: Harness,
+  matches: (line: { level: string; message: string }) => boolean,
+  timeoutMs = 3000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!h.logs.some(matches)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+/** Asserts the shape every error shares: JSON `{error, requestId}`, uncacheable. */
+export async function expectJsonError(response: Response, status: number): Promise<string> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("content-type")).toBe("application/json");
+  expect(response.headers.get("cache-control")).toBe("no-store");
+  const body = (await response.json()) as { error: unknown; requestId: unknown };
+  expect(Object.keys(body).sort()).toEqual(["error", "requestId"]);
+  expect(typeof body.error).toBe("string");
+  expect(typeof body.requestId).toBe("string");
+  return body.requestId as string;
+}
