@@ -1,0 +1,55 @@
+/**
+ * A control channel for a lab run as a child process (the browser tests fork
+ * `lab/start.ts` so that the program runs under plain Node, not jest's module
+ * sandbox). Messages go over Node's IPC channel; nothing listens on the network.
+ */
+import type { Lab } from "./lab";
+import type { LogEntry } from "./log";
+
+export interface ReadyMessage {
+  type: "ready";
+  port: number;
+  hosts: string[];
+  spki: string;
+  frontendUrl: string;
+  /** The service token's id (never its secret), to check what the API saw. */
+  clientId: string;
+}
+
+export type ControlRequest =
+  { id: number; type: "use"; scenario: string } | { id: number; type: "log"; since: number };
+
+export type ControlReply =
+  | { id: number; type: "used"; frontendUrl: string; apiUrl: string }
+  | { id: number; type: "log"; entries: LogEntry[]; last: number }
+  | { id: number; type: "error"; message: string };
+
+export function serveControl(lab: Lab, send: (message: ReadyMessage | ControlReply) => void): void {
+  send({
+    type: "ready",
+    port: lab.port,
+    hosts: lab.hosts,
+    spki: lab.certificate.spki,
+    frontendUrl: lab.frontendUrl(),
+    clientId: lab.serviceToken.clientId,
+  });
+  process.on("message", (raw: ControlRequest) => {
+    void (async () => {
+      try {
+        if (raw.type === "use") {
+          const active = await lab.use(raw.scenario);
+          send({
+            id: raw.id,
+            type: "used",
+            frontendUrl: lab.frontendUrl(),
+            apiUrl: `https://${active.topology.api.hostname}/`,
+          });
+        } else {
+          send({ id: raw.id, type: "log", entries: lab.log.since(raw.since), last: lab.log.last });
+        }
+      } catch (err) {
+        send({ id: raw.id, type: "error", message: (err as Error).message });
+      }
+    })();
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * The demo API origin behind the API's Access edge. It echoes what reached it
+ * (method, path, headers after the edge and the Worker) and who the caller
+ * was according to the edge's `Cf-Access-Jwt-Assertion`. It is the lab's
+ * stand-in for the user's API, not part of the product.
+ *
+ * It sends CORS headers on its responses from `ctx.originCors`, and when the
+ * app bypasses OPTIONS to it, it answers preflights itself from that policy,
+ * as the guide requires ("this option should only be used if you have CORS
+ * enforcement established in your origin server").
+ */
+import type { ScenarioContext } from "./context";
+import { escapeHtml, html, json } from "./context";
+import { answerPreflight, originAllowed, readPreflight, responseCorsHeaders } from "./cors";
+import { peekClaims } from "./tokens";
+
+export type Caller =
+  | { kind: "service-token"; clientId: string }
+  | { kind: "person"; email: string }
+  | { kind: "none" };
+
+export interface Echo {
+  servedBy: "demo-api";
+  method: string;
+  path: string;
+  query: string;
+  caller: Caller;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const unsafe = (method: string): boolean => !["GET", "HEAD", "OPTIONS"].includes(method);
+
+/** The request's headers, with secrets replaced by a note and cookies reduced to their names. */
+export function visibleHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    if (name === "cf-access-client-secret") out[name] = "(present, redacted)";
+    else if (name === "cf-access-jwt-assertion") out[name] = `(JWT, ${value.length} chars)`;
+    else if (name === "cookie") {
+      out[name] = value
+        .split(";")
+        .map((c) => `${c.split("=")[0]!.trim()}=…`)
+        .join("; ");
+    } else out[name] = value;
+  });
+  return out;
+}
+
+export function callerOf(headers: Headers): Caller {
+  const claims = peekClaims(headers.get("cf-access-jwt-assertion") ?? "");
+  if (typeof claims?.["common_name"] === "string" && claims["common_name"]) {
+    return { kind: "service-token", clientId: claims["common_name"] };
+  }
+  if (typeof claims?.["email"] === "string") return { kind: "person", email: claims["email"] };
+  return { kind: "none" };
+}
+
+export async function handleDemoApi(ctx: ScenarioContext, request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const origin = request.headers.get("origin");
+  const policy = ctx.originCors;
+
+  if (request.method === "OPTIONS") {
+    const ask = readPreflight(request.headers);
+    if (!originAllowed(policy, ask.origin)) {
+      ctx.log.add(
+        "demo-api",
+        request.method,
+        request.url,
+        403,
+        `its own CORS policy refuses origin ${ask.origin ?? "(none)"}`,
+      );
+      return json({ error: "origin not allowed" }, 403);
+    }
+    const answer = answerPreflight(policy, ask);
+    ctx.log.add(
+      "demo-api",
+      request.method,
+      request.url,
+      204,
+      "answered the preflight from its own CORS policy",
+    );
+    return new Response(null, {
+      status: 204,
+      headers: { ...answer.headers, "x-lab-served-by": "demo-api" },
+    });
+  }
+
+  // A cross-origin write from an origin the API does not trust is refused
+  // before it acts, since CORS only stops the page from reading the answer.
+  if (origin && origin !== url.origin && unsafe(request.method) && !originAllowed(policy, origin)) {
+    ctx.log.add(
+      "demo-api",
+      request.method,
+      request.url,
+      403,
+      `refused a write from origin ${origin}`,
+    );
+    return json({ error: "origin not allowed" }, 403);
+  }
+
+  const caller = callerOf(request.headers);
+  const cors = responseCorsHeaders(policy, origin);
+  if (
+    url.pathname === "/" &&
+    request.method === "GET" &&
+    (request.headers.get("accept") ?? "").includes("text/html")
+  ) {
+    ctx.log.add("demo-api", request.method, request.url, 200, "welcome page");
+    const front = `https://${ctx.topology.frontend.hostname}/`;
+    const who = caller.kind === "person" ? caller.email : caller.kind;
+    return html(`<!doctype html><meta charset="utf-8"><title>Demo API</title>
+<body style="font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto">
+<h1>Logged in to ${escapeHtml(url.hostname)}</h1><p>This browser now holds the API app's CF_Authorization cookie, for ${escapeHtml(who)}.</p>
+<p><a id="back" href="${escapeHtml(front)}">Back to the lab on ${escapeHtml(front)}</a></p></body>`);
+  }
+
+  const echo: Echo = {
+    servedBy: "demo-api",
+    method: request.method,
+    path: url.pathname,
+    query: url.search,
+    caller,
+    headers: visibleHeaders(request.headers),
+    body: request.body ? (await request.text()).slice(0, 2000) : "",
+  };
+  const callerNote =
+    caller.kind === "service-token"
+      ? `service token ${caller.clientId}`
+      : caller.kind === "person"
+        ? caller.email
+        : "anonymous";
+  ctx.log.add("demo-api", request.method, request.url, 200, `echoed; caller: ${callerNote}`);
+  return json(echo, 200, { ...cors, "x-lab-served-by": "demo-api" });
+}

@@ -1,0 +1,232 @@
+/**
+ * The two emulated Access edges: what Cloudflare does in front of the front
+ * end and in front of the API, driven by the declared apps and policies.
+ *
+ * Documented behaviour they follow (Cloudflare One docs):
+ * - An unauthenticated request to a self-hosted app is redirected to the team
+ *   domain's login; a fetch() that meets that redirect cross-origin fails as a
+ *   CORS error: "If you make a simple CORS request to an Access-protected
+ *   domain and have not yet logged in, the request will return a CORS error."
+ *   (…/authorization-cookie/cors/)
+ * - Authenticated requests reach the origin with the `Cf-Access-Jwt-Assertion`
+ *   header (…/identity/authorization-cookie/validating-json/).
+ * - Preflights: "the browser never includes cookies with OPTIONS requests, by
+ *   design. Cloudflare will therefore block the preflight request" with a 403,
+ *   unless the app bypasses OPTIONS to the origin (`optionsPreflightBypass`)
+ *   or answers them from its CORS settings (`corsHeaders`) (…/authorization-cookie/cors/).
+ */
+import {
+  authorizationCookie,
+  clearedAuthorizationCookie,
+  cookieValue,
+  matchServiceToken,
+  personAllowed,
+} from "./access-rules";
+import type { ScenarioContext } from "./context";
+import { json } from "./context";
+import { answerPreflight, readPreflight } from "./cors";
+import { handleDemoApi } from "./demo-api";
+import { loginUrl, sessionSeconds } from "./idp";
+import type { LabApp } from "./topology";
+import { routeMatches } from "./topology";
+import type { AccessClaims } from "./tokens";
+import { accessClaims, signToken, verifyToken } from "./tokens";
+
+/** A response header naming which emulated party produced a response; emulation only. */
+export const servedByHeader = "x-lab-served-by";
+
+const authorizedPath = "/cdn-cgi/access/authorized";
+const logoutPath = "/cdn-cgi/access/logout";
+
+function withHeaders(request: Request, set: Record<string, string>): Request {
+  const headers = new Headers(request.headers);
+  for (const [name, value] of Object.entries(set)) headers.set(name, value);
+  return new Request(request.url, {
+    method: request.method,
+    headers,
+    body: request.body,
+    redirect: "manual",
+    duplex: "half",
+  } as RequestInit);
+}
+
+function redirectToLogin(
+  ctx: ScenarioContext,
+  app: LabApp,
+  request: Request,
+  party: "frontend-edge" | "api-edge",
+): Response {
+  ctx.log.add(
+    party,
+    request.method,
+    request.url,
+    302,
+    "no valid Access credential: redirected to login",
+  );
+  return new Response(null, {
+    status: 302,
+    headers: {
+      location: loginUrl(ctx.topology.teamDomain, app.hostname, request.url),
+      "cache-control": "no-store",
+      [servedByHeader]: party,
+    },
+  });
+}
+
+/** The app's `/cdn-cgi/access/authorized` endpoint: turns the login's token into the app's cookie. */
+function authorized(ctx: ScenarioContext, app: LabApp, request: Request): Response {
+  const url = new URL(request.url);
+  const token = url.searchParams.get("token") ?? "";
+  if (!verifyToken(ctx.keys, token, app.aud))
+    return json({ error: "invalid or expired login token" }, 403);
+  let target = `https://${app.hostname}/`;
+  try {
+    const wanted = new URL(url.searchParams.get("redirect_url") ?? target);
+    if (wanted.protocol === "https:" && wanted.hostname === app.hostname) target = wanted.href;
+  } catch {
+    // A malformed redirect_url falls back to the app's root.
+  }
+  return new Response(null, {
+    status: 302,
+    headers: {
+      location: target,
+      "set-cookie": authorizationCookie(token, sessionSeconds),
+      "cache-control": "no-store",
+    },
+  });
+}
+
+function logout(app: LabApp): Response {
+  return new Response(`Logged out of ${app.hostname}.`, {
+    headers: {
+      "set-cookie": clearedAuthorizationCookie,
+      "content-type": "text/plain",
+      "cache-control": "no-store",
+    },
+  });
+}
+
+/** The person behind a request's `CF_Authorization` cookie, if the cookie is valid for this app and its policies admit them. */
+function person(
+  ctx: ScenarioContext,
+  app: LabApp,
+  request: Request,
+): { token: string; claims: AccessClaims } | undefined {
+  const token = cookieValue(request.headers, "CF_Authorization");
+  if (!token) return undefined;
+  const claims = verifyToken(ctx.keys, token, app.aud);
+  if (!claims?.email || !personAllowed(app.access, claims.email)) return undefined;
+  return { token, claims };
+}
+
+export async function handleFrontendEdge(
+  ctx: ScenarioContext,
+  request: Request,
+  servePage: (request: Request, email: string) => Promise<Response>,
+): Promise<Response> {
+  const app = ctx.topology.frontend;
+  const url = new URL(request.url);
+  if (url.pathname === authorizedPath) return authorized(ctx, app, request);
+  if (url.pathname === logoutPath) return logout(app);
+
+  const who = person(ctx, app, request);
+  if (!who) return redirectToLogin(ctx, app, request, "frontend-edge");
+
+  const forwarded = withHeaders(request, {
+    "cf-access-jwt-assertion": who.token,
+    "cf-access-authenticated-user-email": who.claims.email!,
+  });
+  if (routeMatches(ctx.topology.routePattern, url.hostname, url.pathname)) {
+    const response = await ctx.dispatchWorker(forwarded);
+    ctx.log.add(
+      "worker",
+      request.method,
+      request.url,
+      response.status,
+      `route ${ctx.topology.routePattern}`,
+    );
+    return response;
+  }
+  return servePage(forwarded, who.claims.email!);
+}
+
+export async function handleApiEdge(ctx: ScenarioContext, request: Request): Promise<Response> {
+  const app = ctx.topology.api;
+  const url = new URL(request.url);
+  if (url.pathname === authorizedPath) return authorized(ctx, app, request);
+  if (url.pathname === logoutPath) return logout(app);
+
+  if (request.method === "OPTIONS") {
+    if (app.optionsPreflightBypass) {
+      ctx.log.add(
+        "api-edge",
+        request.method,
+        request.url,
+        0,
+        "optionsPreflightBypass: passed to the origin unauthenticated",
+      );
+      return handleDemoApi(ctx, request);
+    }
+    if (app.corsHeaders) {
+      const answer = answerPreflight(app.corsHeaders, readPreflight(request.headers));
+      const granted =
+        "access-control-allow-origin" in answer.headers
+          ? "answered from corsHeaders"
+          : "origin not allowed by corsHeaders";
+      ctx.log.add("api-edge", request.method, request.url, answer.status, granted);
+      return new Response(null, {
+        status: answer.status,
+        headers: { ...answer.headers, [servedByHeader]: "api-edge" },
+      });
+    }
+    ctx.log.add(
+      "api-edge",
+      request.method,
+      request.url,
+      403,
+      "preflight carries no cookie and the app has neither corsHeaders nor optionsPreflightBypass",
+    );
+    return new Response("Forbidden", {
+      status: 403,
+      headers: {
+        "content-type": "text/plain",
+        "cache-control": "no-store",
+        [servedByHeader]: "api-edge",
+      },
+    });
+  }
+
+  const token = matchServiceToken(app.access, request.headers);
+  if (token) {
+    ctx.log.add(
+      "api-edge",
+      request.method,
+      request.url,
+      0,
+      `service token ${token.clientId} passed the Service Auth policy`,
+    );
+    const assertion = signToken(
+      ctx.keys,
+      accessClaims(ctx.topology.teamDomain, app.aud, { clientId: token.clientId }),
+    );
+    return handleDemoApi(ctx, withHeaders(request, { "cf-access-jwt-assertion": assertion }));
+  }
+  const who = person(ctx, app, request);
+  if (who) {
+    ctx.log.add(
+      "api-edge",
+      request.method,
+      request.url,
+      0,
+      `${who.claims.email} passed the allow policy by cookie`,
+    );
+    return handleDemoApi(
+      ctx,
+      withHeaders(request, {
+        "cf-access-jwt-assertion": who.token,
+        "cf-access-authenticated-user-email": who.claims.email!,
+      }),
+    );
+  }
+  return redirectToLogin(ctx, app, request, "api-edge");
+}

@@ -1,0 +1,185 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/**
+ * The lab page: runs the guide's three ways for the front end to reach the
+ * API and shows what the browser itself reported, plus what each emulated
+ * party did with the requests (from the lab's trace).
+ */
+
+interface LabState {
+  scenario: { name: string; title: string; summary: string };
+  scenarios: { name: string; title: string }[];
+  email: string;
+  frontendOrigin: string;
+  apiOrigin: string;
+  routePrefix: string;
+  probeHeader: string | null;
+  preflight: "cloudflare" | "origin" | "none";
+  logSeq: number;
+}
+
+interface TraceEntry {
+  seq: number;
+  party: string;
+  method: string;
+  url: string;
+  status: number;
+  note: string;
+}
+
+type CaseName = "worker" | "simple" | "preflighted";
+
+/** What the browser reported for one run: a response (any status) or a refusal before any response was exposed. */
+export interface CaseResult {
+  outcome: "ok" | "http-error" | "blocked";
+  status: number | null;
+  error: string | null;
+  body: unknown;
+}
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+let runs = 0;
+
+function request(
+  state: LabState,
+  name: CaseName,
+): { url: string; init: RequestInit; label: string } {
+  // A fresh query string per run keeps Chromium's preflight cache, which is
+  // keyed by URL, from hiding a preflight after the scenario changes.
+  const nonce = `run=${++runs}-${Date.now()}`;
+  if (name === "worker") {
+    const url = `${state.routePrefix}/echo?${nonce}`;
+    return { url, init: { credentials: "same-origin" }, label: `GET ${state.routePrefix}/echo` };
+  }
+  if (name === "simple") {
+    const url = `${state.apiOrigin}${state.routePrefix}/echo?${nonce}`;
+    return {
+      url,
+      init: { credentials: "include" },
+      label: `GET ${state.apiOrigin}${state.routePrefix}/echo`,
+    };
+  }
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (state.probeHeader) headers[state.probeHeader] = "lab";
+  const url = `${state.apiOrigin}${state.routePrefix}/echo?${nonce}`;
+  const names = Object.keys(headers).join(", ");
+  return {
+    url,
+    init: {
+      method: "POST",
+      credentials: "include",
+      headers,
+      body: JSON.stringify({ hello: "api" }),
+    },
+    label: `POST ${state.apiOrigin}${state.routePrefix}/echo with ${names}`,
+  };
+}
+
+async function run(state: LabState, name: CaseName): Promise<CaseResult> {
+  const { url, init } = request(state, name);
+  try {
+    const response = await fetch(url, { ...init, cache: "no-store" });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Not JSON: shown as text.
+    }
+    return {
+      outcome: response.ok ? "ok" : "http-error",
+      status: response.status,
+      error: null,
+      body,
+    };
+  } catch (err) {
+    return { outcome: "blocked", status: null, error: String(err), body: null };
+  }
+}
+
+function verdict(result: CaseResult): string {
+  if (result.outcome === "blocked")
+    return `Blocked by the browser (${result.error}): a CORS failure; see the console for the reason.`;
+  return `HTTP ${result.status}${result.outcome === "ok" ? " — success" : ""}`;
+}
+
+async function trace(since: number): Promise<TraceEntry[]> {
+  const response = await fetch(`/__lab/log?since=${since}`, { cache: "no-store" });
+  return (await response.json()) as TraceEntry[];
+}
+
+function show(output: HTMLOutputElement, result: CaseResult, entries: TraceEntry[]): void {
+  output.replaceChildren();
+  const line = document.createElement("div");
+  line.className = "verdict";
+  line.textContent = verdict(result);
+  output.append(line);
+  if (result.body !== null && result.body !== "") {
+    const pre = document.createElement("pre");
+    pre.textContent =
+      typeof result.body === "string" ? result.body : JSON.stringify(result.body, null, 2);
+    output.append(pre);
+  }
+  const list = document.createElement("ol");
+  list.className = "trace";
+  for (const e of entries.filter((x) => x.party !== "idp")) {
+    const item = document.createElement("li");
+    const path = e.url ? new URL(e.url).host + new URL(e.url).pathname : "";
+    item.textContent = `${e.party}: ${e.method} ${path}${e.status ? ` → ${e.status}` : ""} `;
+    const note = document.createElement("span");
+    note.textContent = e.note;
+    item.append(note);
+    list.append(item);
+  }
+  output.append(list);
+  output.dataset["outcome"] = result.outcome;
+  output.dataset["result"] = JSON.stringify(result);
+  output.dataset["state"] = "done";
+}
+
+async function main(): Promise<void> {
+  const state = (await (await fetch("/__lab/state", { cache: "no-store" })).json()) as LabState;
+  $("frontend").textContent = state.frontendOrigin;
+  $("api").textContent = state.apiOrigin;
+  $("email").textContent = state.email;
+  $("preflight").textContent =
+    state.preflight === "cloudflare"
+      ? "Access (corsHeaders)"
+      : state.preflight === "origin"
+        ? "the origin (bypass)"
+        : "nobody (403)";
+  $("summary").textContent = `${state.scenario.title}: ${state.scenario.summary}`;
+  $<HTMLAnchorElement>("api-login").href = `${state.apiOrigin}/`;
+  $<HTMLAnchorElement>("api-logout").href = `${state.apiOrigin}/cdn-cgi/access/logout`;
+  for (const name of ["worker", "simple", "preflighted"] as const) {
+    $(name === "worker" ? "worker-request" : `${name}-request`).textContent = request(
+      state,
+      name,
+    ).label;
+  }
+
+  const select = $<HTMLSelectElement>("scenario");
+  for (const s of state.scenarios)
+    select.add(new Option(s.title, s.name, false, s.name === state.scenario.name));
+  select.addEventListener("change", () => {
+    location.href = `/__lab/use?scenario=${encodeURIComponent(select.value)}`;
+  });
+
+  for (const button of Array.from(
+    document.querySelectorAll<HTMLButtonElement>("button[data-case]"),
+  )) {
+    button.addEventListener("click", () => {
+      const name = button.dataset["case"] as CaseName;
+      const output = $<HTMLOutputElement>(`result-${name}`);
+      output.dataset["state"] = "running";
+      void (async () => {
+        const before = (await trace(0)).at(-1)?.seq ?? 0;
+        const result = await run(state, name);
+        show(output, result, await trace(before));
+      })();
+    });
+  }
+  document.body.dataset["ready"] = "true";
+}
+
+void main();

@@ -1,0 +1,132 @@
+/**
+ * The lab's scenarios: the stack as configured, and variants of its config
+ * that show each way a CORS set-up fails. Every variant is declared by the
+ * real program with config overrides; the one exception is labelled as an
+ * emulated hand-made app, because the program never declares it.
+ */
+import type { CorsSettings } from "./topology";
+
+export interface Scenario {
+  name: string;
+  title: string;
+  /** One or two sentences for the page: what to expect and why. */
+  summary: string;
+  stack: string;
+  /** Overrides of the stack's config, as `pulumi config set` would give them. */
+  config: Record<string, unknown>;
+  /** Emulation only: remove the declared corsHeaders from the API app. */
+  dropCorsHeaders?: boolean;
+  /** Whether the demo API's own CORS policy admits the front end (it matters when OPTIONS bypass Access). */
+  originAdmitsFrontend: boolean;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+/** The custom header the page's preflighted request sends: the first allowed one that is not content-type. */
+export function probeHeader(config: Record<string, unknown>): string | null {
+  return (
+    strings(config["corsAllowedHeaders"])
+      .find((h) => h.toLowerCase() !== "content-type")
+      ?.toLowerCase() ?? null
+  );
+}
+
+export const crossSiteStack = "prod";
+
+export function scenariosFor(stack: string, config: Record<string, unknown>): Scenario[] {
+  const probe = probeHeader(config);
+  const headers = strings(config["corsAllowedHeaders"]);
+  const withoutProbe = headers.filter((h) => h.toLowerCase() !== (probe ?? "content-type"));
+  const base = { stack, originAdmitsFrontend: true };
+  const list: Scenario[] = [
+    {
+      ...base,
+      name: "as-configured",
+      title: `${stack} as configured`,
+      summary:
+        "The stack's own config. Access answers preflights from the API app's corsHeaders; the Worker path needs no API login.",
+      config: {},
+    },
+    {
+      ...base,
+      name: "origin-not-allowed",
+      title: "Origin not allowed",
+      summary:
+        "corsAllowedOrigins lists another site, so Access answers the preflight without Access-Control-Allow-Origin and the browser refuses.",
+      config: { corsAllowedOrigins: ["https://partner.example.net"] },
+    },
+    {
+      ...base,
+      name: "header-not-allowed",
+      title: "Header not allowed",
+      summary: `corsAllowedHeaders leaves out ${probe ?? "content-type"}, which the preflighted request sends, so the browser refuses it.`,
+      config: { corsAllowedHeaders: withoutProbe },
+    },
+    {
+      ...base,
+      name: "credentials-off",
+      title: "Credentials off",
+      summary:
+        "corsAllowCredentials is false: no Access-Control-Allow-Credentials, so a request with credentials: 'include' is refused.",
+      config: { corsAllowCredentials: false },
+    },
+    {
+      ...base,
+      name: "preflight-origin",
+      title: "preflight: origin (origin allows)",
+      summary:
+        "OPTIONS bypass Access (optionsPreflightBypass) and reach the demo API, whose own CORS policy admits the front end.",
+      config: { preflight: "origin" },
+    },
+    {
+      ...base,
+      name: "preflight-origin-refuses",
+      title: "preflight: origin (origin refuses)",
+      summary:
+        "OPTIONS bypass Access, and the demo API's own CORS policy does not admit the front end: its 403 decides.",
+      config: { preflight: "origin" },
+      originAdmitsFrontend: false,
+    },
+    {
+      ...base,
+      name: "no-cors-settings",
+      title: "Hand-made app without CORS settings (emulated)",
+      summary:
+        "Emulated, never declared by access-bridge: the guide's starting point, an API app with neither CORS settings nor OPTIONS bypass. Access refuses the cookie-less preflight with 403.",
+      config: {},
+      dropCorsHeaders: true,
+    },
+  ];
+  if (stack !== crossSiteStack) {
+    list.push({
+      name: "cross-site",
+      title: `Cross-site hosts (${crossSiteStack} stack)`,
+      summary:
+        "The guide's example.com → api.mysite.com. The API's cookie is a third-party cookie there; with third-party cookies blocked, only the Worker path works, even after logging in to the API.",
+      stack: crossSiteStack,
+      config: {},
+      originAdmitsFrontend: true,
+    });
+  }
+  return list;
+}
+
+/** The demo API's own CORS policy: the stack's CORS intent, for the front end's origin or, to show a refusal, for another site. */
+export function originPolicy(
+  config: Record<string, unknown>,
+  frontendHostname: string,
+  admitsFrontend: boolean,
+): CorsSettings {
+  const methods = strings(config["corsAllowedMethods"]);
+  return {
+    allowedOrigins: [
+      admitsFrontend ? `https://${frontendHostname}` : "https://partner.example.net",
+    ],
+    allowedMethods: methods.length > 0 ? methods : ["GET", "POST", "OPTIONS"],
+    allowedHeaders: strings(config["corsAllowedHeaders"]),
+    allowCredentials: true,
+    maxAge: 600,
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * Shared set-up for the lab's browser tests: one lab and one headless Debian
+ * Chromium per test file, driven by playwright-core. Nothing downloads a browser.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { headlessFlags, labFlags, prepareProfile } from "../../lab/browser";
+import type { ControlReply, ControlRequest, ReadyMessage } from "../../lab/control";
+import type { LogEntry } from "../../lab/log";
+import type { CaseResult } from "../../lab/page/main";
+
+export const chromiumPath = "/usr/bin/chromium";
+const repoRoot = path.resolve(__dirname, "..", "..");
+
+/** The lab, running as `npm start` runs it but in a child process, with a control channel. */
+export interface LabProcess extends ReadyMessage {
+  use(scenario: string): Promise<{ frontendUrl: string; apiUrl: string }>;
+  log(since: number): Promise<{ entries: LogEntry[]; last: number }>;
+  stop(): Promise<void>;
+}
+
+export interface Session {
+  lab: LabProcess;
+  context: BrowserContext;
+  page: Page;
+  frontendUrl: string;
+  apiUrl: string;
+  close(): Promise<void>;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+async function forkLab(stack: string): Promise<LabProcess> {
+  const child: ChildProcess = fork(
+    path.join(repoRoot, "lab", "start.ts"),
+    ["--stack", stack, "--port", "0", "--ephemeral"],
+    {
+      cwd: repoRoot,
+      execArgv: ["-r", "ts-node/register/transpile-only"],
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    },
+  );
+  const pending = new Map<number, (reply: ControlReply) => void>();
+  let nextId = 0;
+  const ready = await new Promise<ReadyMessage>((resolve, reject) => {
+    child.once("exit", (code) =>
+      reject(new Error(`the lab exited with code ${code} before it was ready`)),
+    );
+    child.on("message", (message: ReadyMessage | ControlReply) => {
+      if (message.type === "ready") resolve(message);
+      else pending.get(message.id)?.(message);
+    });
+  });
+  const ask = (request: DistributiveOmit<ControlRequest, "id">): Promise<ControlReply> =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      pending.set(id, (reply) => {
+        pending.delete(id);
+        if (reply.type === "error") reject(new Error(reply.message));
+        else resolve(reply);
+      });
+      child.send({ ...request, id });
+    });
+  return {
+    ...ready,
+    async use(scenario) {
+      const reply = await ask({ type: "use", scenario });
+      if (reply.type !== "used") throw new Error(`unexpected reply ${reply.type}`);
+      return { frontendUrl: reply.frontendUrl, apiUrl: reply.apiUrl };
+    },
+    async log(since) {
+      const reply = await ask({ type: "log", since });
+      if (reply.type !== "log") throw new Error(`unexpected reply ${reply.type}`);
+      return { entries: reply.entries, last: reply.last };
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+export async function openSession(stack: string): Promise<Session> {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(
+      `Chromium is missing at ${chromiumPath}. Install Debian's chromium package (.ci/run installs it: apt-get install chromium).`,
+    );
+  }
+  const lab = await forkLab(stack);
+  const userDataDir = mkdtempSync(path.join(tmpdir(), "access-bridge-lab-"));
+  prepareProfile(userDataDir);
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: [...headlessFlags, ...labFlags(lab)],
+    });
+  } catch (err) {
+    await lab.stop();
+    throw err;
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    lab,
+    context,
+    page,
+    frontendUrl: lab.frontendUrl,
+    apiUrl: "",
+    async close() {
+      await context.close();
+      await lab.stop();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Logs in to an Access app the way a person does: open the app, get sent to
+ * the team's login page, submit an email, land back on the app.
+ */
+export async function signIn(page: Page, appUrl: string, email: string): Promise<void> {
+  await page.goto(appUrl);
+  const host = new URL(appUrl).hostname;
+  if (new URL(page.url()).hostname !== host) {
+    await page.fill('input[name="email"]', email);
+    await Promise.all([
+      page.waitForURL((u) => u.hostname === host),
+      page.click('button[type="submit"]'),
+    ]);
+  }
+}
+
+/** Switches the lab's scenario, starts from no cookies, and opens the page logged in to the front end. */
+export async function freshPage(session: Session, scenario: string, email: string): Promise<void> {
+  await session.context.clearCookies();
+  const urls = await session.lab.use(scenario);
+  session.frontendUrl = urls.frontendUrl;
+  session.apiUrl = urls.apiUrl;
+  await openPage(session, email);
+}
+
+/** Opens the lab page, logging in to the front end first if Access asks for it. */
+export async function openPage(session: Session, email: string): Promise<void> {
+  await signIn(session.page, session.frontendUrl, email);
+  await session.page.waitForSelector("body[data-ready=true]");
+}
+
+/** Logs in to the API app too, then returns to the lab page. */
+export async function signInToApi(session: Session, email: string): Promise<void> {
+  await signIn(session.page, session.apiUrl, email);
+  await openPage(session, email);
+}
+
+/** Clicks a case's button and returns what the browser reported, with the trace of what the lab's parties did meanwhile. */
+export async function runCase(
+  session: Session,
+  name: "worker" | "simple" | "preflighted",
+): Promise<{ result: CaseResult; trace: LogEntry[] }> {
+  const { page, lab } = session;
+  const { last: mark } = await lab.log(Number.MAX_SAFE_INTEGER);
+  await page.click(`button[data-case="${name}"]`);
+  const output = page.locator(`#result-${name}[data-state="done"]`);
+  await output.waitFor();
+  const result = JSON.parse((await output.getAttribute("data-result")) ?? "null") as CaseResult;
+  const trace = (await lab.log(mark)).entries;
+  return { result, trace };
+}
+
+export function entries(trace: LogEntry[], party: LogEntry["party"], method?: string): LogEntry[] {
+  return trace.filter((e) => e.party === party && (method === undefined || e.method === method));
+}
