@@ -1,10 +1,9 @@
-/// <reference lib="dom" />
-/// <reference lib="dom.iterable" />
 /**
  * The lab page: runs the guide's three ways for the front end to reach the
  * API and shows what the browser itself reported, plus what each emulated
  * party did with the requests (from the lab's trace).
  */
+import type { CaseResult } from "./case-result";
 
 interface LabState {
   scenario: { name: string; title: string; summary: string };
@@ -28,14 +27,6 @@ interface TraceEntry {
 }
 
 type CaseName = "worker" | "simple" | "preflighted";
-
-/** What the browser reported for one run: a response (any status) or a refusal before any response was exposed. */
-export interface CaseResult {
-  outcome: "ok" | "http-error" | "blocked";
-  status: number | null;
-  error: string | null;
-  body: unknown;
-}
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 let runs = 0;

@@ -10,7 +10,7 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { headlessFlags, labFlags, prepareProfile } from "../../lab/browser";
 import type { ControlReply, ControlRequest, ReadyMessage } from "../../lab/control";
 import type { LogEntry } from "../../lab/log";
-import type { CaseResult } from "../../lab/page/main";
+import type { CaseResult } from "../../lab/page/case-result";
 
 export const chromiumPath = "/usr/bin/chromium";
 const repoRoot = path.resolve(__dirname, "..", "..");
