@@ -1,0 +1,37 @@
+import type * as cloudflare from "@pulumi/cloudflare";
+import type * as pulumi from "@pulumi/pulumi";
+
+type Binding = cloudflare.types.input.WorkersScriptBinding;
+
+export interface BindingValues {
+  clientId: pulumi.Input<string>;
+  clientSecret: pulumi.Input<string>;
+  apiHostname: string;
+  accessTeamDomain: string;
+  accessAud: pulumi.Input<string>;
+  routePrefix: string;
+  stripRoutePrefix: boolean;
+  upstreamTimeoutMs: number;
+}
+
+/**
+ * The proxy Worker's bindings. The names are the Worker's contract (see
+ * worker/src); the two credentials are `secret_text`, the rest `plain_text`.
+ * Callers pass the credentials already wrapped as secrets.
+ */
+export function buildBindings(values: BindingValues): Binding[] {
+  return [
+    { name: "CF_ACCESS_CLIENT_ID", type: "secret_text", text: values.clientId },
+    { name: "CF_ACCESS_CLIENT_SECRET", type: "secret_text", text: values.clientSecret },
+    { name: "API_HOSTNAME", type: "plain_text", text: values.apiHostname },
+    { name: "ACCESS_TEAM_DOMAIN", type: "plain_text", text: values.accessTeamDomain },
+    { name: "ACCESS_AUD", type: "plain_text", text: values.accessAud },
+    { name: "ROUTE_PREFIX", type: "plain_text", text: values.routePrefix },
+    {
+      name: "STRIP_ROUTE_PREFIX",
+      type: "plain_text",
+      text: values.stripRoutePrefix ? "true" : "false",
+    },
+    { name: "UPSTREAM_TIMEOUT_MS", type: "plain_text", text: String(values.upstreamTimeoutMs) },
+  ];
+}

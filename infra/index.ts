@@ -1,0 +1,25 @@
+import * as pulumi from "@pulumi/pulumi";
+import { compatibilityDate, workerModuleName, writeWorkerBundle } from "../worker/build";
+import { AccessBridge } from "./access-bridge";
+import { loadConfig } from "./config";
+
+const config = loadConfig(new pulumi.Config(), pulumi.getStack());
+
+// Written to worker/dist as well, so the file on disk is exactly what is uploaded.
+const content = writeWorkerBundle();
+
+const bridge = new AccessBridge("access-bridge", {
+  ...config,
+  worker: { content, moduleName: workerModuleName, compatibilityDate },
+});
+
+export const frontendAppId = bridge.frontendAppId;
+export const frontendAud = bridge.frontendAud;
+export const apiAppId = bridge.apiAppId;
+export const apiAud = bridge.apiAud;
+export const workerName = bridge.workerName;
+export const routePattern = bridge.routePattern;
+export const serviceTokenId = bridge.serviceTokenId;
+export const serviceTokenExpiresAt = bridge.serviceTokenExpiresAt;
+export const serviceTokenSecretVersion = bridge.serviceTokenSecretVersion;
+export const previousSecretExpiresAt = bridge.previousSecretExpiresAt;

@@ -1,0 +1,38 @@
+/**
+ * Names Cloudflare shows in the dashboard. They carry the project and stack,
+ * so two stacks in one account never collide and a reader can tell them apart.
+ */
+export interface CloudflareNames {
+  frontendApp: string;
+  apiApp: string;
+  peoplePolicy: string;
+  serviceAuthPolicy: string;
+  serviceToken: string;
+  /** Prefix of the Worker script name; a random suffix is appended to it. */
+  workerPrefix: string;
+}
+
+/** The default name prefix: `<project>-<stack>`, e.g. `access-bridge-prod`. */
+export function namePrefixFor(project: string, stack: string): string {
+  return `${project}-${stack}`;
+}
+
+export function cloudflareNames(base: string): CloudflareNames {
+  return {
+    frontendApp: `${base}-frontend`,
+    apiApp: `${base}-api`,
+    peoplePolicy: `${base}-people`,
+    serviceAuthPolicy: `${base}-service-auth`,
+    serviceToken: `${base}-proxy`,
+    workerPrefix: `${base}-proxy`,
+  };
+}
+
+/**
+ * The Worker script name: the prefix plus a stable random suffix, lower-cased
+ * and cut to the 63 characters Workers allows, since it doubles as a subdomain label.
+ */
+export function workerScriptName(prefix: string, suffix: string): string {
+  const name = `${prefix}-${suffix}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  return name.length <= 63 ? name : `${name.slice(0, 63 - suffix.length - 1)}-${suffix}`;
+}

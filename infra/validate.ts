@@ -1,0 +1,251 @@
+/**
+ * Pure validators for the stack's config. Each returns either the normalised
+ * value or a sentence saying what is wrong, so the caller can collect every
+ * problem and report them all at once, before anything is declared.
+ */
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
+const bad = <T>(problem: string): Checked<T> => ({ ok: false, problem });
+
+/** The request methods Access accepts in an application's CORS settings. */
+export const accessCorsMethods = [
+  "GET",
+  "POST",
+  "HEAD",
+  "PUT",
+  "DELETE",
+  "CONNECT",
+  "OPTIONS",
+  "TRACE",
+  "PATCH",
+] as const;
+
+/** Shows a user's value in a message without letting a long paste flood it. */
+export function quote(value: unknown): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const shown = text === undefined ? String(value) : text;
+  return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
+}
+
+function looksLikeUrl(value: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) || value.includes("/");
+}
+
+const label = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/** A DNS hostname with at least two labels; lower-cased; not an IP address or URL. */
+export function checkHostname(value: unknown): Checked<string> {
+  if (typeof value !== "string" || value.trim() === "")
+    return bad("must be a hostname, e.g. api.example.com");
+  const host = value.trim().toLowerCase();
+  if (looksLikeUrl(host)) {
+    return bad(
+      `must be a hostname only, without scheme or path (e.g. api.example.com), got ${quote(value)}`,
+    );
+  }
+  const labels = host.split(".");
+  const tld = labels[labels.length - 1] ?? "";
+  if (
+    host.length > 253 ||
+    labels.length < 2 ||
+    !labels.every((l) => label.test(l)) ||
+    /^[0-9]+$/.test(tld)
+  ) {
+    return bad(`must be a hostname like api.example.com, got ${quote(value)}`);
+  }
+  return ok(host);
+}
+
+/** `<team>.cloudflareaccess.com`, the Zero Trust team domain that issues the Access JWTs. */
+export function checkTeamDomain(value: unknown): Checked<string> {
+  if (typeof value !== "string" || value.trim() === "") {
+    return bad("must be your team domain, <team>.cloudflareaccess.com");
+  }
+  const host = value.trim().toLowerCase();
+  if (looksLikeUrl(host)) {
+    return bad(
+      `must be the team domain only, without scheme or path (<team>.cloudflareaccess.com), got ${quote(value)}`,
+    );
+  }
+  if (!/^(?!-)[a-z0-9-]{1,63}(?<!-)\.cloudflareaccess\.com$/.test(host)) {
+    return bad(`must be <team>.cloudflareaccess.com, got ${quote(value)}`);
+  }
+  return ok(host);
+}
+
+/** A Cloudflare account or zone id: 32 hexadecimal characters. */
+export function checkCloudflareId(value: unknown): Checked<string> {
+  if (typeof value !== "string" || !/^[0-9a-f]{32}$/i.test(value.trim())) {
+    return bad(`must be a 32-character hexadecimal Cloudflare id, got ${quote(value)}`);
+  }
+  return ok(value.trim().toLowerCase());
+}
+
+/**
+ * An origin as browsers send it: `scheme://host[:port]`, nothing after. A
+ * trailing slash is dropped and scheme/host lower-cased, since that is clearly
+ * what was meant; `*` passes through for the caller to treat as "all origins".
+ */
+export function checkOrigin(value: unknown): Checked<string> {
+  if (typeof value !== "string")
+    return bad(`must be an origin like https://app.example.com, got ${quote(value)}`);
+  const raw = value.trim();
+  if (raw === "*") return ok("*");
+  const match = /^(https?):\/\/([^/:?#]+)(?::(\d{1,5}))?\/?$/i.exec(raw);
+  if (!match) {
+    return bad(
+      `must be an origin scheme://host[:port] with no path, e.g. https://app.example.com, got ${quote(value)}`,
+    );
+  }
+  const [, scheme, host, port] = match;
+  const checkedHost = checkHostname(host);
+  const isLocal = host?.toLowerCase() === "localhost";
+  if (!checkedHost.ok && !isLocal) {
+    return bad(`must be an origin scheme://host[:port] with a valid host, got ${quote(value)}`);
+  }
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    return bad(`has a port outside 1..65535, got ${quote(value)}`);
+  }
+  const hostPart = checkedHost.ok ? checkedHost.value : "localhost";
+  return ok(
+    `${scheme!.toLowerCase()}://${hostPart}${port !== undefined ? `:${Number(port)}` : ""}`,
+  );
+}
+
+/** An HTTP method from the set Access accepts; lower case is upper-cased. */
+export function checkMethod(value: unknown): Checked<string> {
+  if (typeof value !== "string") return bad(`must be an HTTP method, got ${quote(value)}`);
+  const method = value.trim().toUpperCase();
+  if (method === "*") return ok("*");
+  if (!(accessCorsMethods as readonly string[]).includes(method)) {
+    return bad(`${quote(value)} is not a method Access accepts (${accessCorsMethods.join(", ")})`);
+  }
+  return ok(method);
+}
+
+/** A header field name: an RFC 9110 token (section 5.1). */
+export function checkHeaderName(value: unknown): Checked<string> {
+  if (typeof value !== "string") return bad(`must be a header name, got ${quote(value)}`);
+  const name = value.trim();
+  if (name === "*") return ok("*");
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    return bad(`${quote(value)} is not a valid header name`);
+  }
+  return ok(name.toLowerCase());
+}
+
+/** An email address whose domain part is a hostname. */
+export function checkEmail(value: unknown): Checked<string> {
+  if (typeof value !== "string") return bad(`must be an email address, got ${quote(value)}`);
+  const email = value.trim();
+  const at = email.lastIndexOf("@");
+  const local = email.slice(0, at);
+  if (at < 1 || /[\s@]/.test(local) || !checkHostname(email.slice(at + 1)).ok) {
+    return bad(`${quote(value)} is not an email address`);
+  }
+  return ok(`${local}@${email.slice(at + 1).toLowerCase()}`);
+}
+
+/** An email domain such as example.com; a leading `@` is dropped. */
+export function checkEmailDomain(value: unknown): Checked<string> {
+  if (typeof value !== "string") return bad(`must be an email domain, got ${quote(value)}`);
+  const domain = value.trim().replace(/^@/, "");
+  const host = checkHostname(domain);
+  return host.ok ? host : bad(`${quote(value)} is not an email domain like example.com`);
+}
+
+/** A Go duration (`300ms`, `2h45m`), the format Access uses for session and token lifetimes. */
+export function checkDuration(value: unknown): Checked<string> {
+  if (typeof value !== "string" || !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(value.trim())) {
+    return bad(
+      `must be a duration like 24h or 30m (units ns, us, ms, s, m, h), got ${quote(value)}`,
+    );
+  }
+  const duration = value.trim();
+  if (!/[1-9]/.test(duration.replace(/(ns|us|µs|ms|s|m|h)/g, ""))) {
+    return bad(`must be longer than zero, got ${quote(value)}`);
+  }
+  return ok(duration);
+}
+
+/**
+ * The path the Worker is routed on. A missing leading `/` is added and a
+ * trailing `/` dropped; wildcards and query strings are rejected.
+ */
+export function checkRoutePrefix(value: unknown): Checked<string> {
+  if (typeof value !== "string") return bad(`must be a path like /api, got ${quote(value)}`);
+  let prefix = value.trim();
+  if (!prefix.startsWith("/")) prefix = `/${prefix}`;
+  prefix = prefix.replace(/\/+$/, "");
+  if (prefix === "" || !/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) {
+    return bad(
+      `must be a path like /api (letters, digits, . _ ~ -; no wildcards), got ${quote(value)}`,
+    );
+  }
+  return ok(prefix);
+}
+
+/** A whole number within bounds; numeric strings are accepted, as config arrives as text. */
+export function checkInteger(value: unknown, min: number, max: number): Checked<number> {
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`;
+    return bad(`must be an integer ${range}, got ${quote(value)}`);
+  }
+  return ok(n);
+}
+
+/** `true` or `false`, as a boolean or as text. */
+export function checkBoolean(value: unknown): Checked<boolean> {
+  if (value === true || value === "true") return ok(true);
+  if (value === false || value === "false") return ok(false);
+  return bad(`must be true or false, got ${quote(value)}`);
+}
+
+/** One of a fixed set of words. */
+export function checkOneOf<T extends string>(value: unknown, allowed: readonly T[]): Checked<T> {
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value.trim())) {
+    return ok(value.trim() as T);
+  }
+  return bad(`must be one of ${allowed.map((a) => `"${a}"`).join(" or ")}, got ${quote(value)}`);
+}
+
+/**
+ * A list of strings. Config arrives as JSON text; a bare comma-separated
+ * string is accepted too, since that is what `pulumi config set` gives.
+ */
+export function checkStringList(value: unknown): Checked<string[]> {
+  let list = value;
+  if (typeof value === "string") {
+    const text = value.trim();
+    if (text.startsWith("[")) {
+      try {
+        list = JSON.parse(text);
+      } catch {
+        return bad(`must be a JSON list of strings, got ${quote(value)}`);
+      }
+    } else {
+      list = text === "" ? [] : text.split(",").map((s) => s.trim());
+    }
+  }
+  if (!Array.isArray(list) || !list.every((item) => typeof item === "string")) {
+    return bad(`must be a list of strings, got ${quote(value)}`);
+  }
+  return ok(list as string[]);
+}
+
+/** Checks every item of a list; reports each bad item and removes duplicates. */
+export function checkEach<T>(value: unknown, check: (item: unknown) => Checked<T>): Checked<T[]> {
+  const list = checkStringList(value);
+  if (!list.ok) return list;
+  const problems: string[] = [];
+  const out: T[] = [];
+  for (const item of list.value) {
+    const checked = check(item);
+    if (!checked.ok) problems.push(checked.problem);
+    else if (!out.includes(checked.value)) out.push(checked.value);
+  }
+  return problems.length > 0 ? bad(problems.join("; ")) : ok(out);
+}

@@ -1,0 +1,96 @@
+import { buildBindings } from "../../infra/bindings";
+import { buildCorsHeaders } from "../../infra/cors";
+import { cloudflareNames, namePrefixFor, workerScriptName } from "../../infra/names";
+
+const cors = {
+  allowedOrigins: ["https://example.com"],
+  allowedMethods: ["GET", "POST", "OPTIONS"],
+  allowedHeaders: ["content-type"],
+  allowCredentials: true,
+  maxAge: 600,
+};
+
+describe("buildCorsHeaders", () => {
+  it("sends the lists and leaves every allowAll* flag out", () => {
+    const headers = buildCorsHeaders(cors);
+    expect(headers).toEqual({
+      allowedOrigins: ["https://example.com"],
+      allowedMethods: ["GET", "POST", "OPTIONS"],
+      allowedHeaders: ["content-type"],
+      allowCredentials: true,
+      maxAge: 600,
+    });
+    expect(Object.keys(headers).filter((k) => k.startsWith("allowAll"))).toEqual([]);
+  });
+
+  it('turns ["*"] into the matching allowAll* flag instead of a list', () => {
+    const headers = buildCorsHeaders({
+      ...cors,
+      allowedOrigins: ["*"],
+      allowedMethods: ["*"],
+      allowedHeaders: ["*"],
+      allowCredentials: false,
+    });
+    expect(headers).toEqual({
+      allowAllOrigins: true,
+      allowAllMethods: true,
+      allowAllHeaders: true,
+      allowCredentials: false,
+      maxAge: 600,
+    });
+  });
+
+  it("omits allowedHeaders when none are configured", () => {
+    const headers = buildCorsHeaders({ ...cors, allowedHeaders: [] });
+    expect(headers.allowedMethods).toEqual(["GET", "POST", "OPTIONS"]);
+    expect("allowedHeaders" in headers).toBe(false);
+    expect("allowAllHeaders" in headers).toBe(false);
+  });
+});
+
+describe("buildBindings", () => {
+  it("binds the Worker's names with the types Workers accepts", () => {
+    const bindings = buildBindings({
+      clientId: "id",
+      clientSecret: "secret",
+      apiHostname: "api.example.com",
+      accessTeamDomain: "team.cloudflareaccess.com",
+      accessAud: "aud",
+      routePrefix: "/api",
+      stripRoutePrefix: true,
+      upstreamTimeoutMs: 5000,
+    });
+    expect(bindings).toEqual([
+      { name: "CF_ACCESS_CLIENT_ID", type: "secret_text", text: "id" },
+      { name: "CF_ACCESS_CLIENT_SECRET", type: "secret_text", text: "secret" },
+      { name: "API_HOSTNAME", type: "plain_text", text: "api.example.com" },
+      { name: "ACCESS_TEAM_DOMAIN", type: "plain_text", text: "team.cloudflareaccess.com" },
+      { name: "ACCESS_AUD", type: "plain_text", text: "aud" },
+      { name: "ROUTE_PREFIX", type: "plain_text", text: "/api" },
+      { name: "STRIP_ROUTE_PREFIX", type: "plain_text", text: "true" },
+      { name: "UPSTREAM_TIMEOUT_MS", type: "plain_text", text: "5000" },
+    ]);
+  });
+});
+
+describe("names", () => {
+  it("carries project and stack in every Cloudflare-visible name", () => {
+    expect(cloudflareNames(namePrefixFor("access-bridge", "prod"))).toEqual({
+      frontendApp: "access-bridge-prod-frontend",
+      apiApp: "access-bridge-prod-api",
+      peoplePolicy: "access-bridge-prod-people",
+      serviceAuthPolicy: "access-bridge-prod-service-auth",
+      serviceToken: "access-bridge-prod-proxy",
+      workerPrefix: "access-bridge-prod-proxy",
+    });
+  });
+
+  it("keeps Worker names within 63 lower-case characters and keeps the suffix", () => {
+    expect(workerScriptName("access-bridge-dev-proxy", "a1b2c3")).toBe(
+      "access-bridge-dev-proxy-a1b2c3",
+    );
+    const long = workerScriptName(`access-bridge-${"Feature_Branch".repeat(5)}-proxy`, "a1b2c3");
+    expect(long).toHaveLength(63);
+    expect(long).toMatch(/^[a-z0-9-]+-a1b2c3$/);
+  });
+});

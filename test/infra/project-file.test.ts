@@ -1,0 +1,85 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { configKeys, defaults, projectName, validateConfig } from "../../infra/config";
+import { repoRoot, stackConfig } from "../support/declare";
+
+interface KeySpec {
+  type?: string;
+  description?: string;
+  default?: unknown;
+  items?: { type?: string };
+}
+
+const project = parse(readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
+  name: string;
+  main: string;
+  stackConfigDir: string;
+  runtime: { name: string; options?: { typescript?: boolean } };
+  config: Record<string, KeySpec>;
+};
+
+describe("Pulumi.yaml", () => {
+  it("names the project, its program and the stack config folder", () => {
+    expect(project.name).toBe(projectName);
+    expect(project.main).toBe("infra/index.ts");
+    expect(project.stackConfigDir).toBe("stacks");
+    expect(project.runtime).toEqual({ name: "nodejs", options: { typescript: true } });
+  });
+
+  it("documents every key the program reads, with a type and a description", () => {
+    expect(Object.keys(project.config).sort()).toEqual([...configKeys].sort());
+    for (const key of configKeys) {
+      const spec = project.config[key]!;
+      expect([key, spec.type]).toEqual([
+        key,
+        expect.stringMatching(/^(string|integer|boolean|array)$/),
+      ]);
+      expect(spec.description?.length ?? 0).toBeGreaterThan(20);
+      if (spec.type === "array") expect(spec.items).toEqual({ type: "string" });
+    }
+  });
+
+  it("declares the same defaults as the program", () => {
+    for (const [key, value] of Object.entries(defaults)) {
+      expect([key, project.config[key]?.default]).toEqual([key, value]);
+    }
+  });
+
+  it("leaves a default out only for keys every stack must set", () => {
+    // The CLI refuses to run a stack that lacks a declared key without a default.
+    const required = configKeys.filter((key) => !("default" in project.config[key]!));
+    expect(required.sort()).toEqual(
+      [
+        "accessTeamDomain",
+        "accountId",
+        "apiHostname",
+        "frontendHostname",
+        "frontendZoneId",
+        "protect",
+      ].sort(),
+    );
+  });
+});
+
+describe.each(["dev", "prod"])("stacks/Pulumi.%s.yaml", (stack) => {
+  const file = readFileSync(path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`), "utf8");
+
+  it("is a complete, valid config", () => {
+    expect(() => validateConfig(stackConfig(stack), stack)).not.toThrow();
+  });
+
+  it("sets every key that has no default", () => {
+    const keys = Object.keys((parse(file) as { config: Record<string, unknown> }).config);
+    for (const key of configKeys.filter((k) => !("default" in project.config[k]!))) {
+      expect(keys).toContain(`${projectName}:${key}`);
+    }
+  });
+
+  it("holds no credentials and only keys of this project", () => {
+    const keys = Object.keys((parse(file) as { config: Record<string, unknown> }).config);
+    expect(keys.length).toBeGreaterThan(5);
+    for (const key of keys) expect(key).toMatch(new RegExp(`^${projectName}:`));
+    expect(file).not.toMatch(/apiToken|secure:/);
+  });
+});

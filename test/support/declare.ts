@@ -1,0 +1,386 @@
+/**
+ * Runs the real Pulumi program (infra/index.ts) in-process under Pulumi's mocks
+ * and records everything it declares, so tests and the local lab can read the
+ * exact inputs Cloudflare would receive without any network or CLI.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import type * as pulumiModule from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+
+export interface DeclaredResource {
+  type: string;
+  name: string;
+  id: string;
+  // `any` keeps assertions on deeply nested provider inputs readable in tests.
+  /** Inputs as the mocks saw them, with secrets unwrapped to plain values. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  inputs: Record<string, any>;
+  /** What the mocks returned: the inputs plus computed values (aud, clientSecret, hex, ...). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  state: Record<string, any>;
+  /**
+   * Paths into `inputs` the program sent as secret. The SDK marks the outermost
+   * property that holds a secret, so a path may name a whole list (`bindings`);
+   * use `isSecretAt` to ask about one value.
+   */
+  secretPaths: string[];
+  /** Resource options as registered with the engine. */
+  options: DeclaredOptions;
+}
+
+export interface DeclaredOptions {
+  protect: boolean;
+  /** Logical name of the parent resource, "" when parented to the stack. */
+  parent: string;
+  replaceOnChanges: string[];
+  deleteBeforeReplace: boolean;
+}
+
+export interface DeclaredStack {
+  project: string;
+  stack: string;
+  resources: DeclaredResource[];
+  /** Stack outputs, resolved and with secrets unwrapped. */
+  outputs: Record<string, unknown>;
+  /** Names of the stack outputs that are secret. */
+  secretOutputs: string[];
+}
+
+export interface DeclareOptions {
+  /**
+   * Raw config values that override or add to stacks/Pulumi.<stack>.yaml, keyed
+   * without the project prefix, e.g. { preflight: "origin", corsAllowedOrigins: ["https://a.example.com"] }.
+   * A value of `undefined` removes the key (to test a missing required key).
+   */
+  config?: Record<string, unknown>;
+  /** Values the mocks return for the service token; defaults are fixed fake strings. */
+  serviceToken?: { clientId: string; clientSecret: string };
+}
+
+export const project = "access-bridge";
+export const repoRoot = path.resolve(__dirname, "..", "..");
+const infraDir = path.join(repoRoot, "infra");
+const programPath = path.join(infraDir, "index.ts");
+
+/** Fake service-token credentials the mocks hand out unless told otherwise. */
+export const defaultServiceToken = {
+  clientId: "mock-client-id.access",
+  clientSecret: "mock-client-secret-3f9d2c7a1b",
+};
+/** The expiry the mocks report for every service token. */
+export const mockTokenExpiresAt = "2027-11-25T00:00:00Z";
+/** The clock the mocked time provider reads "now" from. */
+export const mockNow = "2026-11-25T12:00:00Z";
+
+/**
+ * The client secret the mocks return for a token at a given secret version: a
+ * new version yields a new secret, as Cloudflare does on rotation.
+ */
+export function mockClientSecret(base: string, version: number): string {
+  return version > 1 ? `${base}-v${version}` : base;
+}
+
+const secretSigKey = "4dabf18193072939515e22adb298388d";
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+
+let queue: Promise<unknown> = Promise.resolve();
+let lastResources: DeclaredResource[] = [];
+
+/**
+ * Runs infra/index.ts in-process under pulumi.runtime.setMocks with the stack's
+ * config and returns every resource it declared and the stack outputs.
+ * Re-entrant: calls are queued, so many stacks can be declared in one process.
+ * A config error rejects with the program's ConfigError, and nothing is declared.
+ */
+export function declareStack(stack: string, options: DeclareOptions = {}): Promise<DeclaredStack> {
+  const run = queue.then(() => runOnce(stack, options));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+/** What the most recent `declareStack` call recorded, even if it rejected. */
+export function resourcesFromLastRun(): DeclaredResource[] {
+  return lastResources;
+}
+
+/** True when the input at `path` (e.g. `bindings[1].text`) was sent as a secret, itself or inside one. */
+export function isSecretAt(resource: DeclaredResource, path: string): boolean {
+  return resource.secretPaths.some(
+    (p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`),
+  );
+}
+
+/** All resources of one type; throws listing what was built when there are none. */
+export function only(stack: DeclaredStack, type: string): DeclaredResource[] {
+  const found = stack.resources.filter((r) => r.type === type);
+  if (found.length === 0) {
+    const built = stack.resources.map((r) => `${r.type} ${r.name}`).join("\n  ");
+    throw new Error(`no resource of type ${type}; the program built:\n  ${built || "(nothing)"}`);
+  }
+  return found;
+}
+
+/** The single resource of a type; throws when there is not exactly one. */
+export function one(stack: DeclaredStack, type: string): DeclaredResource {
+  const found = only(stack, type);
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type}, got ${found.map((r) => r.name).join(", ")}`);
+  }
+  return found[0]!;
+}
+
+/** The resource with a logical name; throws listing names when absent. */
+export function named(stack: DeclaredStack, name: string): DeclaredResource {
+  const found = stack.resources.find((r) => r.name === name);
+  if (!found) {
+    throw new Error(
+      `no resource named ${name}; built: ${stack.resources.map((r) => r.name).join(", ")}`,
+    );
+  }
+  return found;
+}
+
+/**
+ * The config the Pulumi CLI would hand the program for a stack: project-level
+ * defaults from Pulumi.yaml, then stacks/Pulumi.<stack>.yaml, then overrides.
+ * Keys are returned without the project prefix.
+ */
+export function stackConfig(
+  stack: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const projectFile = parseYaml(readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
+    config?: Record<string, { default?: unknown }>;
+  };
+  const merged: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(projectFile.config ?? {})) {
+    if (spec && typeof spec === "object" && "default" in spec) merged[key] = spec.default;
+  }
+  const stackFile = path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`);
+  const parsed = parseYaml(readFileSync(stackFile, "utf8")) as {
+    config?: Record<string, unknown>;
+  } | null;
+  for (const [key, value] of Object.entries(parsed?.config ?? {})) {
+    const prefix = `${project}:`;
+    if (key.startsWith(prefix)) merged[key.slice(prefix.length)] = value;
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
+
+/** The values the Pulumi CLI passes in PULUMI_CONFIG: strings, with structured values as JSON. */
+function toEngineConfig(raw: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    out[`${project}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return out;
+}
+
+async function runOnce(stack: string, options: DeclareOptions): Promise<DeclaredStack> {
+  const resources: DeclaredResource[] = [];
+  lastResources = resources;
+  const registeredOptions = new Map<string, DeclaredOptions>();
+  const token = options.serviceToken ?? defaultServiceToken;
+  const engineConfig = toEngineConfig(stackConfig(stack, options.config ?? {}));
+
+  const mocks: pulumiModule.runtime.Mocks = {
+    newResource(args) {
+      const secretPaths: string[] = [];
+      const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
+      const id = `${args.name}-id`;
+      const state = { ...inputs, ...computedState(args.type, args.name, inputs, token) };
+      resources.push({
+        type: args.type,
+        name: args.name,
+        id,
+        inputs,
+        state,
+        secretPaths,
+        options: registeredOptions.get(`${args.type}::${args.name}`) ?? {
+          protect: false,
+          parent: "",
+          replaceOnChanges: [],
+          deleteBeforeReplace: false,
+        },
+      });
+      return { id, state };
+    },
+    call(args) {
+      throw new Error(`unmocked call to ${args.token}`);
+    },
+  };
+
+  const loaded = withFreshProgram((load) => {
+    // The program must share the copy of the SDK that the mocks are installed on.
+    const pulumi = load("@pulumi/pulumi") as typeof pulumiModule;
+    void pulumi.runtime.setMocks(mocks, project, stack, false);
+    recordOptions(load, registeredOptions);
+    pulumi.runtime.setAllConfig(engineConfig, []);
+    const settings = load("@pulumi/pulumi/runtime/settings") as {
+      waitForRPCs?: () => Promise<void>;
+    };
+    const settle = async () => {
+      await settings.waitForRPCs?.();
+      await new Promise((r) => setImmediate(r));
+    };
+    try {
+      return { pulumi, settle, programExports: load(programPath) as Record<string, unknown> };
+    } catch (error) {
+      return { pulumi, settle, error };
+    }
+  });
+  const { pulumi, settle } = loaded;
+  if ("error" in loaded) {
+    await settle();
+    throw loaded.error;
+  }
+  const { programExports } = loaded;
+
+  const outputs: Record<string, unknown> = {};
+  const secretOutputs: string[] = [];
+  for (const [key, value] of Object.entries(programExports)) {
+    if (key === "__esModule") continue;
+    outputs[key] = await resolve(pulumi, value);
+    if (await pulumi.isSecret(pulumi.output(value))) secretOutputs.push(key);
+  }
+  await settle();
+  return { project, stack, resources, outputs, secretOutputs };
+}
+
+type Loader = (id: string) => unknown;
+
+/**
+ * Loads the program afresh on every call, then hands back the `require` it was
+ * loaded with, so the mocks go onto the very SDK copy the program uses.
+ * Outside jest (the lab), the program's modules are dropped from Node's require
+ * cache and the SDK stays loaded. Jest's registry cannot drop single modules,
+ * so there each run gets an isolated registry of its own.
+ */
+function withFreshProgram<T>(run: (load: Loader) => T): T {
+  if (typeof jest !== "undefined") {
+    let result: T | undefined;
+    jest.isolateModules(() => {
+      result = run(require);
+    });
+    return result as T;
+  }
+  for (const key of Object.keys(require.cache)) {
+    if (key.startsWith(infraDir + path.sep)) delete require.cache[key];
+  }
+  return run(require);
+}
+
+/** Captures resource options, which the mocks API does not pass to newResource. */
+function recordOptions(load: Loader, into: Map<string, DeclaredOptions>): void {
+  const settings = load("@pulumi/pulumi/runtime/settings") as {
+    getMonitor(): { registerResource(req: RegisterRequest, cb: unknown): unknown };
+  };
+  const monitor = settings.getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: RegisterRequest, cb: unknown) => {
+    const parentUrn = req.getParent();
+    into.set(`${req.getType()}::${req.getName()}`, {
+      protect: req.getProtect() === true,
+      parent: parentUrn ? (parentUrn.split("::").pop() ?? "") : "",
+      replaceOnChanges: req.getReplaceonchangesList(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+    });
+    return register(req, cb);
+  };
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProtect(): boolean | undefined;
+  getReplaceonchangesList(): string[];
+  getDeletebeforereplace(): boolean;
+}
+
+function resolve(pulumi: typeof pulumiModule, value: unknown): Promise<unknown> {
+  return new Promise((done) => {
+    const output = pulumi.output(
+      value as pulumiModule.Input<string>,
+    ) as pulumiModule.Output<unknown>;
+    output.apply((v) => {
+      done(v);
+      return v;
+    });
+  });
+}
+
+function unwrapSecrets(value: unknown, at: string, secretPaths: string[]): unknown {
+  if (Array.isArray(value))
+    return value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, secretPaths));
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[secretSigKey] === secretSig) {
+      secretPaths.push(at);
+      return unwrapSecrets(obj["value"], at, []);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      out[k] = unwrapSecrets(v, at ? `${at}.${k}` : k, secretPaths);
+    }
+    return out;
+  }
+  return value;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Values the provider would compute; derived from the name so runs are repeatable. */
+function computedState(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  token: { clientId: string; clientSecret: string },
+): Record<string, unknown> {
+  switch (type) {
+    case "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication":
+      return { aud: sha256(name) };
+    case "cloudflare:index/zeroTrustAccessServiceToken:ZeroTrustAccessServiceToken": {
+      const version =
+        typeof inputs.clientSecretVersion === "number" ? inputs.clientSecretVersion : 1;
+      return {
+        clientId: token.clientId,
+        clientSecret: mockClientSecret(token.clientSecret, version),
+        expiresAt: mockTokenExpiresAt,
+      };
+    }
+    case "random:index/randomId:RandomId": {
+      const bytes = typeof inputs.byteLength === "number" ? inputs.byteLength : 4;
+      const hex = sha256(name).slice(0, bytes * 2);
+      return {
+        hex,
+        dec: BigInt(`0x${hex}`).toString(10),
+        b64Url: Buffer.from(hex, "hex").toString("base64url"),
+      };
+    }
+    case "time:index/offset:Offset": {
+      const base = typeof inputs.baseRfc3339 === "string" ? inputs.baseRfc3339 : mockNow;
+      const hours = typeof inputs.offsetHours === "number" ? inputs.offsetHours : 0;
+      const at = new Date(Date.parse(base) + hours * 3_600_000);
+      return {
+        baseRfc3339: base,
+        rfc3339: at.toISOString().replace(/\.000Z$/, "Z"),
+        unix: at.getTime() / 1000,
+      };
+    }
+    case "time:index/static:Static": {
+      const at = typeof inputs.rfc3339 === "string" ? inputs.rfc3339 : mockNow;
+      return { rfc3339: at, unix: Date.parse(at) / 1000 };
+    }
+    default:
+      return {};
+  }
+}
