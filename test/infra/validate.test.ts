@@ -190,9 +190,15 @@ describe("validateConfig", () => {
   });
 
   it("rejects an account id that is not a Cloudflare id", () => {
-    expect(problemsWith({ accountId: "my-account" })).toEqual([
-      'access-bridge:accountId: must be a 32-character hexadecimal Cloudflare id, got "my-account"',
+    expect(problemsWith({ accountId: "https://dash.cloudflare.com/abc" })).toEqual([
+      'access-bridge:accountId: must be a Cloudflare id (32 hex characters, from the dashboard\'s Overview page), got "https://dash.cloudflare.com/abc"',
     ]);
+  });
+
+  it("accepts a placeholder id, so example stacks run", () => {
+    expect(validateConfig({ ...valid, accountId: "fake-account-id" }, "dev").accountId).toBe(
+      "fake-account-id",
+    );
   });
 
   it("rejects a team domain that is not <team>.cloudflareaccess.com", () => {
@@ -240,7 +246,7 @@ describe("validateConfig", () => {
   it("never echoes the value of a key set as a secret", () => {
     let message = "";
     try {
-      validateConfig({ ...valid, accountId: "hunter2-secret-value" }, "dev", ["accountId"]);
+      validateConfig({ ...valid, accountId: "hunter2 secret value" }, "dev", ["accountId"]);
     } catch (err) {
       message = (err as Error).message;
     }
