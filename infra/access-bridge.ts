@@ -150,11 +150,12 @@ export class AccessBridge extends pulumi.ComponentResource {
 
     // Access answers preflights itself only when it has corsHeaders; with
     // `origin` the OPTIONS request bypasses Access instead. The API rejects
-    // both at once, and `false` is sent explicitly so that switching modes
-    // turns the bypass off rather than leaving the old value in place.
+    // both at once, so each mode sends only its own setting. Leaving the other
+    // out is enough to clear it when switching modes: neither is a computed
+    // attribute, so an omitted one is planned as unset, not kept.
     const preflightSettings =
       preflight === "cloudflare"
-        ? { corsHeaders: buildCorsHeaders(cors), optionsPreflightBypass: false }
+        ? { corsHeaders: buildCorsHeaders(cors) }
         : { optionsPreflightBypass: true };
 
     const apiApp = new cloudflare.ZeroTrustAccessApplication(

@@ -1,5 +1,6 @@
 import type * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
+import { defaults } from "./config";
 
 type Binding = cloudflare.types.input.WorkersScriptBinding;
 
@@ -32,6 +33,16 @@ export function buildBindings(values: BindingValues): Binding[] {
       type: "plain_text",
       text: values.stripRoutePrefix ? "true" : "false",
     },
-    { name: "UPSTREAM_TIMEOUT_MS", type: "plain_text", text: String(values.upstreamTimeoutMs) },
+    // The Worker waits this long by default, so the binding is only sent to
+    // change it, and a default stack has exactly the seven bindings above.
+    ...(values.upstreamTimeoutMs === defaults.upstreamTimeoutMs
+      ? []
+      : [
+          {
+            name: "UPSTREAM_TIMEOUT_MS",
+            type: "plain_text",
+            text: String(values.upstreamTimeoutMs),
+          },
+        ]),
   ];
 }

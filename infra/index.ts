@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { compatibilityDate, workerModuleName, writeWorkerBundle } from "../worker/build";
 import { AccessBridge } from "./access-bridge";
-import { loadConfig } from "./config";
+import { loadConfig, projectName } from "./config";
 
-const config = loadConfig(new pulumi.Config(), pulumi.getStack());
+// The namespace is named rather than taken from the engine's project, so the
+// keys stay `access-bridge:*` when another program or a test harness runs this one.
+const config = loadConfig(new pulumi.Config(projectName), pulumi.getStack());
 
 // Written to worker/dist as well, so the file on disk is exactly what is uploaded.
 const content = writeWorkerBundle();

@@ -31,8 +31,10 @@ export function cloudflareNames(base: string): CloudflareNames {
 /**
  * The Worker script name: the prefix plus a stable random suffix, lower-cased
  * and cut to the 63 characters Workers allows, since it doubles as a subdomain label.
+ * Without a suffix (a provider or mock that reports none) the prefix alone is used.
  */
-export function workerScriptName(prefix: string, suffix: string): string {
-  const name = `${prefix}-${suffix}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
-  return name.length <= 63 ? name : `${name.slice(0, 63 - suffix.length - 1)}-${suffix}`;
+export function workerScriptName(prefix: string, suffix: string | undefined): string {
+  const tail = suffix ? `-${suffix.toLowerCase()}` : "";
+  const head = prefix.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  return `${head.slice(0, 63 - tail.length)}${tail}`;
 }

@@ -35,11 +35,17 @@ function looksLikeUrl(value: string): boolean {
 
 const label = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
-/** A DNS hostname with at least two labels; lower-cased; not an IP address or URL. */
+/**
+ * A DNS hostname with at least two labels; lower-cased, and a fully qualified
+ * name's trailing dot dropped; not an IP address or URL.
+ */
 export function checkHostname(value: unknown): Checked<string> {
   if (typeof value !== "string" || value.trim() === "")
     return bad("must be a hostname, e.g. api.example.com");
-  const host = value.trim().toLowerCase();
+  const host = value
+    .trim()
+    .toLowerCase()
+    .replace(/(?<=[a-z0-9])\.$/, "");
   if (looksLikeUrl(host)) {
     return bad(
       `must be a hostname only, without scheme or path (e.g. api.example.com), got ${quote(value)}`,

@@ -1,6 +1,8 @@
 import { buildBindings } from "../../infra/bindings";
+import { defaults } from "../../infra/config";
 import { buildCorsHeaders } from "../../infra/cors";
 import { cloudflareNames, namePrefixFor, workerScriptName } from "../../infra/names";
+import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "../../worker/src/env";
 
 const cors = {
   allowedOrigins: ["https://example.com"],
@@ -49,18 +51,19 @@ describe("buildCorsHeaders", () => {
 });
 
 describe("buildBindings", () => {
-  it("binds the Worker's names with the types Workers accepts", () => {
-    const bindings = buildBindings({
-      clientId: "id",
-      clientSecret: "secret",
-      apiHostname: "api.example.com",
-      accessTeamDomain: "team.cloudflareaccess.com",
-      accessAud: "aud",
-      routePrefix: "/api",
-      stripRoutePrefix: true,
-      upstreamTimeoutMs: 5000,
-    });
-    expect(bindings).toEqual([
+  const values = {
+    clientId: "id",
+    clientSecret: "secret",
+    apiHostname: "api.example.com",
+    accessTeamDomain: "team.cloudflareaccess.com",
+    accessAud: "aud",
+    routePrefix: "/api",
+    stripRoutePrefix: true,
+    upstreamTimeoutMs: defaults.upstreamTimeoutMs,
+  };
+
+  it("binds exactly the Worker's seven names, credentials as secret_text", () => {
+    expect(buildBindings(values)).toEqual([
       { name: "CF_ACCESS_CLIENT_ID", type: "secret_text", text: "id" },
       { name: "CF_ACCESS_CLIENT_SECRET", type: "secret_text", text: "secret" },
       { name: "API_HOSTNAME", type: "plain_text", text: "api.example.com" },
@@ -68,8 +71,14 @@ describe("buildBindings", () => {
       { name: "ACCESS_AUD", type: "plain_text", text: "aud" },
       { name: "ROUTE_PREFIX", type: "plain_text", text: "/api" },
       { name: "STRIP_ROUTE_PREFIX", type: "plain_text", text: "true" },
-      { name: "UPSTREAM_TIMEOUT_MS", type: "plain_text", text: "5000" },
     ]);
+  });
+
+  it("adds UPSTREAM_TIMEOUT_MS only to change the Worker's own default", () => {
+    expect(defaults.upstreamTimeoutMs).toBe(DEFAULT_UPSTREAM_TIMEOUT_MS);
+    const bindings = buildBindings({ ...values, upstreamTimeoutMs: 5000 });
+    expect(bindings).toHaveLength(8);
+    expect(bindings[7]).toEqual({ name: "UPSTREAM_TIMEOUT_MS", type: "plain_text", text: "5000" });
   });
 });
 
@@ -92,5 +101,10 @@ describe("names", () => {
     const long = workerScriptName(`access-bridge-${"Feature_Branch".repeat(5)}-proxy`, "a1b2c3");
     expect(long).toHaveLength(63);
     expect(long).toMatch(/^[a-z0-9-]+-a1b2c3$/);
+  });
+
+  it("falls back to the prefix alone when no suffix is known", () => {
+    expect(workerScriptName("access-bridge-dev-proxy", undefined)).toBe("access-bridge-dev-proxy");
+    expect(workerScriptName("x".repeat(70), undefined)).toBe("x".repeat(63));
   });
 });

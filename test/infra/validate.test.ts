@@ -264,8 +264,13 @@ describe("validators", () => {
     ["10.0.0.1", false],
     ["exa mple.com", false],
     ["example.com/path", false],
+    ["example.com..", false],
   ])("checkHostname(%s) -> %s", (value, accepted) => {
     expect(checkHostname(value).ok).toBe(accepted);
+  });
+
+  it("drops the trailing dot of a fully qualified name", () => {
+    expect(checkHostname("API.Example.com.")).toEqual({ ok: true, value: "api.example.com" });
   });
 
   it.each([

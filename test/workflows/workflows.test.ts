@@ -91,7 +91,7 @@ describe("the test job", () => {
     expect(lines.indexOf("npm ci")).toBeLessThan(lines.indexOf("npm test"));
   });
 
-  it.each([preview, deploy])(
+  it.each(allWorkflows)(
     "in $file runs on Debian with Node 20, where .ci/run can install chromium",
     ({ workflow }) => {
       const test = job(workflow, "test");
@@ -102,12 +102,12 @@ describe("the test job", () => {
     },
   );
 
-  it.each([preview, deploy])(
+  it.each(allWorkflows)(
     "in $file comes before every pulumi job, through `needs`",
     expectTestJobFirst,
   );
 
-  it.each([preview, deploy])("in $file gets no secrets and runs no Pulumi", ({ workflow }) => {
+  it.each(allWorkflows)("in $file gets no secrets and runs no Pulumi", ({ workflow }) => {
     const test = job(workflow, "test");
     expect(test.steps?.length).toBeGreaterThan(0);
     expect((test.steps ?? []).filter(isPulumiStep)).toEqual([]);
@@ -276,7 +276,7 @@ describe("destroy.yml", () => {
 
   it.each(stacks)("destroys %s only after the confirmation, and only when chosen", (stack) => {
     const destroyJob = job(workflow, `destroy-${stack}`);
-    expect(needsOf(destroyJob)).toEqual(["confirm"]);
+    expect(needsOf(destroyJob).sort()).toEqual(["confirm", "test"]);
     expect(destroyJob.if).toBe(`inputs.stack == '${stack}'`);
     expect(pulumiInput(destroyJob, "command")).toBe("destroy");
     expect(pulumiInput(destroyJob, "stack-name")).toBe(stack);
