@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import type { CorsRequest } from "./cors-check";
 import { HarError, harSecrets, parseHar, triageHar } from "./har";
 import { runLive, UnreachableError } from "./live";
+import { redactUrl } from "./redact";
 import { renderHarJson, renderHarText, renderLiveJson, renderLiveText } from "./report";
 
 export const EXIT = { allowed: 0, blocked: 1, usage: 2 } as const;
@@ -209,7 +210,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return result.diagnosis.verdict === "allowed" ? EXIT.allowed : EXIT.blocked;
   } catch (err) {
     if (err instanceof UnreachableError) {
-      io.stderr(`access-bridge-doctor: ${err.message}\n`);
+      const message = `cannot reach ${redactUrl(err.url)}: ${err.reason}`;
+      if (args.json) {
+        const report = { mode: "live", verdict: "unreachable", error: message };
+        io.stdout(JSON.stringify(report, null, 2) + "\n");
+      }
+      io.stderr(`access-bridge-doctor: ${message}\n`);
       return EXIT.usage;
     }
     throw err;

@@ -94,30 +94,23 @@ export function diagnoseActual(req: CorsRequest, res: ResponseView): Finding[] {
     return [accessDeniedFinding(req, res)];
   }
   const findings = checkActual(req, res).map((c) => explain("actual", c, req, res));
-  if (isRedirectStatus(res.status) && findings.some((f) => !f.ok)) {
+  if (isRedirectStatus(res.status)) {
     const location = redactUrl(getHeader(res.headers, "location") ?? "");
+    const failed = findings.some((f) => !f.ok);
     findings.push({
       phase: "actual",
       step: "redirect",
       ok: true,
       severity: "warn",
-      summary: `the response is a ${res.status} redirect to ${location}`,
-      cause:
-        "Browsers run the CORS check on every redirect hop, so the redirect itself needs CORS headers.",
-      fix: `Call the final URL directly (--url ${location}), or make the redirect carry the same CORS headers.`,
-      fixKeys: ["request"],
-    });
-  }
-  if (isRedirectStatus(res.status) && findings.every((f) => f.ok)) {
-    const location = redactUrl(getHeader(res.headers, "location") ?? "");
-    findings.push({
-      phase: "actual",
-      step: "redirect",
-      ok: true,
-      severity: "warn",
-      summary: `${res.status} redirect to ${location}`,
-      cause: `The browser follows this redirect and runs the same CORS check on ${location}, which the doctor does not follow.`,
-      fix: `Check the target too: --url ${location}`,
+      summary: failed
+        ? `the response is a ${res.status} redirect to ${location}`
+        : `${res.status} redirect to ${location}`,
+      cause: failed
+        ? "Browsers run the CORS check on every redirect hop, so the redirect itself needs CORS headers."
+        : `The browser follows this redirect and runs the same CORS check on ${location}, which the doctor does not follow.`,
+      fix: failed
+        ? `Call the final URL directly (--url ${location}), or make the redirect carry the same CORS headers.`
+        : `Check the target too: --url ${location}`,
       fixKeys: ["request"],
     });
   }

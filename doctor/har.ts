@@ -173,15 +173,31 @@ function pageSetHeaders(headers: HarNameValue[]): CorsRequest["headers"] {
     .map((h) => ({ name: h.name, value: h.value }));
 }
 
+/**
+ * Only requests made in CORS mode get a CORS check. Navigations (a login
+ * form's redirects carry the team domain as Referer) and no-cors loads do not,
+ * even across origins. `Sec-Fetch-Mode` says so where the capture has it.
+ */
+export function isCorsMode(entry: HarEntry): boolean {
+  const mode = getHeader(entry.request.headers, "sec-fetch-mode");
+  if (mode !== null) return mode.toLowerCase() === "cors";
+  return entry._resourceType !== "document";
+}
+
+/** Exporters mark a request that got no response with status 0 (Chrome) or -1 (Playwright). */
+function hasResponse(entry: HarEntry): boolean {
+  return entry.response.status > 0;
+}
+
 function failedInBrowser(entry: HarEntry): string | null {
-  const error = entry.response._error ?? entry._error;
+  const error = entry.response._error ?? entry._error ?? entry.response["_failureText"];
   if (typeof error === "string" && error.length > 0) return error;
-  if (entry.response.status === 0) return "status 0";
+  if (!hasResponse(entry)) return `status ${entry.response.status}`;
   return null;
 }
 
 function responseView(entry: HarEntry): ResponseView | undefined {
-  if (entry.response.status === 0) return undefined;
+  if (!hasResponse(entry)) return undefined;
   const headers: HeaderField[] = [...entry.response.headers];
   // Some exporters keep the redirect target only in redirectURL.
   if (getHeader(headers, "location") === null && (entry.response.redirectURL ?? "") !== "") {
@@ -203,7 +219,7 @@ export function triageHar(har: Har): Triage {
   entries.forEach((entry, i) => {
     if (preflights.has(i)) return;
     // The login page a redirect led to: the redirect itself is the finding.
-    if (isAccessLoginUrl(entry.request.url)) return;
+    if (isAccessLoginUrl(entry.request.url) || !isCorsMode(entry)) return;
     const origin = pageOrigin(entry, har);
     const target = urlOrigin(entry.request.url);
     if (origin === null || target === null || origin === target) return;

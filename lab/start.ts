@@ -5,6 +5,8 @@
  * and prints the URL and the Chromium command line that reaches it.
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { commandLine, findChromium, labFlags, prepareProfile } from "./browser";
 import { serveControl } from "./control";
@@ -16,8 +18,31 @@ interface Args {
   port: number;
   scenario?: string;
   open: boolean;
-  /** Keep the certificate in memory and write nothing under .lab/ (for tests). */
+  /** Keep the certificate in memory, use a throw-away browser profile, write nothing under .lab/ (for tests). */
   ephemeral: boolean;
+}
+
+/** A mistake on the command line: reported with the usage, exit code 2. */
+export class UsageError extends Error {}
+
+export const usage = "usage: npm start [-- --stack NAME] [--port N] [--scenario NAME] [--open]";
+
+const stacksDir = path.join(__dirname, "..", "stacks");
+
+/** The stacks this checkout configures: `stacks/Pulumi.<name>.yaml`. */
+export function knownStacks(dir = stacksDir): string[] {
+  return readdirSync(dir)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((name): name is string => name !== undefined)
+    .sort();
+}
+
+export function checkStack(stack: string, known: string[]): void {
+  if (!known.includes(stack))
+    throw new UsageError(
+      `unknown stack ${JSON.stringify(stack)}: there is no stacks/Pulumi.${stack}.yaml; ` +
+        `use ${known.map((k) => `--stack ${k}`).join(" or ")}`,
+    );
 }
 
 export function parseArgs(argv: string[]): Args {
@@ -27,7 +52,7 @@ export function parseArgs(argv: string[]): Args {
     const [name, inline] = flag.split("=", 2) as [string, string | undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
-      if (!v) throw new Error(`${name} needs a value`);
+      if (!v) throw new UsageError(`${name} needs a value`);
       return v;
     };
     if (name === "--stack") args.stack = value();
@@ -35,18 +60,16 @@ export function parseArgs(argv: string[]): Args {
     else if (name === "--scenario") args.scenario = value();
     else if (name === "--open") args.open = true;
     else if (name === "--ephemeral") args.ephemeral = true;
-    else
-      throw new Error(
-        `unknown option ${flag}; use --stack NAME, --port N, --scenario NAME, --open`,
-      );
+    else throw new UsageError(`unknown option ${flag}`);
   }
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)
-    throw new Error("--port must be 0..65535");
+    throw new UsageError("--port must be 0..65535");
   return args;
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  checkStack(args.stack, knownStacks());
   const stateDir = path.join(__dirname, "..", ".lab");
   process.stdout.write(
     `Declaring the ${args.stack} stack with the real program and starting the lab…\n`,
@@ -57,7 +80,11 @@ async function main(): Promise<void> {
     scenario: args.scenario,
     certificate: args.ephemeral ? undefined : (hosts) => cachedCertificate(stateDir, hosts),
   });
+  // On SIGINT/SIGTERM Miniflare's own exit hook stops workerd and exits
+  // 130/143 before this can finish; it still matters when a parent process
+  // disconnects. A connection that will not close must not keep the lab alive.
   const stop = (): void => {
+    setTimeout(() => process.exit(1), 5_000).unref();
     void lab.close().then(() => process.exit(0));
   };
   process.once("SIGINT", stop);
@@ -70,8 +97,12 @@ async function main(): Promise<void> {
     return;
   }
 
-  const profile = path.join(stateDir, "chromium-profile");
+  // A fresh profile per run for --ephemeral, so nothing is left under .lab/.
+  const profile = args.ephemeral
+    ? mkdtempSync(path.join(tmpdir(), "access-bridge-lab-"))
+    : path.join(stateDir, "chromium-profile");
   prepareProfile(profile);
+  if (args.ephemeral) process.once("exit", () => rmSync(profile, { recursive: true, force: true }));
   const browserArgs = [
     `--user-data-dir=${profile}`,
     "--no-first-run",
@@ -113,7 +144,16 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    if (err instanceof UsageError) {
+      process.stderr.write(`npm start: ${err.message}\n${usage}\n`);
+      process.exit(2);
+    }
+    const busy = (err as { code?: string }).code === "EADDRINUSE";
+    process.stderr.write(
+      busy
+        ? `npm start: port ${parseArgs(process.argv.slice(2)).port} is in use; pass --port N (0 picks a free one)\n`
+        : `${err instanceof Error ? err.message : String(err)}\n`,
+    );
     process.exit(1);
   });
 }

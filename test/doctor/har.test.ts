@@ -118,6 +118,62 @@ describe("triageHar", () => {
   });
 });
 
+describe("triageHar, what a browser never CORS-checks", () => {
+  const entry = (
+    url: string,
+    headers: Array<{ name: string; value: string }>,
+    extra: Partial<Har["log"]["entries"][number]> = {},
+  ): Har["log"]["entries"][number] => ({
+    request: { method: "GET", url, headers },
+    response: { status: 200, headers: [] },
+    ...extra,
+  });
+  const login = "https://team.cloudflareaccess.com/cdn-cgi/access/login/app.example.com";
+
+  it("skips navigations, even when the Referer is another origin", () => {
+    const har: Har = {
+      log: {
+        entries: [
+          entry("https://app.example.com/", [
+            { name: "Referer", value: login },
+            { name: "Sec-Fetch-Mode", value: "navigate" },
+          ]),
+          entry("https://app.example.com/home", [{ name: "Referer", value: login }], {
+            _resourceType: "document",
+          }),
+          entry("https://api.example.com/items", [
+            { name: "Origin", value: "https://app.example.com" },
+            { name: "Sec-Fetch-Mode", value: "cors" },
+          ]),
+        ],
+      },
+    };
+    const t = triageHar(har);
+    expect(t.crossOrigin).toBe(1);
+    expect(t.items.map((i) => i.url)).toEqual(["https://api.example.com/items"]);
+  });
+
+  it("reads a status of -1 with a failure text as no response, not as a response without headers", () => {
+    const har: Har = {
+      log: {
+        entries: [
+          entry(
+            "https://api.example.com/items",
+            [{ name: "Origin", value: "https://app.example.com" }],
+            {
+              _resourceType: "fetch",
+              response: { status: -1, headers: [], _failureText: "net::ERR_FAILED" },
+            },
+          ),
+        ],
+      },
+    };
+    const [item] = triageHar(har).items;
+    expect(item?.diagnosis.findings.map((f) => [f.step, f.ok])).toEqual([["no-response", false]]);
+    expect(item?.diagnosis.findings[0]?.summary).toContain("net::ERR_FAILED");
+  });
+});
+
 describe("secrets in a capture", () => {
   const planted = Object.values(PLANTED);
 

@@ -66,10 +66,15 @@ describe("live check against local servers", () => {
     });
   });
 
-  it("sends the cookie only on the actual request, and never prints it", async () => {
-    const secret = "CF_Authorization=live-cookie-secret-5e2d";
-    const server = await startServer(SCENARIOS[0]!.behaviour);
-    try {
+  describe("against an API that allows the preflighted PUT", () => {
+    let server: TestServer;
+    beforeEach(async () => {
+      server = await startServer(SCENARIOS[0]!.behaviour);
+    });
+    afterEach(() => server.close());
+
+    it("sends the cookie only on the actual request, and never prints it", async () => {
+      const secret = "CF_Authorization=live-cookie-secret-5e2d";
       const run = await runCli([
         "--url",
         `${server.base}/items`,
@@ -91,14 +96,9 @@ describe("live check against local servers", () => {
       expect(actual?.headers.cookie).toBe(secret);
       expect(run.stdout).toContain("[redacted]");
       expect(run.stdout).not.toContain("live-cookie-secret-5e2d");
-    } finally {
-      await server.close();
-    }
-  });
+    });
 
-  it("--preflight-only never sends the actual request", async () => {
-    const server = await startServer(SCENARIOS[0]!.behaviour);
-    try {
+    it("--preflight-only never sends the actual request", async () => {
       const run = await runCli([
         "--url",
         `${server.base}/items`,
@@ -110,9 +110,7 @@ describe("live check against local servers", () => {
       expect(run.code).toBe(0);
       expect(run.stdout).toContain("Actual request: not sent");
       expect(server.received.map((r) => r.method)).toEqual(["OPTIONS"]);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it("exits 2 when the host is unreachable", async () => {
@@ -121,5 +119,17 @@ describe("live check against local servers", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+\/items: ECONNREFUSED/);
     expect(run.stdout).toBe("");
+  });
+
+  it("says so in --json too, without printing a token from the URL", async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}/items?cf_authorization=url-token-secret-9f1c`;
+    const run = await runCli(["--url", url, "--origin", ORIGIN, "--json"]);
+    expect(run.code).toBe(2);
+    const json = JSON.parse(run.stdout) as { verdict: string; error: string };
+    expect(json.verdict).toBe("unreachable");
+    expect(json.error).toMatch(/^cannot reach http:\/\/127\.0\.0\.1:\d+\/items\?.*: ECONNREFUSED/);
+    expect(run.stdout + run.stderr).toContain("[redacted]");
+    expect(run.stdout + run.stderr).not.toContain("url-token-secret-9f1c");
   });
 });

@@ -14,6 +14,8 @@ import type { CaseResult } from "../../lab/page/case-result";
 
 export const chromiumPath = "/usr/bin/chromium";
 const repoRoot = path.resolve(__dirname, "..", "..");
+/** Below the 90 s the test files give their beforeAll. */
+const readyTimeoutMs = 75_000;
 
 /** The lab, running as `npm start` runs it but in a child process, with a control channel. */
 export interface LabProcess extends ReadyMessage {
@@ -46,12 +48,20 @@ async function forkLab(stack: string): Promise<LabProcess> {
   const pending = new Map<number, (reply: ControlReply) => void>();
   let nextId = 0;
   const ready = await new Promise<ReadyMessage>((resolve, reject) => {
-    child.once("exit", (code) =>
-      reject(new Error(`the lab exited with code ${code} before it was ready`)),
-    );
+    // Give up before the caller's hook times out, so no lab is left running.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`the lab was not ready within ${readyTimeoutMs} ms`));
+    }, readyTimeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the lab exited with code ${code} before it was ready`));
+    });
     child.on("message", (message: ReadyMessage | ControlReply) => {
-      if (message.type === "ready") resolve(message);
-      else pending.get(message.id)?.(message);
+      if (message.type === "ready") {
+        clearTimeout(timer);
+        resolve(message);
+      } else pending.get(message.id)?.(message);
     });
   });
   const ask = (request: DistributiveOmit<ControlRequest, "id">): Promise<ControlReply> =>
@@ -76,16 +86,30 @@ async function forkLab(stack: string): Promise<LabProcess> {
       if (reply.type !== "log") throw new Error(`unexpected reply ${reply.type}`);
       return { entries: reply.entries, last: reply.last };
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
+    stop: () => stopChild(child),
   };
 }
 
-export async function openSession(stack: string): Promise<Session> {
+/**
+ * Stops a forked lab as Ctrl-C would, and kills it if it has not exited in
+ * time, so no lab outlives the test run.
+ */
+export function stopChild(child: ChildProcess, graceMs = 8_000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+export async function openSession(
+  stack: string,
+  options: { recordHar?: string } = {},
+): Promise<Session> {
   if (!existsSync(chromiumPath)) {
     throw new Error(
       `Chromium is missing at ${chromiumPath}. Install Debian's chromium package (.ci/run installs it: apt-get install chromium).`,
@@ -100,6 +124,7 @@ export async function openSession(stack: string): Promise<Session> {
       executablePath: chromiumPath,
       headless: true,
       args: [...headlessFlags, ...labFlags(lab)],
+      ...(options.recordHar ? { recordHar: { path: options.recordHar } } : {}),
     });
   } catch (err) {
     await lab.stop();
@@ -174,4 +199,18 @@ export async function runCase(
 
 export function entries(trace: LogEntry[], party: LogEntry["party"], method?: string): LogEntry[] {
   return trace.filter((e) => e.party === party && (method === undefined || e.method === method));
+}
+
+/**
+ * The API's side of a Worker call, from the lab's own trace: Access admitted
+ * the service token and the demo API saw it as the caller. The browser's copy
+ * of the echo is no witness, since the Worker may mask the token in bodies.
+ */
+export function expectServiceTokenAtApi(trace: LogEntry[], clientId: string): void {
+  expect(entries(trace, "api-edge", "GET")).toEqual([
+    expect.objectContaining({ note: `service token ${clientId} passed the Service Auth policy` }),
+  ]);
+  expect(entries(trace, "demo-api", "GET")).toEqual([
+    expect.objectContaining({ status: 200, note: `echoed; caller: service token ${clientId}` }),
+  ]);
 }

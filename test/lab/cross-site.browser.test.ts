@@ -6,6 +6,7 @@
  */
 import {
   entries,
+  expectServiceTokenAtApi,
   freshPage,
   openPage,
   openSession,
@@ -31,14 +32,15 @@ describe("cross-site hosts with third-party cookies blocked", () => {
   it("the Worker path works without any API login", async () => {
     await freshPage(session, "as-configured", email);
     expect(new URL(session.page.url()).hostname).toBe("example.com");
-    const { result } = await runCase(session, "worker");
+    const { result, trace } = await runCase(session, "worker");
     expect(result).toMatchObject({ outcome: "ok", status: 200 });
-    const echo = result.body as { caller: unknown; headers: Record<string, string> };
-    expect(echo.caller).toEqual({ kind: "service-token", clientId: session.lab.clientId });
+    const echo = result.body as { caller: { kind: string }; headers: Record<string, string> };
+    expect(echo.caller.kind).toBe("service-token");
     expect(echo.headers["x-access-bridge-user-email"]).toBe(email);
+    expectServiceTokenAtApi(trace, session.lab.clientId);
   });
 
-  it("a direct credentialed request still fails after logging in to the API: the browser withholds the cookie", async () => {
+  it("direct credentialed requests still fail after logging in to the API: the browser withholds the cookie", async () => {
     await freshPage(session, "as-configured", email);
     await signIn(session.page, session.apiUrl, email);
     const held = await session.context.cookies("https://api.mysite.com/");
@@ -51,6 +53,13 @@ describe("cross-site hosts with third-party cookies blocked", () => {
     // so Access sent it to the login page.
     expect(entries(trace, "api-edge", "GET")).toEqual([expect.objectContaining({ status: 302 })]);
     expect(entries(trace, "demo-api")).toEqual([]);
+
+    const preflighted = await runCase(session, "preflighted");
+    expect(preflighted.result).toMatchObject({ outcome: "blocked", status: null });
+    expect(entries(preflighted.trace, "api-edge", "POST")).toEqual([
+      expect.objectContaining({ status: 302 }),
+    ]);
+    expect(entries(preflighted.trace, "demo-api")).toEqual([]);
 
     const viaWorker = await runCase(session, "worker");
     expect(viaWorker.result).toMatchObject({ outcome: "ok", status: 200 });

@@ -1,0 +1,141 @@
+/**
+ * `npm start` as a newcomer meets it: the arguments it takes, what it prints,
+ * and that Ctrl-C leaves nothing running.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { connect } from "node:net";
+import * as path from "node:path";
+import { checkStack, knownStacks, parseArgs, UsageError } from "../../lab/start";
+import { headlessFlags } from "../../lab/browser";
+import { stopChild } from "./browser-support";
+
+const repoRoot = path.resolve(__dirname, "..", "..");
+const startArgs = ["-r", "ts-node/register/transpile-only", path.join("lab", "start.ts")];
+
+describe("parseArgs", () => {
+  it("defaults to the dev stack on port 8443", () => {
+    expect(parseArgs([])).toEqual({ stack: "dev", port: 8443, open: false, ephemeral: false });
+  });
+
+  it("reads values given inline or as the next argument", () => {
+    expect(parseArgs(["--stack=prod", "--port", "0", "--scenario", "cross-site"])).toMatchObject({
+      stack: "prod",
+      port: 0,
+      scenario: "cross-site",
+    });
+  });
+
+  it.each([
+    [["--stack"], /--stack needs a value/],
+    [["--port", "http"], /--port must be 0..65535/],
+    [["--verbose"], /unknown option --verbose/],
+  ])("refuses %j as a usage error", (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(message);
+    expect(() => parseArgs(argv)).toThrow(UsageError);
+  });
+});
+
+describe("checkStack", () => {
+  it("knows the stacks this checkout configures", () => {
+    expect(knownStacks()).toEqual(expect.arrayContaining(["dev", "prod"]));
+    expect(() => checkStack("prod", knownStacks())).not.toThrow();
+  });
+
+  it("names the missing stack file and the stacks there are", () => {
+    expect(() => checkStack("staging", ["dev", "prod"])).toThrow(
+      'unknown stack "staging": there is no stacks/Pulumi.staging.yaml; use --stack dev or --stack prod',
+    );
+  });
+});
+
+describe("npm start", () => {
+  it("exits 2 with the usage on an unknown stack, before declaring anything", () => {
+    const run = spawnSync(process.execPath, [...startArgs, "--stack", "nope"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('unknown stack "nope"');
+    expect(run.stderr).toContain("usage: npm start");
+    expect(run.stdout).not.toContain("Declaring");
+  });
+
+  it("prints the page's URL and a Chromium command that reaches it, and stops cleanly on SIGINT", async () => {
+    const child = spawn(process.execPath, [...startArgs, "--port", "0", "--ephemeral"], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.once("exit", (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+        child.stdout.on("data", () => {
+          if (stdout.includes("Ctrl-C stops the lab.")) resolve();
+        });
+      });
+      expect(stdout).toMatch(/^ {2}open {7}https:\/\/www\.example\.com\/$/m);
+      const port = Number(/listening {2}https:\/\/127\.0\.0\.1:(\d+) /.exec(stdout)?.[1]);
+      expect(port).toBeGreaterThan(0);
+      const command = stdout.split("\n").find((l) => l.includes("--host-resolver-rules="));
+      expect(command).toContain(`MAP www.example.com 127.0.0.1:${port}`);
+      expect(command).toContain("--ignore-certificate-errors-spki-list=");
+      expect(command).toMatch(/--user-data-dir=\S+ /);
+      expect(command?.trim().endsWith("https://www.example.com/")).toBe(true);
+      // The printed command is for a person; headless-only flags stay out of it.
+      expect(command).not.toContain("--headless");
+      expect(headlessFlags).toContain("--headless");
+
+      const children = childPids(child.pid!); // workerd, esbuild
+      expect(children.length).toBeGreaterThan(0);
+      const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      child.kill("SIGINT");
+      // Miniflare's exit hook stops workerd first and exits with the shell's
+      // code for Ctrl-C, 128 + SIGINT.
+      expect(await exit).toBe(130);
+      expect(await accepts(port)).toBe(false);
+      expect(await survivors(children)).toEqual([]);
+    } finally {
+      await stopChild(child);
+    }
+  }, 90_000);
+});
+
+function childPids(pid: number): number[] {
+  const out = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
+}
+
+/** The processes still running (not merely awaiting reaping) a few seconds after the lab exits. */
+async function survivors(pids: number[]): Promise<string[]> {
+  let running: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    const out = spawnSync("ps", ["-o", "pid=,stat=,comm=", "-p", pids.join(",")], {
+      encoding: "utf8",
+    }).stdout;
+    running = out
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "" && !/^\d+\s+Z/.test(l));
+    if (running.length === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return running;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
