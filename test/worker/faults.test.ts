@@ -55,7 +55,7 @@ describe("proxy Worker under faults", () => {
   });
 
   describe("keys endpoint unavailable", () => {
-    it("fails closed with 503 when no keys were ever fetched, and forwards nothing", async () => {
+    it("fails closed with 403 when no keys were ever fetched, and forwards nothing", async () => {
       h.certsUp = false;
       const before = h.certsFetches;
       const response = await h.fetch("/api/x", {
@@ -63,7 +63,7 @@ describe("proxy Worker under faults", () => {
         worker: "keysDown",
         headers: { "cf-ray": "ray-keys-down" },
       });
-      expect(await expectJsonError(response, 503)).toBe("ray-keys-down");
+      expect(await expectJsonError(response, 403)).toBe("ray-keys-down");
       expect(h.certsFetches).toBeGreaterThan(before);
       expect(h.apiCalls).toHaveLength(0);
       expect(
@@ -100,6 +100,28 @@ describe("proxy Worker under faults", () => {
       expect(elapsed).toBeLessThan(3500);
       expect(await waitForLog(h, (l) => l.message.includes("ray-504"))).toBe(true);
       expectNoSecretsLogged(h, jwt);
+    });
+  });
+
+  describe("API slow to finish its body", () => {
+    it("streams a body that outlasts UPSTREAM_TIMEOUT_MS once the headers came in time", async () => {
+      await h.fetch("/api/x", { worker: "slow", jwt });
+      h.apiCalls.length = 0;
+      h.api = () => {
+        let sent = 0;
+        const body = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            await sleep(150);
+            if (sent++ < 5) controller.enqueue(new TextEncoder().encode(`part ${sent}\n`));
+            else controller.close();
+          },
+        });
+        return new Response(body);
+      };
+      const response = await h.fetch("/api/download", { jwt, worker: "slow" });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe("part 1\npart 2\npart 3\npart 4\npart 5\n");
+      expect(h.apiCalls).toHaveLength(1);
     });
   });
 

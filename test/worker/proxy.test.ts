@@ -18,32 +18,43 @@ import {
   startWorker,
   TEAM_DOMAIN,
   unsignedJwt,
+  waitForLog,
 } from "./harness";
 
 const key = newSigningKey("key-1");
 const stranger = newSigningKey("key-stranger");
 const jwt = signJwt(key);
 
-/** Sends a request with its path exactly as written, bypassing client-side URL normalisation. */
+/**
+ * Sends a request with its path exactly as written, bypassing client-side URL
+ * normalisation; it also shows the headers as they go on the wire, which
+ * `dispatchFetch` does not (it drops `Content-Length`).
+ */
 async function rawRequest(
   h: Harness,
   rawPath: string,
   headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
+  method = "GET",
+  body?: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   const base = await h.mf.ready;
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: base.hostname, port: base.port, path: rawPath, method: "GET", headers },
+      { host: base.hostname, port: base.port, path: rawPath, method, headers, agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
         );
       },
     );
     req.on("error", reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -181,6 +192,26 @@ describe("proxy Worker, route prefix kept", () => {
       expect(await expectJsonError(response, 401)).toBe("8f00aa-LHR");
       expect(h.apiCalls).toHaveLength(0);
     });
+
+    it("does not reflect a cf-ray that is not a ray id, in the answer or the log", async () => {
+      const spoofed = '"},{"admin":true} <script>';
+      const response = await h.fetch("/api/x", {
+        jwt: "not-a-jwt",
+        headers: { "cf-ray": spoofed },
+      });
+      const requestId = await expectJsonError(response, 403);
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await waitForLog(h, (l) => l.message.includes(requestId))).toBe(true);
+      expect(h.logs.map((l) => l.message).join("\n")).not.toContain("<script>");
+      expect(h.apiCalls).toHaveLength(0);
+    });
+
+    it("accepts aud as a plain string and a header without typ", async () => {
+      const token = signJwt(key, claims({ aud: AUD }), { typ: undefined });
+      const response = await h.fetch("/api/x", { jwt: token });
+      expect(response.status).toBe(200);
+      expect(h.apiCalls).toHaveLength(1);
+    });
   });
 
   describe("cross-site writes", () => {
@@ -192,6 +223,7 @@ describe("proxy Worker, route prefix kept", () => {
       ["PUT", { origin: "https://evil.example", "sec-fetch-site": "cross-site" }],
       ["DELETE", { origin: "https://evil.example" }],
       ["PATCH", { "sec-fetch-site": "cross-site", origin: FRONTEND }],
+      ["POST", { "sec-fetch-site": "same-site", origin: "https://blog.mysite.com" }],
     ])("refuses %s with %j and forwards nothing", async (method, headers) => {
       const response = await h.fetch("/api/x", {
         method,
@@ -208,6 +240,7 @@ describe("proxy Worker, route prefix kept", () => {
       ["POST", {}],
       ["GET", { origin: "https://evil.example", "sec-fetch-site": "cross-site" }],
       ["OPTIONS", { origin: "https://evil.example" }],
+      ["HEAD", { origin: "https://evil.example", "sec-fetch-site": "cross-site" }],
     ])("allows %s with %j", async (method, headers) => {
       const response = await h.fetch("/api/x", {
         method,
@@ -303,10 +336,15 @@ describe("proxy Worker, route prefix kept", () => {
       expect(h.apiCalls[0]?.headers["x-access-bridge-user-email"]).toBe("ada@mysite.com");
     });
 
-    it("cannot be pointed at another host by Host, X-Forwarded-Host or a //host path", async () => {
+    it("cannot be pointed elsewhere by Host, X-Forwarded-Host, Forwarded, X-Original-URL or //host", async () => {
       await h.fetch("/api/x", {
         jwt,
-        headers: { "x-forwarded-host": "evil.com", host: "evil.com" },
+        headers: {
+          "x-forwarded-host": "evil.com",
+          host: "evil.com",
+          forwarded: "host=evil.com",
+          "x-original-url": "/admin",
+        },
       });
       await h.fetch("/api//evil.com/x", { jwt });
       await rawRequest(h, "/api//evil.com", { host: "evil.com", "cf-access-jwt-assertion": jwt });
@@ -323,6 +361,8 @@ describe("proxy Worker, route prefix kept", () => {
       for (const call of h.apiCalls) {
         expect(call.headers.host).toBe(API_HOSTNAME);
         expect(call.headers).not.toHaveProperty("x-forwarded-host");
+        expect(call.headers).not.toHaveProperty("forwarded");
+        expect(call.headers).not.toHaveProperty("x-original-url");
       }
     });
 
@@ -334,6 +374,25 @@ describe("proxy Worker, route prefix kept", () => {
       expect(response.headers.get("location")).toBe("https://elsewhere.example/x");
       expect(h.apiCalls).toHaveLength(1);
       expect(h.unexpected).toEqual([]);
+    });
+
+    it("forwards a GET that arrives with a body, without the body", async () => {
+      const response = await rawRequest(
+        h,
+        "/api/search?q=1",
+        { "cf-access-jwt-assertion": jwt, "content-type": "application/json" },
+        "GET",
+        '{"ignored":true}',
+      );
+      expect(response.status).toBe(200);
+      expect(h.apiCalls).toHaveLength(1);
+      expect(h.apiCalls[0]).toMatchObject({
+        method: "GET",
+        url: `https://${API_HOSTNAME}/api/search?q=1`,
+      });
+      expect(h.apiCalls[0]!.body.length).toBe(0);
+      expect(h.apiCalls[0]!.headers).not.toHaveProperty("content-length");
+      expect(h.apiCalls[0]!.headers["content-type"]).toBe("application/json");
     });
 
     it("carries 8 MB bodies both ways intact", async () => {
@@ -352,6 +411,20 @@ describe("proxy Worker, route prefix kept", () => {
       expect(sha256(new Uint8Array(await response.arrayBuffer()))).toBe(sha256(down));
       expect(h.apiCalls).toHaveLength(1);
       expect(h.apiCalls[0]!.body.length).toBe(up.length);
+    });
+
+    it("keeps the length of a response it streams", async () => {
+      const down = randomBytes(256 * 1024);
+      h.api = () =>
+        new Response(down, {
+          headers: { "content-length": String(down.length), "x-api": "1" },
+        });
+      const response = await rawRequest(h, "/api/file", { "cf-access-jwt-assertion": jwt });
+      expect(response.status).toBe(200);
+      expect(response.headers["x-api"]).toBe("1");
+      expect(response.headers["content-length"]).toBe(String(down.length));
+      expect(response.headers["transfer-encoding"]).toBeUndefined();
+      expect(h.apiCalls).toHaveLength(1);
     });
   });
 
@@ -417,6 +490,8 @@ describe("proxy Worker, route prefix kept", () => {
 
     it.each([
       [`https://${API_HOSTNAME}/api/v1/next?x=1#f`, `${FRONTEND}/api/v1/next?x=1#f`],
+      [`http://${API_HOSTNAME}/api/v1/next`, `${FRONTEND}/api/v1/next`],
+      [`//${API_HOSTNAME}/api/v1/next`, `${FRONTEND}/api/v1/next`],
       ["/api/v1/relative", "/api/v1/relative"],
       ["https://elsewhere.example/api", "https://elsewhere.example/api"],
     ])("maps Location %s to %s", async (location, expected) => {
@@ -463,6 +538,12 @@ describe("proxy Worker, route prefix stripped", () => {
   it("still answers 404 outside the prefix", async () => {
     await expectJsonError(await h.fetch("/apix/v1", { jwt }), 404);
     expect(h.apiCalls).toHaveLength(0);
+  });
+
+  it("puts the prefix back on a path-only Location", async () => {
+    h.api = () => new Response(null, { status: 302, headers: { location: "/v1/next?x=1" } });
+    const response = await h.fetch("/api/v1/x", { jwt });
+    expect(response.headers.get("location")).toBe("/api/v1/next?x=1");
   });
 
   it("maps an API-host Location back under the prefix", async () => {

@@ -12,8 +12,11 @@ import {
   upstreamRequestHeaders,
   USER_EMAIL_HEADER,
 } from "../../worker/src/headers";
+import { keepKeysThroughOutages, type RemoteKeySet } from "../../worker/src/key-set";
+import { requestIdOf } from "../../worker/src/request-id";
+import { TokenCache } from "../../worker/src/token-cache";
 import { hasEncodedTraversal, isInsidePrefix, upstreamPath } from "../../worker/src/route";
-import { upstreamUrl } from "../../worker/src/upstream";
+import { forwardedBody, upstreamUrl } from "../../worker/src/upstream";
 import { headerObject } from "./harness";
 
 const token = { clientId: "id-1", clientSecret: "secret-1" };
@@ -72,6 +75,14 @@ describe("bindings", () => {
     });
   });
 
+  it("strips the prefix for a string or JSON true only", () => {
+    expect(readConfig({ ...complete, STRIP_ROUTE_PREFIX: "true" }).stripRoutePrefix).toBe(true);
+    expect(readConfig({ ...complete, STRIP_ROUTE_PREFIX: true }).stripRoutePrefix).toBe(true);
+    for (const value of ["false", "1", "yes", false, undefined]) {
+      expect(readConfig({ ...complete, STRIP_ROUTE_PREFIX: value }).stripRoutePrefix).toBe(false);
+    }
+  });
+
   it("names a missing binding without its value", () => {
     expect(() => readConfig({ ...complete, CF_ACCESS_CLIENT_SECRET: " " })).toThrow(
       new ConfigError("binding CF_ACCESS_CLIENT_SECRET is missing or empty"),
@@ -109,6 +120,9 @@ describe("upstream request headers", () => {
       cookie: "a=1",
       host: "evil.com",
       "x-forwarded-host": "evil.com",
+      forwarded: "host=evil.com;proto=https",
+      "x-original-url": "/admin",
+      "x-rewrite-url": "/admin",
       "cf-access-jwt-assertion": "jwt",
       "cf-access-client-id": "attacker",
       "cf-access-client-secret": "attacker",
@@ -135,7 +149,8 @@ describe("upstream request headers", () => {
 describe("response headers", () => {
   const rewrite = {
     apiHostname: "api.mysite.com",
-    frontendBase: "https://app.mysite.com/api",
+    frontendOrigin: "https://app.mysite.com",
+    pathPrefix: "/api",
     token,
   };
 
@@ -155,18 +170,63 @@ describe("response headers", () => {
     expect(headerObject(headers)).toEqual({ "content-type": "text/plain" });
   });
 
-  it("rewrites only absolute https Locations on the API host", () => {
-    expect(
-      rewriteLocation(
-        "https://api.mysite.com/v1?x=1",
-        "api.mysite.com",
-        "https://app.mysite.com/api",
-      ),
-    ).toBe("https://app.mysite.com/api/v1?x=1");
-    expect(rewriteLocation("/v1", "api.mysite.com", "https://app.mysite.com/api")).toBe("/v1");
-    expect(
-      rewriteLocation("https://api.mysite.com.evil.com/", "api.mysite.com", "https://app"),
-    ).toBe("https://api.mysite.com.evil.com/");
+  it("maps a Location on the API host, in any spelling, to the front end's route", () => {
+    const map = (location: string, prefix = "/api"): string =>
+      rewriteLocation(location, "api.mysite.com", "https://app.mysite.com", prefix);
+    expect(map("https://api.mysite.com/v1?x=1#f")).toBe("https://app.mysite.com/api/v1?x=1#f");
+    expect(map("http://API.mysite.com:80/v1")).toBe("https://app.mysite.com/api/v1");
+    expect(map("//api.mysite.com/v1")).toBe("https://app.mysite.com/api/v1");
+    expect(map("https:\\\\api.mysite.com/v1")).toBe("https://app.mysite.com/api/v1");
+    expect(map("/v1/next?x=1")).toBe("/api/v1/next?x=1");
+    expect(map("/api/v1/next", "")).toBe("/api/v1/next");
+    expect(map("https://api.mysite.com/v1", "")).toBe("https://app.mysite.com/v1");
+  });
+
+  it("leaves other hosts and path-relative Locations alone", () => {
+    const map = (location: string): string =>
+      rewriteLocation(location, "api.mysite.com", "https://app.mysite.com", "/api");
+    for (const location of [
+      "https://api.mysite.com.evil.com/",
+      "https://api.mysite.com:8443/x",
+      "https://evil.com/?next=https://api.mysite.com/",
+      "//evil.com/x",
+      "/\\evil.com/x",
+      "next",
+      "mailto:ops@mysite.com",
+    ]) {
+      expect(map(location)).toBe(location);
+    }
+  });
+});
+
+describe("forwarded body", () => {
+  it("drops a GET or HEAD body with its length and keeps any other", () => {
+    const headers = new Headers({ "content-length": "5" });
+    const get = { method: "GET", body: new ReadableStream() } as unknown as Request;
+    expect(forwardedBody(get, headers)).toBeNull();
+    expect(headers.has("content-length")).toBe(false);
+
+    const postHeaders = new Headers({ "content-length": "5" });
+    const post = new Request("https://app.mysite.com/api", { method: "POST", body: "hello" });
+    expect(forwardedBody(post, postHeaders)).toBe(post.body);
+    expect(postHeaders.get("content-length")).toBe("5");
+  });
+});
+
+describe("request id", () => {
+  const withRay = (ray: string): Request =>
+    new Request("https://app.mysite.com/api", { headers: { "cf-ray": ray } });
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+  it("uses a ray id as it is", () => {
+    expect(requestIdOf(withRay("8f00aa11bb22cc33-LHR"))).toBe("8f00aa11bb22cc33-LHR");
+  });
+
+  it("replaces a missing or odd cf-ray with a fresh id", () => {
+    expect(requestIdOf(new Request("https://app.mysite.com/api"))).toMatch(uuid);
+    for (const ray of ['x"}, {"error', "a b", "<script>", "x".repeat(65), "ray\u00e9"]) {
+      expect(requestIdOf(withRay(ray))).toMatch(uuid);
+    }
   });
 });
 
@@ -185,5 +245,96 @@ describe("cross-site write predicate", () => {
     ).toBe(false);
     expect(isCrossSiteWrite(req("POST", {}), own)).toBe(false);
     expect(isCrossSiteWrite(req("GET", { origin: "https://evil.example" }), own)).toBe(false);
+  });
+
+  it("refuses a same-site sibling, an opaque origin and a lower-case method", () => {
+    expect(
+      isCrossSiteWrite(
+        req("POST", { origin: "https://blog.mysite.com", "sec-fetch-site": "same-site" }),
+        own,
+      ),
+    ).toBe(true);
+    expect(isCrossSiteWrite(req("POST", { origin: "null" }), own)).toBe(true);
+    expect(isCrossSiteWrite(req("patch", { origin: "https://evil.example" }), own)).toBe(true);
+    expect(isCrossSiteWrite(req("options", { origin: "https://evil.example" }), own)).toBe(false);
+  });
+});
+
+describe("verified token cache", () => {
+  it("returns a token until its exp plus the tolerance, then forgets it", () => {
+    const cache = new TokenCache(10, 5);
+    cache.set("t", { email: "ada@mysite.com", exp: 1000 });
+    expect(cache.get("t", 1004.9)).toEqual({ email: "ada@mysite.com", exp: 1000 });
+    expect(cache.get("t", 1005)).toBeUndefined();
+    expect(cache.size).toBe(0);
+    expect(cache.get("other", 0)).toBeUndefined();
+  });
+
+  it("holds at most its capacity, dropping the oldest first", () => {
+    const cache = new TokenCache(3, 0);
+    for (const token of ["a", "b", "c", "d", "e"]) cache.set(token, { email: token, exp: 100 });
+    expect(cache.size).toBe(3);
+    expect(["a", "b", "c", "d", "e"].map((t) => cache.get(t, 0)?.email)).toEqual([
+      undefined,
+      undefined,
+      "c",
+      "d",
+      "e",
+    ]);
+    cache.set("d", { email: "d2", exp: 100 });
+    expect(cache.size).toBe(3);
+    expect(cache.get("c", 0)?.email).toBe("c");
+  });
+});
+
+describe("key set through a keys outage", () => {
+  const header = { alg: "RS256", kid: "k1" };
+  const token = { payload: "", signature: "" };
+  const cachedSet = { keys: [{ kty: "RSA", kid: "k1" }] };
+  type Key = Awaited<ReturnType<RemoteKeySet>>;
+  const remoteKey = { type: "remote" } as unknown as Key;
+  const localKey = { type: "local" } as unknown as Key;
+  class TokenFault extends Error {}
+
+  function setUp(remoteResult: () => Promise<Key>, cached: typeof cachedSet | undefined) {
+    const remote = Object.assign(jest.fn(remoteResult), { jwks: () => cached });
+    const localFor = jest.fn(() => async () => localKey);
+    const getKey = keepKeysThroughOutages(
+      remote as unknown as RemoteKeySet,
+      localFor,
+      (err) => err instanceof TokenFault,
+    );
+    return { getKey, remote, localFor };
+  }
+
+  it("uses the remote set while it answers", async () => {
+    const { getKey, localFor } = setUp(async () => remoteKey, cachedSet);
+    await expect(getKey(header, token)).resolves.toBe(remoteKey);
+    expect(localFor).not.toHaveBeenCalled();
+  });
+
+  it("falls back to the keys it already had when the refetch fails", async () => {
+    const { getKey, remote, localFor } = setUp(async () => {
+      throw new TypeError("network connection lost");
+    }, cachedSet);
+    await expect(getKey(header, token)).resolves.toBe(localKey);
+    expect(remote).toHaveBeenCalledTimes(1);
+    expect(localFor).toHaveBeenCalledWith(cachedSet);
+  });
+
+  it("fails closed when it never had keys", async () => {
+    const { getKey, localFor } = setUp(async () => {
+      throw new TypeError("network connection lost");
+    }, undefined);
+    await expect(getKey(header, token)).rejects.toThrow("network connection lost");
+    expect(localFor).not.toHaveBeenCalled();
+  });
+
+  it("does not retry a token the keys refused", async () => {
+    const { getKey, localFor } = setUp(async () => {
+      throw new TokenFault("no matching key");
+    }, cachedSet);
+    await expect(getKey(header, token)).rejects.toBeInstanceOf(TokenFault);
+    expect(localFor).not.toHaveBeenCalled();
   });
 });

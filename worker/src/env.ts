@@ -38,10 +38,10 @@ export interface Env {
    */
   ROUTE_PREFIX?: string;
   /**
-   * `"true"` forwards `/api/v1/x` as `/v1/x`; anything else forwards the path
-   * unchanged. Default `"false"`.
+   * `"true"` (or a JSON `true`) forwards `/api/v1/x` as `/v1/x`; anything else
+   * forwards the path unchanged. Default `"false"`.
    */
-  STRIP_ROUTE_PREFIX?: string;
+  STRIP_ROUTE_PREFIX?: string | boolean;
   /**
    * Milliseconds to wait for the API's response headers before answering
    * 504. A positive integer, as a string or number; anything else means the
@@ -111,7 +111,7 @@ export function readConfig(env: Env): Config {
     teamDomain: teamDomain.toLowerCase(),
     aud,
     routePrefix: parseRoutePrefix(env.ROUTE_PREFIX),
-    stripRoutePrefix: env.STRIP_ROUTE_PREFIX === "true",
+    stripRoutePrefix: String(env.STRIP_ROUTE_PREFIX).trim().toLowerCase() === "true",
     upstreamTimeoutMs: parseTimeout(env.UPSTREAM_TIMEOUT_MS),
   };
 }

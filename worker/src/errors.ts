@@ -32,10 +32,20 @@ export const missingAssertion = (): HttpError =>
   new HttpError(401, "missing Cloudflare Access assertion");
 export const invalidAssertion = (detail: string): HttpError =>
   new HttpError(403, "invalid Cloudflare Access assertion", detail);
+// Fail closed: an assertion that cannot be checked is refused like one that
+// failed the check, since every unverified caller gets 401 or 403. The message
+// and the log still tell a keys outage apart from a bad token.
 export const keysUnavailable = (detail: string): HttpError =>
-  new HttpError(503, "cannot verify Cloudflare Access assertion right now", detail);
+  new HttpError(403, "cannot verify Cloudflare Access assertion right now", detail);
 export const crossSiteWrite = (): HttpError => new HttpError(403, "cross-site request refused");
 export const badGateway = (detail: string): HttpError =>
   new HttpError(502, "upstream unreachable", detail);
 export const gatewayTimeout = (detail: string): HttpError =>
   new HttpError(504, "upstream timed out", detail);
+
+/** An error's name and message for the log; never shown to the caller. */
+export function errorSummary(err: unknown): string {
+  // Not `instanceof Error`: the runtime's DOMExceptions need not be Errors.
+  const { name, message } = (err ?? {}) as { name?: unknown; message?: unknown };
+  return typeof message === "string" ? `${String(name ?? "Error")}: ${message}` : "unknown error";
+}

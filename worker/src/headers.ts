@@ -51,7 +51,12 @@ export function upstreamRequestHeaders(
     "cf-access-jwt-assertion",
     "proxy-authorization",
     "host",
+    // Servers that honour these take the host or path from them instead of
+    // the URL, which would undo the constant host and the route prefix.
     "x-forwarded-host",
+    "forwarded",
+    "x-original-url",
+    "x-rewrite-url",
     USER_EMAIL_HEADER,
   ]) {
     headers.delete(name);
@@ -64,30 +69,38 @@ export function upstreamRequestHeaders(
 
 export interface ResponseRewrite {
   apiHostname: string;
-  /** The front end's origin plus the prefix the API does not see (or `""`). */
-  frontendBase: string;
+  /** The front end's origin, e.g. `https://app.mysite.com`. */
+  frontendOrigin: string;
+  /** The route prefix when the API does not see it (stripped), else `""`. */
+  pathPrefix: string;
   token: ServiceToken;
 }
 
 /**
- * Maps an absolute `Location` on the API host back to the front end's route,
- * so a redirect never sends the browser to the API directly. Relative and
- * foreign locations are left alone.
+ * Maps a `Location` on the API host back to the front end's route, so a
+ * redirect never sends the browser to the API directly: absolute and
+ * scheme-relative URLs on the API host become the front end's, and a
+ * path-only one gets back the prefix the API never saw. Other hosts and
+ * path-relative locations are left alone.
  */
 export function rewriteLocation(
   location: string,
   apiHostname: string,
-  frontendBase: string,
+  frontendOrigin: string,
+  pathPrefix: string,
 ): string {
-  if (!/^https:\/\//i.test(location)) return location;
+  if (location.startsWith("/") && !location.startsWith("//") && !location.startsWith("/\\")) {
+    return `${pathPrefix}${location}`;
+  }
+  if (!/^(https?:)?[/\\]{2}/i.test(location)) return location;
   let url: URL;
   try {
-    url = new URL(location);
+    url = new URL(location, `https://${apiHostname}`);
   } catch {
     return location;
   }
   if (url.host !== apiHostname) return location;
-  return `${frontendBase}${url.pathname}${url.search}${url.hash}`;
+  return `${frontendOrigin}${pathPrefix}${url.pathname}${url.search}${url.hash}`;
 }
 
 /** Cleans the API's response headers in place. */
@@ -96,7 +109,10 @@ export function cleanResponseHeaders(headers: Headers, rewrite: ResponseRewrite)
   headers.delete("set-cookie");
   const location = headers.get("location");
   if (location !== null) {
-    headers.set("location", rewriteLocation(location, rewrite.apiHostname, rewrite.frontendBase));
+    headers.set(
+      "location",
+      rewriteLocation(location, rewrite.apiHostname, rewrite.frontendOrigin, rewrite.pathPrefix),
+    );
   }
   // An API that echoes request headers must not hand the service token to the browser.
   const leaking: string[] = [];

@@ -1,4 +1,4 @@
-import { badGateway, gatewayTimeout, HttpError } from "./errors";
+import { badGateway, errorSummary, gatewayTimeout, HttpError } from "./errors";
 
 /**
  * The API URL for a request path. The host is a constant and the path is
@@ -13,27 +13,45 @@ export function upstreamUrl(apiHostname: string, path: string, search: string): 
   return target;
 }
 
-/** Calls the API; the body streams through and redirects come back to the caller. */
+/**
+ * The body to forward. `fetch` refuses a GET or HEAD with a body, and a client
+ * may still send one; dropping it (and the length that described it) serves
+ * the request instead of failing it.
+ */
+export function forwardedBody(request: Request, headers: Headers): ReadableStream | null {
+  const method = request.method.toUpperCase();
+  if (method !== "GET" && method !== "HEAD") return request.body;
+  if (request.body !== null) headers.delete("content-length");
+  return null;
+}
+
+/**
+ * Calls the API; the body streams through and redirects come back to the
+ * caller. The timeout covers the wait for the response headers only: once the
+ * API answers, a long download is not cut off halfway.
+ */
 export async function callUpstream(
   url: string,
   request: Request,
   headers: Headers,
   timeoutMs: number,
 ): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     return await fetch(url, {
       method: request.method,
       headers,
-      body: request.body,
+      body: forwardedBody(request, headers),
       redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: controller.signal,
     });
   } catch (err) {
-    const name = (err as { name?: unknown } | null)?.name;
-    if (name === "TimeoutError") {
+    if (controller.signal.aborted) {
       throw gatewayTimeout(`no response within ${timeoutMs} ms`);
     }
-    const message = (err as { message?: unknown } | null)?.message;
-    throw badGateway(`${String(name)}: ${String(message)}`);
+    throw badGateway(errorSummary(err));
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,5 +1,14 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTPayload } from "jose";
-import { invalidAssertion, keysUnavailable } from "./errors";
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from "jose";
+import { errorSummary, invalidAssertion, keysUnavailable } from "./errors";
+import { keepKeysThroughOutages } from "./key-set";
+import { TokenCache } from "./token-cache";
 
 /** Allowed drift between Access's clock and ours when checking `exp` and `nbf`. */
 export const CLOCK_TOLERANCE_S = 5;
@@ -11,14 +20,9 @@ export interface Identity {
   email: string | undefined;
 }
 
-interface CachedToken extends Identity {
-  /** Seconds since the epoch, from the token's `exp`. */
-  exp: number;
-}
-
 interface Verifier {
   keys: JWTVerifyGetKey;
-  tokens: Map<string, CachedToken>;
+  tokens: TokenCache;
 }
 
 // Module scope: one key set and one token cache per isolate and team, so a
@@ -31,14 +35,13 @@ function verifierFor(teamDomain: string, aud: string): Verifier {
   if (!verifier) {
     // jose refetches for an unknown `kid` at most once per cooldown (30 s), so
     // forged kids cannot turn the Worker into a load generator for Access.
-    const keys = createRemoteJWKSet(new URL(`https://${teamDomain}/cdn-cgi/access/certs`));
-    verifier = { keys, tokens: new Map() };
+    const remote = createRemoteJWKSet(new URL(`https://${teamDomain}/cdn-cgi/access/certs`));
+    const keys = keepKeysThroughOutages(remote, createLocalJWKSet, isTokenFault);
+    verifier = { keys, tokens: new TokenCache(TOKEN_CACHE_SIZE, CLOCK_TOLERANCE_S) };
     verifiers.set(key, verifier);
   }
   return verifier;
 }
-
-const nowSeconds = (): number => Date.now() / 1000;
 
 /** Errors that mean "this token is not acceptable", as opposed to "we could not get keys". */
 function isTokenFault(err: unknown): boolean {
@@ -56,16 +59,14 @@ function isTokenFault(err: unknown): boolean {
 }
 
 function describeError(err: unknown): string {
-  if (err instanceof errors.JOSEError) return `${err.code}: ${err.message}`;
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return "unknown error";
+  return err instanceof errors.JOSEError ? `${err.code}: ${err.message}` : errorSummary(err);
 }
 
 /**
  * Verifies a Cloudflare Access assertion: RS256 only, signed by a current key
  * of the team, `iss` the team, `aud` containing the app's tag, `exp`/`nbf`
- * within {@link CLOCK_TOLERANCE_S}. Throws an `HttpError` (403 for a bad
- * token, 503 when keys are unavailable: fail closed).
+ * within {@link CLOCK_TOLERANCE_S}. Throws an `HttpError`, 403 both for a bad
+ * token and when no keys can be had to check it (fail closed).
  */
 export async function verifyAssertion(
   token: string,
@@ -73,11 +74,8 @@ export async function verifyAssertion(
   aud: string,
 ): Promise<Identity> {
   const verifier = verifierFor(teamDomain, aud);
-  const cached = verifier.tokens.get(token);
-  if (cached) {
-    if (nowSeconds() < cached.exp + CLOCK_TOLERANCE_S) return { email: cached.email };
-    verifier.tokens.delete(token);
-  }
+  const cached = verifier.tokens.get(token, Date.now() / 1000);
+  if (cached) return { email: cached.email };
 
   let payload: JWTPayload;
   try {
@@ -95,10 +93,6 @@ export async function verifyAssertion(
 
   const email =
     typeof payload.email === "string" && payload.email !== "" ? payload.email : undefined;
-  if (verifier.tokens.size >= TOKEN_CACHE_SIZE) {
-    const oldest = verifier.tokens.keys().next();
-    if (!oldest.done) verifier.tokens.delete(oldest.value);
-  }
   verifier.tokens.set(token, { email, exp: payload.exp as number });
   return { email };
 }
