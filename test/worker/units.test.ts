@@ -55,6 +55,13 @@ describe("route predicates", () => {
     );
     expect(() => upstreamUrl("api.mysite.com", "@evil.com/x", "")).toThrow();
   });
+
+  it.each(["//evil.com/x", "/@evil.com", "/\\evil.com", "/..//evil.com:443/x", "/%2f%2fevil.com"])(
+    "keeps the API host for the path %s",
+    (path) => {
+      expect(new URL(upstreamUrl("api.mysite.com", path, "?q=1")).host).toBe("api.mysite.com");
+    },
+  );
 });
 
 describe("bindings", () => {

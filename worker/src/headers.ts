@@ -3,7 +3,7 @@ export const USER_EMAIL_HEADER = "x-access-bridge-user-email";
 
 // RFC 9110 §7.6.1: these describe one connection, not the message, so a proxy
 // must not forward them; `Connection` may name more.
-const HOP_BY_HOP = [
+const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",
@@ -11,18 +11,35 @@ const HOP_BY_HOP = [
   "trailer",
   "transfer-encoding",
   "upgrade",
-];
+]);
 
-function deleteHopByHop(headers: Headers): void {
+/** The extra hop-by-hop names a `Connection` header lists, lower-cased. */
+function listedInConnection(headers: Headers): Set<string> | undefined {
   const listed = headers.get("connection");
-  if (listed) {
-    for (const name of listed.split(",")) {
-      const trimmed = name.trim();
-      if (trimmed) headers.delete(trimmed);
-    }
-  }
-  for (const name of HOP_BY_HOP) headers.delete(name);
+  if (!listed) return undefined;
+  return new Set(listed.split(",").map((name) => name.trim().toLowerCase()));
 }
+
+// Each Headers call crosses into the runtime, so both directions read the
+// headers once, decide in JavaScript, and delete only what is present.
+function deleteAll(headers: Headers, names: string[]): void {
+  for (const name of names) headers.delete(name);
+}
+
+/** Request headers that belong to the front end, to Access or to the client's proxy. */
+const DROPPED_REQUEST_HEADERS = new Set([
+  "cookie",
+  "cf-access-jwt-assertion",
+  "proxy-authorization",
+  "host",
+  // Servers that honour these take the host or path from them instead of the
+  // URL, which would undo the constant host and the route prefix.
+  "x-forwarded-host",
+  "forwarded",
+  "x-original-url",
+  "x-rewrite-url",
+  USER_EMAIL_HEADER,
+]);
 
 export interface ServiceToken {
   clientId: string;
@@ -40,27 +57,19 @@ export function upstreamRequestHeaders(
   email: string | undefined,
 ): Headers {
   const headers = new Headers(incoming);
-  deleteHopByHop(headers);
+  const connection = listedInConnection(headers);
   const dropped: string[] = [];
   headers.forEach((_value, name) => {
-    if (name.startsWith("cf-access-client-")) dropped.push(name);
+    if (
+      DROPPED_REQUEST_HEADERS.has(name) ||
+      HOP_BY_HOP.has(name) ||
+      name.startsWith("cf-access-client-") ||
+      connection?.has(name)
+    ) {
+      dropped.push(name);
+    }
   });
-  for (const name of [
-    ...dropped,
-    "cookie",
-    "cf-access-jwt-assertion",
-    "proxy-authorization",
-    "host",
-    // Servers that honour these take the host or path from them instead of
-    // the URL, which would undo the constant host and the route prefix.
-    "x-forwarded-host",
-    "forwarded",
-    "x-original-url",
-    "x-rewrite-url",
-    USER_EMAIL_HEADER,
-  ]) {
-    headers.delete(name);
-  }
+  deleteAll(headers, dropped);
   if (email !== undefined) headers.set(USER_EMAIL_HEADER, email);
   headers.set("cf-access-client-id", token.clientId);
   headers.set("cf-access-client-secret", token.clientSecret);
@@ -105,21 +114,29 @@ export function rewriteLocation(
 
 /** Cleans the API's response headers in place. */
 export function cleanResponseHeaders(headers: Headers, rewrite: ResponseRewrite): void {
-  deleteHopByHop(headers);
-  headers.delete("set-cookie");
-  const location = headers.get("location");
-  if (location !== null) {
+  const connection = listedInConnection(headers);
+  const { clientId, clientSecret } = rewrite.token;
+  const dropped: string[] = [];
+  let location: string | undefined;
+  headers.forEach((value, name) => {
+    if (
+      name === "set-cookie" ||
+      HOP_BY_HOP.has(name) ||
+      connection?.has(name) ||
+      // An API that echoes request headers must not hand the service token to the browser.
+      value.includes(clientId) ||
+      value.includes(clientSecret)
+    ) {
+      dropped.push(name);
+    } else if (name === "location") {
+      location = value;
+    }
+  });
+  deleteAll(headers, dropped);
+  if (location !== undefined) {
     headers.set(
       "location",
       rewriteLocation(location, rewrite.apiHostname, rewrite.frontendOrigin, rewrite.pathPrefix),
     );
   }
-  // An API that echoes request headers must not hand the service token to the browser.
-  const leaking: string[] = [];
-  headers.forEach((value, name) => {
-    if (value.includes(rewrite.token.clientId) || value.includes(rewrite.token.clientSecret)) {
-      leaking.push(name);
-    }
-  });
-  for (const name of leaking) headers.delete(name);
 }

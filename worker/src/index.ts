@@ -12,7 +12,7 @@ import { cleanResponseHeaders, upstreamRequestHeaders, type ServiceToken } from 
 import { requestIdOf } from "./request-id";
 import { hasEncodedTraversal, isInsidePrefix, upstreamPath } from "./route";
 import { callUpstream, upstreamUrl } from "./upstream";
-import { verifyAssertion } from "./verify";
+import { cachedIdentity, verifyAssertion } from "./verify";
 
 export type { Env } from "./env";
 
@@ -42,7 +42,9 @@ async function proxy(request: Request, { config, token }: Deployment): Promise<R
 
   const assertion = request.headers.get("cf-access-jwt-assertion");
   if (!assertion) throw missingAssertion();
-  const { email } = await verifyAssertion(assertion, config.teamDomain, config.aud);
+  const { email } =
+    cachedIdentity(assertion, config.teamDomain, config.aud) ??
+    (await verifyAssertion(assertion, config.teamDomain, config.aud));
 
   if (isCrossSiteWrite(request, url.origin)) throw crossSiteWrite();
 

@@ -29,7 +29,15 @@ interface Verifier {
 // warm isolate verifies a repeated token with a map lookup and an `exp` check.
 const verifiers = new Map<string, Verifier>();
 
+// The same deployment asks for the same verifier on every request: remember
+// the last one so the hot path compares two short strings instead of building
+// a key and hashing it.
+let last: { teamDomain: string; aud: string; verifier: Verifier } | undefined;
+
 function verifierFor(teamDomain: string, aud: string): Verifier {
+  if (last !== undefined && last.teamDomain === teamDomain && last.aud === aud) {
+    return last.verifier;
+  }
   const key = `${teamDomain}\n${aud}`;
   let verifier = verifiers.get(key);
   if (!verifier) {
@@ -40,6 +48,7 @@ function verifierFor(teamDomain: string, aud: string): Verifier {
     verifier = { keys, tokens: new TokenCache(TOKEN_CACHE_SIZE, CLOCK_TOLERANCE_S) };
     verifiers.set(key, verifier);
   }
+  last = { teamDomain, aud, verifier };
   return verifier;
 }
 
@@ -63,6 +72,19 @@ function describeError(err: unknown): string {
 }
 
 /**
+ * The identity of an assertion this isolate already verified and that has not
+ * expired, without a promise: the hot path for a person's repeated requests.
+ */
+export function cachedIdentity(
+  token: string,
+  teamDomain: string,
+  aud: string,
+): Identity | undefined {
+  const cached = verifierFor(teamDomain, aud).tokens.get(token, Date.now() / 1000);
+  return cached && { email: cached.email };
+}
+
+/**
  * Verifies a Cloudflare Access assertion: RS256 only, signed by a current key
  * of the team, `iss` the team, `aud` containing the app's tag, `exp`/`nbf`
  * within {@link CLOCK_TOLERANCE_S}. Throws an `HttpError`, 403 both for a bad
@@ -73,10 +95,10 @@ export async function verifyAssertion(
   teamDomain: string,
   aud: string,
 ): Promise<Identity> {
-  const verifier = verifierFor(teamDomain, aud);
-  const cached = verifier.tokens.get(token, Date.now() / 1000);
-  if (cached) return { email: cached.email };
+  const cached = cachedIdentity(token, teamDomain, aud);
+  if (cached) return cached;
 
+  const verifier = verifierFor(teamDomain, aud);
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, verifier.keys, {
