@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { spawnOffWorkerCore } from "./cpu";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { request } from "node:http";
 import * as path from "node:path";
@@ -112,12 +113,12 @@ export function loadArgs(generator: LoadGenerator, options: LoadOptions): string
  */
 export async function runLoad(generator: LoadGenerator, options: LoadOptions): Promise<LoadResult> {
   const binary = generator === "wrk" ? wrkBinary : autocannonBinary;
-  const child = spawn(binary, loadArgs(generator, options), {
+  const child = spawnOffWorkerCore(binary, loadArgs(generator, options), {
     stdio: ["ignore", "pipe", "pipe"],
   });
   activeLoad.add(child);
   let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
   const output = tail(child);
   const deadline = setTimeout(() => void stopProcess(child), (options.durationSeconds + 15) * 1000);
   try {
@@ -134,7 +135,7 @@ export async function runLoad(generator: LoadGenerator, options: LoadOptions): P
 }
 
 /** Load generators still running, so an interrupted run can stop them. */
-export const activeLoad = new Set<ReturnType<typeof spawn>>();
+export const activeLoad = new Set<ChildProcess>();
 
 export interface ProbeResult {
   status: number;

@@ -1,3 +1,4 @@
+import { pinningNote, pinSelfOffWorkerCore } from "./cpu";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -69,6 +70,7 @@ function log(line: string): void {
 }
 
 async function main(): Promise<void> {
+  pinSelfOffWorkerCore();
   const generator = pickLoadGenerator();
   const bundle = bundleWorker();
   const bundleBytes = Buffer.byteLength(bundle);
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
   log(
     `\nload: ${generator}; warm-up ${plan.warmup}s, req/s over ${plan.throughput}s at ` +
       `${plan.connections} connections, p50 over ${plan.latency}s at 1 connection; ` +
-      `${plan.rounds} round(s), guide and ours alternating`,
+      `${plan.rounds} round(s), guide and ours alternating; ${pinningNote()}`,
   );
   const keysFetchesBefore = upstream.counters.keys;
   const samples = await measureAll(generator, { floor, guide, ours });

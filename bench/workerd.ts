@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawnOnWorkerCore } from "./cpu";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -115,9 +116,13 @@ export async function startWorkerd(
     const configPath = path.join(dir, "bench.capnp");
     writeFileSync(configPath, renderConfig(workers, `127.0.0.1:${upstreamPort}`), { mode: 0o600 });
 
-    child = spawn(workerdBinary, ["serve", "--experimental", "--control-fd=3", configPath], {
-      stdio: ["ignore", "pipe", "pipe", "pipe"],
-    });
+    child = spawnOnWorkerCore(
+      workerdBinary,
+      ["serve", "--experimental", "--control-fd=3", configPath],
+      {
+        stdio: ["ignore", "pipe", "pipe", "pipe"],
+      },
+    );
     output = tail(child);
     const exited = new Promise<never>((_, reject) => {
       child?.once("exit", (code, signal) =>
