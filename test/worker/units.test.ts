@@ -9,7 +9,7 @@ import {
 import {
   cleanResponseHeaders,
   rewriteLocation,
-  upstreamRequestHeaders,
+  rewriteRequestHeaders,
   USER_EMAIL_HEADER,
 } from "../../worker/src/headers";
 import { keepKeysThroughOutages, type RemoteKeySet } from "../../worker/src/key-set";
@@ -137,18 +137,18 @@ describe("upstream request headers", () => {
       [USER_EMAIL_HEADER]: "mallory@evil.example",
       accept: "application/json",
     });
-    const out = upstreamRequestHeaders(incoming, token, "ada@mysite.com");
+    const out = rewriteRequestHeaders(incoming, token, "ada@mysite.com");
     expect(headerObject(out)).toEqual({
       accept: "application/json",
       "cf-access-client-id": "id-1",
       "cf-access-client-secret": "secret-1",
       [USER_EMAIL_HEADER]: "ada@mysite.com",
     });
-    expect(incoming.get("cookie")).toBe("a=1");
+    expect(out).toBe(incoming);
   });
 
   it("sends no user header when the token has no email", () => {
-    const out = upstreamRequestHeaders(new Headers({ [USER_EMAIL_HEADER]: "x" }), token, undefined);
+    const out = rewriteRequestHeaders(new Headers({ [USER_EMAIL_HEADER]: "x" }), token, undefined);
     expect(out.has(USER_EMAIL_HEADER)).toBe(false);
   });
 });
@@ -207,16 +207,14 @@ describe("response headers", () => {
 });
 
 describe("forwarded body", () => {
-  it("drops a GET or HEAD body with its length and keeps any other", () => {
-    const headers = new Headers({ "content-length": "5" });
+  it("drops a GET or HEAD body and keeps any other", () => {
     const get = { method: "GET", body: new ReadableStream() } as unknown as Request;
-    expect(forwardedBody(get, headers)).toBeNull();
-    expect(headers.has("content-length")).toBe(false);
+    expect(forwardedBody(get)).toBeNull();
+    const head = { method: "head", body: new ReadableStream() } as unknown as Request;
+    expect(forwardedBody(head)).toBeNull();
 
-    const postHeaders = new Headers({ "content-length": "5" });
     const post = new Request("https://app.mysite.com/api", { method: "POST", body: "hello" });
-    expect(forwardedBody(post, postHeaders)).toBe(post.body);
-    expect(postHeaders.get("content-length")).toBe("5");
+    expect(forwardedBody(post)).toBe(post.body);
   });
 });
 

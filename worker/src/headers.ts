@@ -47,16 +47,15 @@ export interface ServiceToken {
 }
 
 /**
- * The headers the API receives: the client's, minus what belongs to the
- * front end, to Access, or to the connection, plus the service token and the
- * verified user.
+ * Turns a copy of the client's headers into the ones the API receives, in
+ * place: minus what belongs to the front end, to Access, or to the
+ * connection, plus the service token and the verified user.
  */
-export function upstreamRequestHeaders(
-  incoming: Headers,
+export function rewriteRequestHeaders(
+  headers: Headers,
   token: ServiceToken,
   email: string | undefined,
 ): Headers {
-  const headers = new Headers(incoming);
   const connection = listedInConnection(headers);
   const dropped: string[] = [];
   headers.forEach((_value, name) => {

@@ -8,7 +8,7 @@ import {
   missingAssertion,
   notFound,
 } from "./errors";
-import { cleanResponseHeaders, upstreamRequestHeaders, type ServiceToken } from "./headers";
+import { cleanResponseHeaders, rewriteRequestHeaders, type ServiceToken } from "./headers";
 import { requestIdOf } from "./request-id";
 import { hasEncodedTraversal, isInsidePrefix, upstreamPath } from "./route";
 import { callUpstream, upstreamUrl } from "./upstream";
@@ -56,7 +56,7 @@ async function proxy(request: Request, { config, token }: Deployment): Promise<R
   const upstream = await callUpstream(
     target,
     request,
-    upstreamRequestHeaders(request.headers, token, email),
+    (headers) => rewriteRequestHeaders(headers, token, email),
     config.upstreamTimeoutMs,
   );
 

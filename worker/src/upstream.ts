@@ -15,37 +15,41 @@ export function upstreamUrl(apiHostname: string, path: string, search: string): 
 
 /**
  * The body to forward. `fetch` refuses a GET or HEAD with a body, and a client
- * may still send one; dropping it (and the length that described it) serves
- * the request instead of failing it.
+ * may still send one; dropping it serves the request instead of failing it.
  */
-export function forwardedBody(request: Request, headers: Headers): ReadableStream | null {
+export function forwardedBody(request: Request): ReadableStream | null {
   const method = request.method.toUpperCase();
-  if (method !== "GET" && method !== "HEAD") return request.body;
-  if (request.body !== null) headers.delete("content-length");
-  return null;
+  return method === "GET" || method === "HEAD" ? null : request.body;
 }
 
 /**
  * Calls the API; the body streams through and redirects come back to the
- * caller. The timeout covers the wait for the response headers only: once the
- * API answers, a long download is not cut off halfway.
+ * caller. The request is built once from the client's and its headers are
+ * rewritten in place, so headers are copied a single time. The timeout covers
+ * the wait for the response headers only: once the API answers, a long
+ * download is not cut off halfway.
  */
 export async function callUpstream(
   url: string,
   request: Request,
-  headers: Headers,
+  rewriteHeaders: (headers: Headers) => void,
   timeoutMs: number,
 ): Promise<Response> {
   const controller = new AbortController();
+  const body = forwardedBody(request);
+  const upstreamRequest = new Request(url, {
+    method: request.method,
+    headers: request.headers,
+    body,
+    redirect: "manual",
+    signal: controller.signal,
+  });
+  rewriteHeaders(upstreamRequest.headers);
+  // A dropped body takes the length that described it along.
+  if (body === null && request.body !== null) upstreamRequest.headers.delete("content-length");
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    return await fetch(url, {
-      method: request.method,
-      headers,
-      body: forwardedBody(request, headers),
-      redirect: "manual",
-      signal: controller.signal,
-    });
+    return await fetch(upstreamRequest);
   } catch (err) {
     if (controller.signal.aborted) {
       throw gatewayTimeout(`no response within ${timeoutMs} ms`);
