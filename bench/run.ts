@@ -10,7 +10,8 @@ import {
   workerBundlePath,
   workerModuleName,
 } from "../worker/build";
-import { accessClaims, createSigningKey, jwksFor, signRs256 } from "./jwt";
+// The benchmark plays the team's Access the same way the local lab does.
+import { accessClaims, newKeySet, signToken } from "../lab/tokens";
 import {
   activeLoad,
   pickLoadGenerator,
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     warn("worker/dist/index.js differs from a fresh build; run `npm run build:worker`");
   }
 
-  const key = createSigningKey();
+  const keys = newKeySet();
   const aud = randomBytes(32).toString("hex");
   const clientId = `${randomBytes(16).toString("hex")}.access`;
   const bindings = {
@@ -95,10 +96,9 @@ async function main(): Promise<void> {
     ROUTE_PREFIX: "/api",
     STRIP_ROUTE_PREFIX: "false",
   };
-  const now = Math.floor(Date.now() / 1000);
-  const assertion = signRs256(accessClaims(teamDomain, aud, "bench@mysite.com", now), key);
+  const assertion = signToken(keys, accessClaims(teamDomain, aud, { email: "bench@mysite.com" }));
 
-  running.upstream = await startUpstream({ apiHostname, teamDomain }, jwksFor(key));
+  running.upstream = await startUpstream({ apiHostname, teamDomain }, keys.jwks);
   const upstream = running.upstream;
   running.workerd = await startWorkerd(
     [
