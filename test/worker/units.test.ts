@@ -7,17 +7,17 @@ import {
   readConfig,
 } from "../../worker/src/env";
 import {
-  cleanResponseHeaders,
+  readClientHeaders,
+  responseChanges,
   rewriteLocation,
-  rewriteRequestHeaders,
   USER_EMAIL_HEADER,
+  withServiceToken,
 } from "../../worker/src/headers";
 import { keepKeysThroughOutages, type RemoteKeySet } from "../../worker/src/key-set";
 import { requestIdOf } from "../../worker/src/request-id";
 import { TokenCache } from "../../worker/src/token-cache";
 import { hasEncodedTraversal, isInsidePrefix, upstreamPath } from "../../worker/src/route";
 import { forwardedBody, upstreamUrl } from "../../worker/src/upstream";
-import { headerObject } from "./harness";
 
 const token = { clientId: "id-1", clientSecret: "secret-1" };
 
@@ -113,7 +113,7 @@ describe("bindings", () => {
 });
 
 describe("upstream request headers", () => {
-  it("drops hop-by-hop, connection-listed, front-end and Access headers, then sets the token", () => {
+  it("drops hop-by-hop, connection-listed, front-end and Access headers, then adds the token", () => {
     const incoming = new Headers({
       connection: "keep-alive, x-hop",
       "x-hop": "1",
@@ -137,44 +137,83 @@ describe("upstream request headers", () => {
       [USER_EMAIL_HEADER]: "mallory@evil.example",
       accept: "application/json",
     });
-    const out = rewriteRequestHeaders(incoming, token, "ada@mysite.com");
-    expect(headerObject(out)).toEqual({
-      accept: "application/json",
-      "cf-access-client-id": "id-1",
-      "cf-access-client-secret": "secret-1",
-      [USER_EMAIL_HEADER]: "ada@mysite.com",
+    const client = readClientHeaders(incoming, false);
+    expect(client.assertion).toBe("jwt");
+    expect(Object.fromEntries(withServiceToken(client.forwarded, token, "ada@mysite.com"))).toEqual(
+      {
+        accept: "application/json",
+        "cf-access-client-id": "id-1",
+        "cf-access-client-secret": "secret-1",
+        [USER_EMAIL_HEADER]: "ada@mysite.com",
+      },
+    );
+  });
+
+  it("reads the CSRF markers and passes them on", () => {
+    const client = readClientHeaders(
+      new Headers({ origin: "https://app.mysite.com", "sec-fetch-site": "same-origin" }),
+      false,
+    );
+    expect(client).toEqual({
+      assertion: undefined,
+      origin: "https://app.mysite.com",
+      fetchSite: "same-origin",
+      forwarded: [
+        ["origin", "https://app.mysite.com"],
+        ["sec-fetch-site", "same-origin"],
+      ],
     });
-    expect(out).toBe(incoming);
+  });
+
+  it("drops the length of a body that is not forwarded, and only then", () => {
+    const headers = new Headers({ "content-length": "5", accept: "*/*" });
+    expect(readClientHeaders(headers, true).forwarded).toEqual([["accept", "*/*"]]);
+    expect(readClientHeaders(headers, false).forwarded).toEqual([
+      ["accept", "*/*"],
+      ["content-length", "5"],
+    ]);
   });
 
   it("sends no user header when the token has no email", () => {
-    const out = rewriteRequestHeaders(new Headers({ [USER_EMAIL_HEADER]: "x" }), token, undefined);
-    expect(out.has(USER_EMAIL_HEADER)).toBe(false);
+    const client = readClientHeaders(new Headers({ [USER_EMAIL_HEADER]: "x" }), false);
+    const sent = withServiceToken(client.forwarded, token, undefined);
+    expect(sent.map(([name]) => name)).not.toContain(USER_EMAIL_HEADER);
   });
 });
 
 describe("response headers", () => {
-  const rewrite = {
-    apiHostname: "api.mysite.com",
-    frontendOrigin: "https://app.mysite.com",
-    pathPrefix: "/api",
-    token,
-  };
-
-  it("removes cookies, hop-by-hop headers and anything carrying the token", () => {
+  it("leaves a clean response alone, so it can go back without a copy", () => {
     const headers = new Headers({
-      connection: "x-conn",
-      "x-conn": "1",
+      "content-type": "application/json",
+      connection: "keep-alive",
       "keep-alive": "timeout=5",
-      upgrade: "h2c",
+      "transfer-encoding": "chunked",
+    });
+    expect(responseChanges(headers, token)).toBeUndefined();
+  });
+
+  it("drops cookies, anything carrying the token, and hop-by-hop headers the runtime keeps", () => {
+    const headers = new Headers({
+      // The runtime writes Connection and Keep-Alive itself; x-conn is only named here.
+      connection: "keep-alive, x-conn",
+      "x-conn": "1",
+      "proxy-connection": "keep-alive",
       "x-echo": "secret-1",
       "x-echo-id": "prefix id-1 suffix",
       "content-type": "text/plain",
     });
     headers.append("set-cookie", "a=1");
     headers.append("set-cookie", "b=2");
-    cleanResponseHeaders(headers, rewrite);
-    expect(headerObject(headers)).toEqual({ "content-type": "text/plain" });
+    const changes = responseChanges(headers, token);
+    expect(new Set(changes?.dropped)).toEqual(
+      new Set(["x-conn", "proxy-connection", "x-echo", "x-echo-id", "set-cookie"]),
+    );
+    expect(changes?.location).toBeUndefined();
+  });
+
+  it("hands back the Location to map", () => {
+    const changes = responseChanges(new Headers({ location: "/v1/next" }), token);
+    expect(changes).toEqual({ dropped: [], location: "/v1/next" });
   });
 
   it("maps a Location on the API host, in any spelling, to the front end's route", () => {
@@ -208,13 +247,11 @@ describe("response headers", () => {
 
 describe("forwarded body", () => {
   it("drops a GET or HEAD body and keeps any other", () => {
-    const get = { method: "GET", body: new ReadableStream() } as unknown as Request;
-    expect(forwardedBody(get)).toBeNull();
-    const head = { method: "head", body: new ReadableStream() } as unknown as Request;
-    expect(forwardedBody(head)).toBeNull();
-
-    const post = new Request("https://app.mysite.com/api", { method: "POST", body: "hello" });
-    expect(forwardedBody(post)).toBe(post.body);
+    const body = new ReadableStream();
+    expect(forwardedBody("GET", body)).toBeNull();
+    expect(forwardedBody("head", body)).toBeNull();
+    expect(forwardedBody("POST", body)).toBe(body);
+    expect(forwardedBody("patch", body)).toBe(body);
   });
 });
 
@@ -236,17 +273,21 @@ describe("request id", () => {
 });
 
 describe("cross-site write predicate", () => {
-  const own = "https://app.mysite.com";
-  const req = (method: string, headers: Record<string, string>): Request =>
-    new Request(`${own}/api/x`, { method, headers });
+  const own = new URL("https://app.mysite.com/api/x");
+  const req = (method: string, headers: { origin?: string; fetchSite?: string }) => ({
+    method,
+    origin: headers.origin,
+    fetchSite: headers.fetchSite,
+  });
 
   it("refuses unsafe methods from another site and allows the rest", () => {
+    const ownOrigin = own.origin;
     expect(isCrossSiteWrite(req("POST", { origin: "https://evil.example" }), own)).toBe(true);
+    expect(isCrossSiteWrite(req("POST", { fetchSite: "cross-site", origin: ownOrigin }), own)).toBe(
+      true,
+    );
     expect(
-      isCrossSiteWrite(req("POST", { "sec-fetch-site": "cross-site", origin: own }), own),
-    ).toBe(true);
-    expect(
-      isCrossSiteWrite(req("POST", { origin: own, "sec-fetch-site": "same-origin" }), own),
+      isCrossSiteWrite(req("POST", { origin: ownOrigin, fetchSite: "same-origin" }), own),
     ).toBe(false);
     expect(isCrossSiteWrite(req("POST", {}), own)).toBe(false);
     expect(isCrossSiteWrite(req("GET", { origin: "https://evil.example" }), own)).toBe(false);
@@ -255,13 +296,14 @@ describe("cross-site write predicate", () => {
   it("refuses a same-site sibling, an opaque origin and a lower-case method", () => {
     expect(
       isCrossSiteWrite(
-        req("POST", { origin: "https://blog.mysite.com", "sec-fetch-site": "same-site" }),
+        req("POST", { origin: "https://blog.mysite.com", fetchSite: "same-site" }),
         own,
       ),
     ).toBe(true);
     expect(isCrossSiteWrite(req("POST", { origin: "null" }), own)).toBe(true);
     expect(isCrossSiteWrite(req("patch", { origin: "https://evil.example" }), own)).toBe(true);
     expect(isCrossSiteWrite(req("options", { origin: "https://evil.example" }), own)).toBe(false);
+    expect(isCrossSiteWrite(req("DELETE", { fetchSite: "CROSS-SITE" }), own)).toBe(true);
   });
 });
 

@@ -8,10 +8,16 @@ import {
   missingAssertion,
   notFound,
 } from "./errors";
-import { cleanResponseHeaders, rewriteRequestHeaders, type ServiceToken } from "./headers";
+import {
+  readClientHeaders,
+  responseChanges,
+  rewriteLocation,
+  withServiceToken,
+  type ServiceToken,
+} from "./headers";
 import { requestIdOf } from "./request-id";
 import { hasEncodedTraversal, isInsidePrefix, upstreamPath } from "./route";
-import { callUpstream, upstreamUrl } from "./upstream";
+import { callUpstream, forwardedBody, upstreamUrl } from "./upstream";
 import { cachedIdentity, verifyAssertion } from "./verify";
 
 export type { Env } from "./env";
@@ -36,40 +42,52 @@ function deploymentOf(env: Env): Deployment {
 
 async function proxy(request: Request, { config, token }: Deployment): Promise<Response> {
   const url = new URL(request.url);
-  if (!isInsidePrefix(url.pathname, config.routePrefix) || hasEncodedTraversal(url.pathname)) {
+  const pathname = url.pathname;
+  if (!isInsidePrefix(pathname, config.routePrefix) || hasEncodedTraversal(pathname)) {
     throw notFound();
   }
 
-  const assertion = request.headers.get("cf-access-jwt-assertion");
+  const method = request.method;
+  const clientBody = request.body;
+  const body = forwardedBody(method, clientBody);
+  const client = readClientHeaders(request.headers, body === null && clientBody !== null);
+
+  const assertion = client.assertion;
   if (!assertion) throw missingAssertion();
   const { email } =
     cachedIdentity(assertion, config.teamDomain, config.aud) ??
     (await verifyAssertion(assertion, config.teamDomain, config.aud));
 
-  if (isCrossSiteWrite(request, url.origin)) throw crossSiteWrite();
+  if (isCrossSiteWrite({ method, origin: client.origin, fetchSite: client.fetchSite }, url)) {
+    throw crossSiteWrite();
+  }
 
   const target = upstreamUrl(
     config.apiHostname,
-    upstreamPath(url.pathname, config.routePrefix, config.stripRoutePrefix),
+    upstreamPath(pathname, config.routePrefix, config.stripRoutePrefix),
     url.search,
   );
   const upstream = await callUpstream(
     target,
-    request,
-    (headers) => rewriteRequestHeaders(headers, token, email),
+    { method, headers: withServiceToken(client.forwarded, token, email), body },
     config.upstreamTimeoutMs,
   );
 
   // The body goes back untouched, so the runtime streams it natively. Scanning
   // it for the token in JavaScript cost about half the throughput; headers,
-  // where a proxy or framework would echo request headers, are scanned below.
+  // where a proxy or framework would echo request headers, are scanned.
+  const changes = responseChanges(upstream.headers, token);
+  if (changes === undefined) return upstream;
   const response = new Response(upstream.body, upstream);
-  cleanResponseHeaders(response.headers, {
-    apiHostname: config.apiHostname,
-    frontendOrigin: url.origin,
-    pathPrefix: config.stripRoutePrefix ? config.routePrefix : "",
-    token,
-  });
+  const headers = response.headers;
+  for (const name of changes.dropped) headers.delete(name);
+  if (changes.location !== undefined) {
+    const pathPrefix = config.stripRoutePrefix ? config.routePrefix : "";
+    headers.set(
+      "location",
+      rewriteLocation(changes.location, config.apiHostname, url.origin, pathPrefix),
+    );
+  }
   return response;
 }
 
