@@ -49,69 +49,44 @@ export interface ServiceToken {
   clientSecret: string;
 }
 
-export type HeaderList = [name: string, value: string][];
-
-/** What the Worker needs from the client's headers, read in one pass. */
-export interface ClientHeaders {
-  /** `Cf-Access-Jwt-Assertion`, the token Access added. */
-  assertion: string | undefined;
-  origin: string | undefined;
-  /** `Sec-Fetch-Site`. */
-  fetchSite: string | undefined;
-  /**
-   * The headers the API may see: the client's minus what belongs to the front
-   * end, to Access or to the connection. Neither the token nor the user yet.
-   */
-  forwarded: HeaderList;
-}
-
 /**
- * Reads the client's headers once. Every Headers call crosses into the
- * runtime, so the assertion, the CSRF markers and the forwarded list all come
- * out of a single `forEach`, and the upstream request is built from the list
- * instead of copying the headers and deleting from the copy.
- *
- * `bodyDropped` says the client's body will not be forwarded, so the length
- * that described it goes too.
+ * The names among the client's headers that must not reach the API: what
+ * belongs to the front end, to Access or to the connection, including what a
+ * `Connection` header lists. The runtime copies the headers natively; this
+ * pass reads the names alone, because each header handed to JavaScript
+ * costs far more than one the runtime copies.
  */
-export function readClientHeaders(headers: Headers, bodyDropped: boolean): ClientHeaders {
-  let assertion: string | undefined;
-  let origin: string | undefined;
-  let fetchSite: string | undefined;
-  let connection: string | undefined;
-  let forwarded: HeaderList = [];
-  headers.forEach((value, name) => {
-    if (name === "cf-access-jwt-assertion") assertion = value;
-    else if (name === "origin") origin = value;
-    else if (name === "sec-fetch-site") fetchSite = value;
-    else if (name === "connection") connection = value;
-    else if (name === "content-length" && bodyDropped) return;
+export function droppedRequestHeaders(headers: Headers): string[] {
+  const dropped: string[] = [];
+  let listsMore = false;
+  for (const name of headers.keys()) {
     if (
       DROPPED_REQUEST_HEADERS.has(name) ||
       HOP_BY_HOP.has(name) ||
       name.startsWith("cf-access-client-")
     ) {
-      return;
+      dropped.push(name);
+      if (name === "connection") listsMore = true;
     }
-    forwarded.push([name, value]);
-  });
-  if (connection !== undefined) {
-    const listed = new Set(listedNames(connection));
-    forwarded = forwarded.filter(([name]) => !listed.has(name));
   }
-  return { assertion, origin, fetchSite, forwarded };
+  if (listsMore) dropped.push(...listedNames(headers.get("connection") ?? ""));
+  return dropped;
 }
 
-/** The forwarded list completed with the verified user and the service token. */
-export function withServiceToken(
-  forwarded: HeaderList,
+/**
+ * Turns a copy of the client's headers into the ones the API receives, in
+ * place: minus `dropped`, plus the verified user and the service token.
+ */
+export function rewriteRequestHeaders(
+  headers: Headers,
+  dropped: string[],
   token: ServiceToken,
   email: string | undefined,
-): HeaderList {
-  if (email !== undefined) forwarded.push([USER_EMAIL_HEADER, email]);
-  forwarded.push(["cf-access-client-id", token.clientId]);
-  forwarded.push(["cf-access-client-secret", token.clientSecret]);
-  return forwarded;
+): void {
+  for (const name of dropped) headers.delete(name);
+  if (email !== undefined) headers.set(USER_EMAIL_HEADER, email);
+  headers.set("cf-access-client-id", token.clientId);
+  headers.set("cf-access-client-secret", token.clientSecret);
 }
 
 /** What the API's response headers need before the browser may see them. */

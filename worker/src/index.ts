@@ -9,10 +9,10 @@ import {
   notFound,
 } from "./errors";
 import {
-  readClientHeaders,
+  droppedRequestHeaders,
   responseChanges,
   rewriteLocation,
-  withServiceToken,
+  rewriteRequestHeaders,
   type ServiceToken,
 } from "./headers";
 import { requestIdOf } from "./request-id";
@@ -47,29 +47,29 @@ async function proxy(request: Request, { config, token }: Deployment): Promise<R
     throw notFound();
   }
 
-  const method = request.method;
-  const clientBody = request.body;
-  const body = forwardedBody(method, clientBody);
-  const client = readClientHeaders(request.headers, body === null && clientBody !== null);
-
-  const assertion = client.assertion;
+  const assertion = request.headers.get("cf-access-jwt-assertion");
   if (!assertion) throw missingAssertion();
   const { email } =
     cachedIdentity(assertion, config.teamDomain, config.aud) ??
     (await verifyAssertion(assertion, config.teamDomain, config.aud));
 
-  if (isCrossSiteWrite({ method, origin: client.origin, fetchSite: client.fetchSite }, url)) {
-    throw crossSiteWrite();
-  }
+  if (isCrossSiteWrite(request, url)) throw crossSiteWrite();
 
   const target = upstreamUrl(
     config.apiHostname,
     upstreamPath(pathname, config.routePrefix, config.stripRoutePrefix),
     url.search,
   );
+  const clientBody = request.body;
+  const body = forwardedBody(request.method, clientBody);
+  const dropped = droppedRequestHeaders(request.headers);
+  // A dropped body takes the length that described it along.
+  if (body === null && clientBody !== null) dropped.push("content-length");
   const upstream = await callUpstream(
     target,
-    { method, headers: withServiceToken(client.forwarded, token, email), body },
+    request,
+    body,
+    (headers) => rewriteRequestHeaders(headers, dropped, token, email),
     config.upstreamTimeoutMs,
   );
 

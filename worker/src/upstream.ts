@@ -1,5 +1,4 @@
 import { badGateway, errorSummary, gatewayTimeout, HttpError } from "./errors";
-import type { HeaderList } from "./headers";
 
 /**
  * The API URL for a request path. The host is a constant and the path is
@@ -23,31 +22,33 @@ export function forwardedBody(method: string, body: ReadableStream | null): Read
   return upper === "GET" || upper === "HEAD" ? null : body;
 }
 
-/** The parts of the client's request that go to the API. */
-export interface UpstreamRequest {
-  method: string;
-  headers: HeaderList;
-  body: ReadableStream | null;
-}
-
 /**
  * Calls the API; the body streams through and redirects come back to the
- * caller. The headers arrive as a finished list, so the runtime builds them
- * once and nothing is copied and then deleted.
+ * caller. The upstream request copies the client's headers natively and
+ * `rewriteHeaders` edits that copy in place, so no header is copied twice.
  *
  * The timeout is the runtime's own `AbortSignal.timeout`: one native timer
- * that needs no clearing, where `setTimeout` plus `clearTimeout` cost about a
- * tenth of the proxy's time per request. It covers the wait for the response
- * headers only: once the API answers, the runtime no longer ties the body to
- * the signal, so a long download is not cut off halfway.
+ * that needs no clearing. It covers the wait for the response headers only:
+ * once the API answers, the runtime no longer ties the body to the signal, so
+ * a long download is not cut off halfway.
  */
 export function callUpstream(
   url: string,
-  { method, headers, body }: UpstreamRequest,
+  request: Request,
+  body: ReadableStream | null,
+  rewriteHeaders: (headers: Headers) => void,
   timeoutMs: number,
 ): Promise<Response> {
   const signal = AbortSignal.timeout(timeoutMs);
-  return fetch(url, { method, headers, body, redirect: "manual", signal }).catch((err: unknown) => {
+  const upstreamRequest = new Request(url, {
+    method: request.method,
+    headers: request.headers,
+    body,
+    redirect: "manual",
+    signal,
+  });
+  rewriteHeaders(upstreamRequest.headers);
+  return fetch(upstreamRequest).catch((err: unknown) => {
     if (signal.aborted) throw gatewayTimeout(`no response within ${timeoutMs} ms`);
     throw badGateway(errorSummary(err));
   });
