@@ -124,7 +124,8 @@ export async function runLoad(generator: LoadGenerator, options: LoadOptions): P
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once("error", reject);
-      child.once("exit", (exitCode) => resolve(exitCode));
+      // "close", not "exit": a process can exit before its output has all been read.
+      child.once("close", (exitCode) => resolve(exitCode));
     });
     if (code !== 0) throw new Error(`${generator} exited with ${code}:\n${output()}`);
     return generator === "wrk" ? parseWrkOutput(stdout) : parseAutocannonJson(stdout);

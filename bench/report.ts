@@ -1,28 +1,50 @@
 import type { LoadResult } from "./load";
 
-export type TargetName = "floor" | "guide" | "ours";
+export type WorkerName = "guide" | "ours";
 
-export const targetLabels: Record<TargetName, string> = {
+export const targetLabels = {
   floor: "origin direct (floor)",
   guide: "guide's Worker",
   ours: "ours (verifying)",
-};
+} as const;
 
-/** Repeated measurements of one target, and the medians the report uses. */
-export interface TargetSummary {
-  requestsPerSecond: number;
-  p50Ms: number;
-  throughputSamples: LoadResult[];
-  latencySamples: LoadResult[];
-  /** Share of responses that were errors, over all samples; high means the figures measure failures. */
-  errorRate: number;
-  /** (max - min) / median of the req/s samples: how much the machine moved under the run. */
-  throughputSpread: number;
+/** One measurement of each Worker, taken together so that machine noise falls on both alike. */
+export interface Pair {
+  guide: LoadResult;
+  ours: LoadResult;
 }
 
-export interface Ratios {
-  throughput: number;
-  p50: number;
+export interface Measurements {
+  /** The origin alone, once: it frames the figures and is not compared. */
+  floor: { throughput: LoadResult; latency: LoadResult };
+  /** Rounds at 32 connections with both Workers loaded at the same time. */
+  throughput: Pair[];
+  /** Back-to-back windows at 1 connection, the order alternating. */
+  latency: Pair[];
+}
+
+/** A paired ratio of ours to the guide: the median over pairs, and the range it came from. */
+export interface PairedRatio {
+  median: number;
+  min: number;
+  max: number;
+  pairs: number;
+}
+
+export interface WorkerSummary {
+  /** Median req/s over the throughput rounds (served while sharing the core). */
+  requestsPerSecond: number;
+  /** Median p50 over the latency windows. */
+  p50Ms: number;
+  /** Share of responses that were errors, over all samples; high means the figures measure failures. */
+  errorRate: number;
+}
+
+export interface Summary {
+  floor: { requestsPerSecond: number; p50Ms: number };
+  guide: WorkerSummary;
+  ours: WorkerSummary;
+  ratios: { throughput: PairedRatio; p50: PairedRatio };
 }
 
 export interface Verdict {
@@ -38,8 +60,6 @@ export const limits = {
   // "30 KB" read strictly, as 30,000 bytes.
   maxBundleBytes: 30_000,
   maxErrorRate: 0.01,
-  /** Past this spread between rounds, a ratio near a limit says little either way. */
-  maxQuietSpread: 0.25,
 };
 
 export function median(values: number[]): number {
@@ -51,25 +71,49 @@ export function median(values: number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-export function summarize(throughput: LoadResult[], latency: LoadResult[]): TargetSummary {
-  const all = [...throughput, ...latency];
-  const requests = all.reduce((sum, r) => sum + r.requests, 0);
-  const errors = all.reduce((sum, r) => sum + r.errors, 0);
-  const rps = throughput.map((r) => r.requestsPerSecond);
+/**
+ * Ours over the guide, pair by pair, then the median. Each pair shares its
+ * moment on the machine, so a burst of noise moves both sides of a ratio and
+ * the median skips the pairs it still spoiled.
+ */
+export function pairedRatio(pairs: Pair[], figure: (result: LoadResult) => number): PairedRatio {
+  const values = pairs.map((pair) => figure(pair.ours) / figure(pair.guide));
   return {
-    requestsPerSecond: median(rps),
-    p50Ms: median(latency.map((r) => r.p50Ms)),
-    throughputSamples: throughput,
-    latencySamples: latency,
-    errorRate: requests === 0 ? 1 : errors / requests,
-    throughputSpread: (Math.max(...rps) - Math.min(...rps)) / median(rps),
+    median: median(values),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    pairs: values.length,
   };
 }
 
-export function ratios(ours: TargetSummary, guide: TargetSummary): Ratios {
+function errorRate(results: LoadResult[]): number {
+  const requests = results.reduce((sum, r) => sum + r.requests, 0);
+  const errors = results.reduce((sum, r) => sum + r.errors, 0);
+  return requests === 0 ? 1 : errors / requests;
+}
+
+function summarizeWorker(m: Measurements, name: WorkerName): WorkerSummary {
+  const throughput = m.throughput.map((pair) => pair[name]);
+  const latency = m.latency.map((pair) => pair[name]);
   return {
-    throughput: ours.requestsPerSecond / guide.requestsPerSecond,
-    p50: ours.p50Ms / guide.p50Ms,
+    requestsPerSecond: median(throughput.map((r) => r.requestsPerSecond)),
+    p50Ms: median(latency.map((r) => r.p50Ms)),
+    errorRate: errorRate([...throughput, ...latency]),
+  };
+}
+
+export function summarize(m: Measurements): Summary {
+  return {
+    floor: {
+      requestsPerSecond: m.floor.throughput.requestsPerSecond,
+      p50Ms: m.floor.latency.p50Ms,
+    },
+    guide: summarizeWorker(m, "guide"),
+    ours: summarizeWorker(m, "ours"),
+    ratios: {
+      throughput: pairedRatio(m.throughput, (r) => r.requestsPerSecond),
+      p50: pairedRatio(m.latency, (r) => r.p50Ms),
+    },
   };
 }
 
@@ -78,31 +122,27 @@ export function ratios(ours: TargetSummary, guide: TargetSummary): Ratios {
  * with verification and neither Worker failed under load: a Worker that
  * rejects or fails requests is fast for the wrong reason.
  */
-export function verdicts(
-  r: Ratios,
-  bundleBytes: number,
-  summaries: { ours: TargetSummary; guide: TargetSummary },
-  oursVerified: boolean,
-): Verdict[] {
+export function verdicts(summary: Summary, bundleBytes: number, oursVerified: boolean): Verdict[] {
   const failing = (["ours", "guide"] as const).find(
-    (name) => summaries[name].errorRate > limits.maxErrorRate,
+    (name) => summary[name].errorRate > limits.maxErrorRate,
   );
   const invalid = !oursVerified
     ? "ours did not answer 200 to a valid assertion"
     : failing
-      ? `${failing} failed ${(summaries[failing].errorRate * 100).toFixed(1)}% of requests under load`
+      ? `${failing} failed ${(summary[failing].errorRate * 100).toFixed(1)}% of requests under load`
       : undefined;
+  const { throughput, p50 } = summary.ratios;
   return [
     {
       target: `throughput >= ${limits.minThroughputRatio}x guide`,
-      measured: `${r.throughput.toFixed(2)}x`,
-      pass: !invalid && r.throughput >= limits.minThroughputRatio,
+      measured: `${throughput.median.toFixed(2)}x`,
+      pass: !invalid && throughput.median >= limits.minThroughputRatio,
       note: invalid,
     },
     {
       target: `p50 latency <= ${limits.maxP50Ratio}x guide`,
-      measured: `${r.p50.toFixed(2)}x`,
-      pass: !invalid && r.p50 <= limits.maxP50Ratio,
+      measured: `${p50.median.toFixed(2)}x`,
+      pass: !invalid && p50.median <= limits.maxP50Ratio,
       note: invalid,
     },
     {
@@ -122,28 +162,30 @@ export function formatTable(rows: string[][]): string {
   return rows.map((row) => pad(row, widths ?? []).trimEnd()).join("\n");
 }
 
-export function formatReport(
-  summaries: Record<TargetName, TargetSummary>,
-  r: Ratios,
-  checks: Verdict[],
-  bundleBytes: number,
-): string {
-  const rows = [["target", "req/s @32", "p50 @1", "vs guide (req/s, p50)", "errors", "spread"]];
-  for (const name of ["floor", "guide", "ours"] as const) {
-    const s = summaries[name];
-    const vsGuide =
-      name === "ours"
-        ? `${r.throughput.toFixed(2)}x, ${r.p50.toFixed(2)}x`
-        : name === "guide"
-          ? "1.00x, 1.00x"
-          : `${(s.requestsPerSecond / summaries.guide.requestsPerSecond).toFixed(2)}x, ${(s.p50Ms / summaries.guide.p50Ms).toFixed(2)}x`;
+const range = (r: PairedRatio): string => `${r.min.toFixed(2)}-${r.max.toFixed(2)}`;
+
+export function formatReport(summary: Summary, checks: Verdict[], bundleBytes: number): string {
+  const { throughput, p50 } = summary.ratios;
+  const rows = [
+    ["target", "req/s @32", "p50 @1", "vs guide (req/s, p50)", "errors"],
+    [
+      targetLabels.floor,
+      `${summary.floor.requestsPerSecond.toFixed(0)} (alone)`,
+      `${summary.floor.p50Ms.toFixed(3)} ms`,
+      "-",
+      "-",
+    ],
+  ];
+  for (const name of ["guide", "ours"] as const) {
+    const s = summary[name];
     rows.push([
       targetLabels[name],
       s.requestsPerSecond.toFixed(0),
       `${s.p50Ms.toFixed(3)} ms`,
-      vsGuide,
+      name === "ours"
+        ? `${throughput.median.toFixed(2)}x, ${p50.median.toFixed(2)}x`
+        : "1.00x, 1.00x",
       `${(s.errorRate * 100).toFixed(2)}%`,
-      s.throughputSamples.length > 1 ? `${(s.throughputSpread * 100).toFixed(0)}%` : "-",
     ]);
   }
   const checkRows = [["target", "measured", "result"]];
@@ -154,17 +196,13 @@ export function formatReport(
       (check.pass ? "PASS" : "FAIL") + (check.note ? ` (${check.note})` : ""),
     ]);
   }
-  const noisy = (["guide", "ours"] as const).some(
-    (name) => summaries[name].throughputSpread > limits.maxQuietSpread,
-  );
   return [
     formatTable(rows),
-    ...(noisy
-      ? [
-          `note: req/s varied by more than ${limits.maxQuietSpread * 100}% between rounds ` +
-            `(spread column); the machine was busy, so read ratios near a limit as inconclusive`,
-        ]
-      : []),
+    "",
+    `req/s: both Workers loaded at once, each in its own workerd on the same core, so each`,
+    `figure is what it served while sharing that core; ratio = median of ${throughput.pairs} rounds`,
+    `(range ${range(throughput)}). p50: back-to-back windows, order alternating; ratio = median`,
+    `of ${p50.pairs} pairs (range ${range(p50)}).`,
     "",
     `bundle worker/dist/index.js: ${bundleBytes} bytes (${(bundleBytes / 1000).toFixed(1)} KB)`,
     "",

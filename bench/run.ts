@@ -1,3 +1,4 @@
+import { browserHeaders } from "./browser-headers";
 import { pinningNote, pinSelfOffWorkerCore } from "./cpu";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -22,11 +23,11 @@ import {
 } from "./load";
 import {
   formatReport,
-  ratios,
   summarize,
   verdicts,
-  type TargetName,
-  type TargetSummary,
+  type Measurements,
+  type Pair,
+  type WorkerName,
 } from "./report";
 import { startUpstream, type Upstream } from "./servers";
 import { startWorkerd, workerdBinary, type Workerd } from "./workerd";
@@ -36,18 +37,38 @@ const frontendHostname = "app.mysite.com";
 const teamDomain = "bench.cloudflareaccess.com";
 const benchPath = "/api/bench";
 const guideWorkerPath = path.join(__dirname, "..", "test", "fixtures", "guide-worker.js");
-const resultsPath = path.join(__dirname, "results", "latest.json");
 
 /**
- * Durations in seconds. Many short rounds rather than a few long ones: on a
- * shared machine the noise comes in bursts, and more interleaved samples let
- * the median skip them. `--quick` is for checking the harness, not for figures.
+ * Durations in seconds. On a shared machine the noise comes in bursts that
+ * swing a Worker's req/s by a third between one window and the next, so the
+ * Workers are only ever compared within a pair measured at the same moment:
+ * throughput with both loaded at once (each in its own workerd on the same
+ * core, so the scheduler splits that core between them and each one's share
+ * of requests shows its cost per request), latency in short back-to-back
+ * windows. Many pairs let the median skip the ones a burst still spoiled.
+ * `--quick` is for checking the harness, not for figures.
  */
 const plan = process.argv.includes("--quick")
-  ? { warmup: 1, throughput: 2, latency: 2, rounds: 1, connections: 32, threads: 2 }
-  : { warmup: 3, throughput: 5, latency: 4, rounds: 5, connections: 32, threads: 2 };
+  ? { warmup: 1, throughput: 2, throughputRounds: 1, latency: 1, latencyPairs: 2, connections: 32 }
+  : {
+      warmup: 3,
+      throughput: 4,
+      throughputRounds: 8,
+      latency: 1,
+      latencyPairs: 30,
+      connections: 32,
+    };
+/** Send what a browser's request carries, not just `Host` and the assertion. */
+const withBrowserHeaders = process.argv.includes("--browser-headers");
+const resultsPath = path.join(
+  __dirname,
+  "results",
+  withBrowserHeaders ? "latest-browser-headers.json" : "latest.json",
+);
 /** The whole run stops itself after this, whatever state it is in. */
 const runBudgetMs = 300_000;
+
+type TargetName = "floor" | WorkerName;
 
 interface Target {
   name: TargetName;
@@ -56,12 +77,11 @@ interface Target {
 }
 
 /** Everything started so far, stopped in reverse order on success, error or signal. */
-const running: { upstream?: Upstream; workerd?: Workerd } = {};
+const running: { upstream?: Upstream; workerds: Workerd[] } = { workerds: [] };
 
 async function cleanUp(): Promise<void> {
   for (const child of activeLoad) child.kill("SIGKILL");
-  await running.workerd?.stop();
-  running.workerd = undefined;
+  for (const workerd of running.workerds.splice(0).reverse()) await workerd.stop();
   await running.upstream?.close();
   running.upstream = undefined;
 }
@@ -100,7 +120,9 @@ async function main(): Promise<void> {
 
   running.upstream = await startUpstream({ apiHostname, teamDomain }, keys.jwks);
   const upstream = running.upstream;
-  running.workerd = await startWorkerd(
+  // One workerd per Worker: two Workers in one workerd would share its single
+  // event loop, which serves both at the same pace whatever each one costs.
+  const guideWorkerd = await startWorkerd(
     [
       {
         name: "guide",
@@ -109,15 +131,23 @@ async function main(): Promise<void> {
         compatibilityDate,
         bindings,
       },
-      { name: "ours", moduleName: workerModuleName, source: bundle, compatibilityDate, bindings },
     ],
     upstream.port,
   );
-  const ports = running.workerd.ports;
+  running.workerds.push(guideWorkerd);
+  const oursWorkerd = await startWorkerd(
+    [{ name: "ours", moduleName: workerModuleName, source: bundle, compatibilityDate, bindings }],
+    upstream.port,
+  );
+  running.workerds.push(oursWorkerd);
 
   // Access adds the assertion to every request, whichever Worker serves the
   // route, so both Workers get the same request; only ours reads it.
-  const workerHeaders = { Host: frontendHostname, "Cf-Access-Jwt-Assertion": assertion };
+  const workerHeaders = {
+    Host: frontendHostname,
+    "Cf-Access-Jwt-Assertion": assertion,
+    ...(withBrowserHeaders ? browserHeaders(assertion, `https://${frontendHostname}`) : {}),
+  };
   const floor: Target = {
     name: "floor",
     url: `http://127.0.0.1:${upstream.port}${benchPath}`,
@@ -125,34 +155,30 @@ async function main(): Promise<void> {
   };
   const guide: Target = {
     name: "guide",
-    url: `http://127.0.0.1:${ports.get("guide")}${benchPath}`,
+    url: `http://127.0.0.1:${guideWorkerd.ports.get("guide")}${benchPath}`,
     headers: workerHeaders,
   };
   const ours: Target = {
     name: "ours",
-    url: `http://127.0.0.1:${ports.get("ours")}${benchPath}`,
+    url: `http://127.0.0.1:${oursWorkerd.ports.get("ours")}${benchPath}`,
     headers: workerHeaders,
   };
 
   const oursVerified = await checkTargets({ floor, guide, ours }, upstream, clientId, warn);
 
   log(
-    `\nload: ${generator}; warm-up ${plan.warmup}s, req/s over ${plan.throughput}s at ` +
-      `${plan.connections} connections, p50 over ${plan.latency}s at 1 connection; ` +
-      `${plan.rounds} round(s), guide and ours alternating; ${pinningNote()}`,
+    `\nload: ${generator}; warm-up ${plan.warmup}s each; req/s at ${plan.connections} connections ` +
+      `over ${plan.throughputRounds} round(s) of ${plan.throughput}s with both Workers loaded at once; ` +
+      `p50 at 1 connection over ${plan.latencyPairs} pair(s) of ${plan.latency}s windows; ` +
+      `${withBrowserHeaders ? "browser-like request headers" : "Host and assertion only"}; ${pinningNote()}`,
   );
   const keysFetchesBefore = upstream.counters.keys;
-  const samples = await measureAll(generator, { floor, guide, ours });
+  const measurements = await measureAll(generator, { floor, guide, ours });
   const keysFetchesUnderLoad = upstream.counters.keys - keysFetchesBefore;
-  const summaries: Record<TargetName, TargetSummary> = {
-    floor: summarize(samples.floor.throughput, samples.floor.latency),
-    guide: summarize(samples.guide.throughput, samples.guide.latency),
-    ours: summarize(samples.ours.throughput, samples.ours.latency),
-  };
-  const r = ratios(summaries.ours, summaries.guide);
-  const checks = verdicts(r, bundleBytes, summaries, oursVerified);
+  const summary = summarize(measurements);
+  const checks = verdicts(summary, bundleBytes, oursVerified);
 
-  log(`\n${formatReport(summaries, r, checks, bundleBytes)}`);
+  log(`\n${formatReport(summary, checks, bundleBytes)}`);
   log(`keys endpoint fetched ${keysFetchesUnderLoad} time(s) while measuring`);
   if (upstream.counters.unexpected > 0) {
     warn(`${upstream.counters.unexpected} request(s) reached the upstream for an unknown host`);
@@ -166,12 +192,13 @@ async function main(): Promise<void> {
         date: new Date().toISOString(),
         worker: oursVerified ? "verifying" : "not verifying (see warnings)",
         loadGenerator: generator,
+        requestHeaders: withBrowserHeaders ? "browser-like" : "Host and assertion only",
         plan,
         machine: { cpus: cpus().length, node: process.version, workerd: workerdVersion() },
         bundle: { path: "worker/dist/index.js", bytes: bundleBytes },
-        targets: summaries,
-        ratios: r,
+        summary,
         checks,
+        measurements,
         keysFetchesUnderLoad,
         unexpectedUpstreamRequests: upstream.counters.unexpected,
         warnings,
@@ -227,37 +254,50 @@ async function checkTargets(
   return oursVerified;
 }
 
-/** Warms every target up, then measures in rounds; returns every sample by target. */
-async function measureAll(generator: LoadGenerator, targets: Record<TargetName, Target>) {
+/** Warms every target up, then takes the floor alone and the Workers in pairs. */
+async function measureAll(
+  generator: LoadGenerator,
+  targets: Record<TargetName, Target>,
+): Promise<Measurements> {
   for (const target of [targets.floor, targets.guide, targets.ours]) {
     await measure(generator, target, plan.connections, plan.warmup);
   }
-  const samples: Record<TargetName, { throughput: LoadResult[]; latency: LoadResult[] }> = {
-    floor: { throughput: [], latency: [] },
-    guide: { throughput: [], latency: [] },
-    ours: { throughput: [], latency: [] },
+  const floor = {
+    throughput: await measure(generator, targets.floor, plan.connections, plan.throughput),
+    latency: await measure(generator, targets.floor, 1, plan.latency),
   };
-  for (let round = 0; round < plan.rounds; round++) {
-    // Alternate the order so drift in machine load falls on both Workers alike.
-    // The floor only frames the figures, so it is measured once.
-    const order =
-      round === 0
-        ? [targets.floor, targets.guide, targets.ours]
-        : round % 2 === 0
-          ? [targets.guide, targets.ours]
-          : [targets.ours, targets.guide];
-    for (const target of order) {
-      const throughput = await measure(generator, target, plan.connections, plan.throughput);
-      const latency = await measure(generator, target, 1, plan.latency);
-      samples[target.name].throughput.push(throughput);
-      samples[target.name].latency.push(latency);
-      log(
-        `  ${target.name.padEnd(5)} round ${round + 1}: ${throughput.requestsPerSecond.toFixed(0)} req/s, ` +
-          `p50 ${latency.p50Ms.toFixed(3)} ms`,
-      );
-    }
+  log(
+    `  floor: ${floor.throughput.requestsPerSecond.toFixed(0)} req/s, ` +
+      `p50 ${floor.latency.p50Ms.toFixed(3)} ms`,
+  );
+
+  const throughput: Pair[] = [];
+  for (let round = 0; round < plan.throughputRounds; round++) {
+    const [g, o] = await Promise.all([
+      measure(generator, targets.guide, plan.connections, plan.throughput, 1),
+      measure(generator, targets.ours, plan.connections, plan.throughput, 1),
+    ]);
+    throughput.push({ guide: g, ours: o });
+    log(
+      `  req/s round ${round + 1}: guide ${g.requestsPerSecond.toFixed(0)}, ` +
+        `ours ${o.requestsPerSecond.toFixed(0)} (${(o.requestsPerSecond / g.requestsPerSecond).toFixed(2)}x)`,
+    );
   }
-  return samples;
+
+  const latency: Pair[] = [];
+  for (let pair = 0; pair < plan.latencyPairs; pair++) {
+    // Alternate which goes first, so a drift within a pair falls on both alike.
+    const first = pair % 2 === 0 ? targets.guide : targets.ours;
+    const second = first === targets.guide ? targets.ours : targets.guide;
+    const a = await measure(generator, first, 1, plan.latency);
+    const b = await measure(generator, second, 1, plan.latency);
+    const [g, o] = first === targets.guide ? [a, b] : [b, a];
+    latency.push({ guide: g, ours: o });
+  }
+  const p50s = (name: WorkerName) => latency.map((p) => p[name].p50Ms.toFixed(3)).join(" ");
+  log(`  p50 ms, guide: ${p50s("guide")}`);
+  log(`  p50 ms, ours:  ${p50s("ours")}`);
+  return { floor, throughput, latency };
 }
 
 async function measure(
@@ -265,12 +305,13 @@ async function measure(
   target: Target,
   connections: number,
   durationSeconds: number,
+  threads = 2,
 ): Promise<LoadResult> {
   return runLoad(generator, {
     url: target.url,
     headers: target.headers,
     connections,
-    threads: plan.threads,
+    threads,
     durationSeconds,
   });
 }
@@ -293,7 +334,7 @@ process.once("SIGTERM", () => void stop(143));
 // Synchronous last resort if something calls process.exit before cleanup ran.
 process.once("exit", () => {
   for (const child of activeLoad) child.kill("SIGKILL");
-  running.workerd?.killNow();
+  for (const workerd of running.workerds) workerd.killNow();
 });
 const budget = setTimeout(() => {
   log(`bench: gave up after ${runBudgetMs / 1000} s`);

@@ -1,5 +1,13 @@
 import type { LoadResult } from "../../bench/load";
-import { median, summarize, verdicts } from "../../bench/report";
+import {
+  formatReport,
+  median,
+  pairedRatio,
+  summarize,
+  verdicts,
+  type Measurements,
+  type Pair,
+} from "../../bench/report";
 
 const sample = (requestsPerSecond: number, p50Ms: number, errors = 0): LoadResult => ({
   requestsPerSecond,
@@ -8,6 +16,17 @@ const sample = (requestsPerSecond: number, p50Ms: number, errors = 0): LoadResul
   errors,
 });
 
+const pair = (guide: LoadResult, ours: LoadResult): Pair => ({ guide, ours });
+
+/** A run where ours does `throughput` of the guide's req/s and `p50` times its latency. */
+function run(throughput: number, p50: number, errors = { guide: 0, ours: 0 }): Measurements {
+  return {
+    floor: { throughput: sample(10_000, 5), latency: sample(9_000, 0.05) },
+    throughput: [pair(sample(1000, 9, errors.guide), sample(1000 * throughput, 9, errors.ours))],
+    latency: [pair(sample(2000, 0.4), sample(2000, 0.4 * p50))],
+  };
+}
+
 describe("median", () => {
   it("takes the middle of an odd count and the mean of the middle two of an even one", () => {
     expect(median([3, 1, 2])).toBe(2);
@@ -15,47 +34,73 @@ describe("median", () => {
   });
 });
 
+describe("pairedRatio", () => {
+  it("compares within each pair, so a slow moment for both does not move the ratio", () => {
+    const pairs = [
+      pair(sample(1000, 1), sample(900, 1)),
+      // A burst of noise halves both Workers at once.
+      pair(sample(500, 1), sample(450, 1)),
+      pair(sample(1100, 1), sample(1000, 1)),
+    ];
+    const r = pairedRatio(pairs, (s) => s.requestsPerSecond);
+    expect(r.median).toBeCloseTo(0.9, 6);
+    expect(r.min).toBeCloseTo(0.9, 6);
+    expect(r.max).toBeCloseTo(1000 / 1100, 6);
+    expect(r.pairs).toBe(3);
+  });
+});
+
 describe("summarize", () => {
-  it("takes medians across rounds and measures how far the rounds spread", () => {
-    const s = summarize([sample(900, 9), sample(1000, 9), sample(1200, 9)], [sample(5, 0.5)]);
-    expect(s.requestsPerSecond).toBe(1000);
-    expect(s.p50Ms).toBe(0.5);
-    expect(s.throughputSpread).toBeCloseTo(0.3, 6);
+  it("takes each Worker's medians and the paired ratios", () => {
+    const s = summarize(run(0.95, 1.05));
+    expect(s.floor).toEqual({ requestsPerSecond: 10_000, p50Ms: 0.05 });
+    expect(s.guide.requestsPerSecond).toBe(1000);
+    expect(s.ours.requestsPerSecond).toBe(950);
+    expect(s.ours.p50Ms).toBeCloseTo(0.42, 6);
+    expect(s.ratios.throughput.median).toBeCloseTo(0.95, 6);
+    expect(s.ratios.p50.median).toBeCloseTo(1.05, 6);
   });
 });
 
 describe("verdicts", () => {
-  const guide = summarize([sample(1000, 1)], [sample(1000, 1)]);
-  const ours = summarize([sample(950, 1)], [sample(950, 1)]);
-
   it("passes throughput at 0.9x and p50 at 1.1x, and a bundle just under 30,000 bytes", () => {
-    const checks = verdicts({ throughput: 0.9, p50: 1.1 }, 29_999, { ours, guide }, true);
+    const checks = verdicts(summarize(run(0.9, 1.1)), 29_999, true);
     expect(checks.map((c) => c.pass)).toEqual([true, true, true]);
   });
 
   it("fails just outside each limit", () => {
-    const checks = verdicts({ throughput: 0.89, p50: 1.11 }, 30_000, { ours, guide }, true);
+    const checks = verdicts(summarize(run(0.89, 1.11)), 30_000, true);
     expect(checks.map((c) => c.pass)).toEqual([false, false, false]);
   });
 
   it("fails the speed targets when ours did not verify, however fast it was", () => {
-    const checks = verdicts({ throughput: 3, p50: 0.2 }, 1000, { ours, guide }, false);
+    const checks = verdicts(summarize(run(3, 0.2)), 1000, false);
     expect(checks.map((c) => c.pass)).toEqual([false, false, true]);
     expect(checks[0]?.note).toMatch(/did not answer 200/);
   });
 
   it("fails the speed targets when ours errored under load", () => {
-    const failing = summarize([sample(5000, 0.1, 500)], [sample(5000, 0.1, 0)]);
-    expect(failing.errorRate).toBeCloseTo(0.25, 6);
-    const checks = verdicts({ throughput: 3, p50: 0.2 }, 1000, { ours: failing, guide }, true);
+    const summary = summarize(run(3, 0.2, { guide: 0, ours: 500 }));
+    expect(summary.ours.errorRate).toBeCloseTo(0.25, 6);
+    const checks = verdicts(summary, 1000, true);
     expect(checks.map((c) => c.pass)).toEqual([false, false, true]);
     expect(checks[0]?.note).toMatch(/ours failed 25\.0%/);
   });
 
   it("fails the speed targets when the guide errored under load, since the ratios mean nothing", () => {
-    const failing = summarize([sample(5000, 0.1, 500)], [sample(5000, 0.1, 0)]);
-    const checks = verdicts({ throughput: 0.95, p50: 1 }, 1000, { ours, guide: failing }, true);
+    const checks = verdicts(summarize(run(0.95, 1, { guide: 500, ours: 0 })), 1000, true);
     expect(checks.map((c) => c.pass)).toEqual([false, false, true]);
     expect(checks[0]?.note).toMatch(/guide failed/);
+  });
+});
+
+describe("formatReport", () => {
+  it("prints the figures, the ratios with their ranges, and each verdict", () => {
+    const summary = summarize(run(0.93, 1.04));
+    const text = formatReport(summary, verdicts(summary, 26_000, true), 26_000);
+    expect(text).toMatch(/ours \(verifying\)\s+930\s+0\.416 ms\s+0\.93x, 1\.04x\s+0\.00%/);
+    expect(text).toContain("range 0.93-0.93");
+    expect(text).toMatch(/throughput >= 0\.9x guide\s+0\.93x\s+PASS/);
+    expect(text).toContain("bundle worker/dist/index.js: 26000 bytes");
   });
 });
