@@ -14,15 +14,11 @@ const HOP_BY_HOP = new Set([
 ]);
 
 // The runtime writes a response's connection-level headers itself and drops
-// these on the way out, so the Worker leaves them to it.
-const HOP_BY_HOP_DROPPED_BY_RUNTIME = new Set([
-  "connection",
-  "keep-alive",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
+// all of these but `Proxy-Connection` on the way out, so the Worker leaves
+// them to it.
+const HOP_BY_HOP_DROPPED_BY_RUNTIME = new Set(
+  [...HOP_BY_HOP].filter((name) => name !== "proxy-connection"),
+);
 
 /** Request headers that belong to the front end, to Access or to the client's proxy. */
 const DROPPED_REQUEST_HEADERS = new Set([

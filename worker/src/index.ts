@@ -73,9 +73,22 @@ async function proxy(request: Request, { config, token }: Deployment): Promise<R
     config.upstreamTimeoutMs,
   );
 
-  // The body goes back untouched, so the runtime streams it natively. Scanning
-  // it for the token in JavaScript cost about half the throughput; headers,
-  // where a proxy or framework would echo request headers, are scanned.
+  return backToBrowser(upstream, config, token, url);
+}
+
+/**
+ * The API's response as the browser may see it. The body goes back untouched,
+ * so the runtime streams it natively: scanning it for the token in JavaScript
+ * cost about half the throughput. Headers, where a proxy or framework would
+ * echo request headers, are scanned, and a response with nothing to change
+ * goes back as it came, without a copy.
+ */
+function backToBrowser(
+  upstream: Response,
+  config: Config,
+  token: ServiceToken,
+  frontend: URL,
+): Response {
   const changes = responseChanges(upstream.headers, token);
   if (changes === undefined) return upstream;
   const response = new Response(upstream.body, upstream);
@@ -85,7 +98,7 @@ async function proxy(request: Request, { config, token }: Deployment): Promise<R
     const pathPrefix = config.stripRoutePrefix ? config.routePrefix : "";
     headers.set(
       "location",
-      rewriteLocation(changes.location, config.apiHostname, url.origin, pathPrefix),
+      rewriteLocation(changes.location, config.apiHostname, frontend.origin, pathPrefix),
     );
   }
   return response;
