@@ -17,7 +17,7 @@ import {
 } from "./headers";
 import { requestIdOf } from "./request-id";
 import { hasEncodedTraversal, isInsidePrefix, upstreamPath } from "./route";
-import { callUpstream, forwardedBody, upstreamUrl } from "./upstream";
+import { callUpstream, upstreamUrl } from "./upstream";
 import { cachedIdentity, verifyAssertion } from "./verify";
 
 export type { Env } from "./env";
@@ -60,15 +60,10 @@ async function proxy(request: Request, { config, token }: Deployment): Promise<R
     upstreamPath(pathname, config.routePrefix, config.stripRoutePrefix),
     url.search,
   );
-  const clientBody = request.body;
-  const body = forwardedBody(request.method, clientBody);
   const dropped = droppedRequestHeaders(request.headers);
-  // A dropped body takes the length that described it along.
-  if (body === null && clientBody !== null) dropped.push("content-length");
   const upstream = await callUpstream(
     target,
     request,
-    body,
     (headers) => rewriteRequestHeaders(headers, dropped, token, email),
     config.upstreamTimeoutMs,
   );

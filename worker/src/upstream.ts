@@ -35,11 +35,12 @@ export function forwardedBody(method: string, body: ReadableStream | null): Read
 export function callUpstream(
   url: string,
   request: Request,
-  body: ReadableStream | null,
   rewriteHeaders: (headers: Headers) => void,
   timeoutMs: number,
 ): Promise<Response> {
   const signal = AbortSignal.timeout(timeoutMs);
+  const clientBody = request.body;
+  const body = forwardedBody(request.method, clientBody);
   const upstreamRequest = new Request(url, {
     method: request.method,
     headers: request.headers,
@@ -47,7 +48,10 @@ export function callUpstream(
     redirect: "manual",
     signal,
   });
-  rewriteHeaders(upstreamRequest.headers);
+  const headers = upstreamRequest.headers;
+  rewriteHeaders(headers);
+  // A dropped body takes the length that described it along.
+  if (body === null && clientBody !== null) headers.delete("content-length");
   return fetch(upstreamRequest).catch((err: unknown) => {
     if (signal.aborted) throw gatewayTimeout(`no response within ${timeoutMs} ms`);
     throw badGateway(errorSummary(err));
