@@ -13,7 +13,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { declareStack, stackConfig } from "../test/support/declare";
+import { declareStack, stackConfig } from "../infra/recorder";
 import type { ScenarioContext } from "./context";
 import { html, json } from "./context";
 import { handleApiEdge, handleFrontendEdge } from "./edges";

@@ -6,7 +6,7 @@
  * Nothing here is configured a second time: every host, AUD tag, CORS setting
  * and credential comes from the declared resources.
  */
-import type { DeclaredResource, DeclaredStack } from "../test/support/declare";
+import type { DeclaredResource, DeclaredStack } from "../infra/recorder";
 
 export const resourceTypes = {
   app: "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication",

@@ -14,7 +14,7 @@ import {
   named,
   one,
   only,
-} from "../support/declare";
+} from "../../infra/recorder";
 
 const T = {
   app: "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication",

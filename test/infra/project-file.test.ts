@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { configKeys, defaults, projectName, validateConfig } from "../../infra/config";
-import { repoRoot, stackConfig } from "../support/declare";
+import { repoRoot, stackConfig } from "../../infra/recorder";
 
 interface KeySpec {
   type?: string;

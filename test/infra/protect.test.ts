@@ -1,4 +1,4 @@
-import { DeclaredStack, declareStack } from "../support/declare";
+import { DeclaredStack, declareStack } from "../../infra/recorder";
 
 const guarded = [
   "access-bridge-frontend-app",

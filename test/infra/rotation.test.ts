@@ -5,7 +5,7 @@ import {
   mockNow,
   one,
   only,
-} from "../support/declare";
+} from "../../infra/recorder";
 
 const tokenType = "cloudflare:index/zeroTrustAccessServiceToken:ZeroTrustAccessServiceToken";
 const scriptType = "cloudflare:index/workersScript:WorkersScript";

@@ -57,12 +57,16 @@ export interface DeclareOptions {
   config?: Record<string, unknown>;
   /** Values the mocks return for the service token; defaults are fixed fake strings. */
   serviceToken?: { clientId: string; clientSecret: string };
+  /** The folder holding `Pulumi.<stack>.yaml`; defaults to the project's `stacks/`. */
+  stacksDir?: string;
 }
 
 export const project = "access-bridge";
-export const repoRoot = path.resolve(__dirname, "..", "..");
+export const repoRoot = path.resolve(__dirname, "..");
 const infraDir = path.join(repoRoot, "infra");
 const programPath = path.join(infraDir, "index.ts");
+/** Where the user's stack files live (`stackConfigDir` in Pulumi.yaml). */
+export const defaultStacksDir = path.join(repoRoot, "stacks");
 
 /** Fake service-token credentials the mocks hand out unless told otherwise. */
 export const defaultServiceToken = {
@@ -150,6 +154,7 @@ export function named(stack: DeclaredStack, name: string): DeclaredResource {
 export function stackConfig(
   stack: string,
   overrides: Record<string, unknown> = {},
+  stacksDir: string = defaultStacksDir,
 ): Record<string, unknown> {
   const projectFile = parseYaml(readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
     config?: Record<string, { default?: unknown }>;
@@ -158,7 +163,7 @@ export function stackConfig(
   for (const [key, spec] of Object.entries(projectFile.config ?? {})) {
     if (spec && typeof spec === "object" && "default" in spec) merged[key] = spec.default;
   }
-  const stackFile = path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`);
+  const stackFile = path.join(stacksDir, `Pulumi.${stack}.yaml`);
   const parsed = parseYaml(readFileSync(stackFile, "utf8")) as {
     config?: Record<string, unknown>;
   } | null;
@@ -187,7 +192,7 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
   lastResources = resources;
   const registeredOptions = new Map<string, DeclaredOptions>();
   const token = options.serviceToken ?? defaultServiceToken;
-  const engineConfig = toEngineConfig(stackConfig(stack, options.config ?? {}));
+  const engineConfig = toEngineConfig(stackConfig(stack, options.config ?? {}, options.stacksDir));
 
   const mocks: pulumiModule.runtime.Mocks = {
     newResource(args) {
