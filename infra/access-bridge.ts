@@ -75,6 +75,7 @@ export class AccessBridge extends pulumi.ComponentResource {
       serviceTokenRotationGraceHours,
       protect,
       upstreamTimeoutMs,
+      alertEmails,
       worker,
       namePrefix,
     } = args;
@@ -98,14 +99,23 @@ export class AccessBridge extends pulumi.ComponentResource {
           )
         : undefined;
 
+    // The provider requires the version and the previous secret's deadline
+    // together or not at all; before the first rotation there is no previous
+    // secret, and the version is left to the provider's default, 1.
+    const rotation = previousSecretExpiry
+      ? {
+          clientSecretVersion: serviceTokenSecretVersion,
+          previousClientSecretExpiresAt: previousSecretExpiry.rfc3339,
+        }
+      : {};
+
     const token = new cloudflare.ZeroTrustAccessServiceToken(
       `${name}-service-token`,
       {
         accountId,
         name: names.serviceToken,
         duration: serviceTokenDuration,
-        clientSecretVersion: serviceTokenSecretVersion,
-        previousClientSecretExpiresAt: previousSecretExpiry?.rfc3339,
+        ...rotation,
       },
       guardedOpts,
     );
@@ -116,6 +126,9 @@ export class AccessBridge extends pulumi.ComponentResource {
         accountId,
         name: names.peoplePolicy,
         decision: "allow",
+        // A policy's session duration overrides its apps', and the provider
+        // sends 24h when none is given, so the configured one must be here too.
+        sessionDuration,
         includes: [
           ...allowedEmails.map((email) => ({ email: { email } })),
           ...allowedEmailDomains.map((domain) => ({ emailDomain: { domain } })),
@@ -166,6 +179,8 @@ export class AccessBridge extends pulumi.ComponentResource {
         type: "self_hosted",
         domain: apiHostname,
         sessionDuration,
+        // An API is called by pages, not opened by people from the App Launcher.
+        appLauncherVisible: false,
         ...preflightSettings,
         policies: [
           { id: serviceAuthPolicy.id, precedence: 1 },
@@ -215,6 +230,22 @@ export class AccessBridge extends pulumi.ComponentResource {
       },
       guardedOpts,
     );
+
+    if (alertEmails.length > 0) {
+      // Every call through the Worker fails once the token expires; Cloudflare
+      // warns these addresses ahead of it.
+      new cloudflare.NotificationPolicy(
+        `${name}-token-expiry-alert`,
+        {
+          accountId,
+          name: names.tokenExpiryAlert,
+          alertType: "expiring_service_token_alert",
+          enabled: true,
+          mechanisms: { emails: alertEmails.map((id) => ({ id })) },
+        },
+        childOpts,
+      );
+    }
 
     this.frontendAppId = frontendApp.id;
     this.frontendAud = frontendApp.aud;

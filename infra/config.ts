@@ -46,6 +46,7 @@ export const configKeys = [
   "serviceTokenRotationGraceHours",
   "protect",
   "upstreamTimeoutMs",
+  "alertEmails",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -67,6 +68,7 @@ export const defaults = {
   serviceTokenSecretVersion: 1,
   serviceTokenRotationGraceHours: 24,
   upstreamTimeoutMs: 30000,
+  alertEmails: [],
 } satisfies Partial<Record<ConfigKey, unknown>>;
 
 /** The stack whose resources are protected unless `protect` says otherwise. */
@@ -103,6 +105,8 @@ export interface BridgeConfig {
   serviceTokenRotationGraceHours: number;
   protect: boolean;
   upstreamTimeoutMs: number;
+  /** Who Cloudflare emails before the service token expires; empty declares no alert. */
+  alertEmails: string[];
 }
 
 /** Every problem found in a stack's config, one `<key>: <what is wrong>` per line. */
@@ -130,7 +134,15 @@ export function loadConfig(config: pulumi.Config, stack: string): BridgeConfig {
     if (value !== undefined) raw[key] = value;
     if (isSecretKey(`${config.name}:${key}`)) secretKeys.push(key);
   }
-  return validateConfig(raw, stack, secretKeys);
+  return validateConfig(raw, stack, secretKeys, keysIn(config.name));
+}
+
+/** Every key set in a config namespace, without the namespace, as the engine hands them over. */
+function keysIn(namespace: string): string[] {
+  const prefix = `${namespace}:`;
+  return Object.keys(pulumi.runtime.allConfig())
+    .filter((key) => key.startsWith(prefix))
+    .map((key) => key.slice(prefix.length));
 }
 
 function isSecretKey(fullKey: string): boolean {
@@ -147,8 +159,12 @@ export function validateConfig(
   raw: RawConfig,
   stack: string,
   secretKeys: readonly ConfigKey[] = [],
+  setKeys: readonly string[] = Object.keys(raw),
 ): BridgeConfig {
-  const problems: string[] = [];
+  const problems: string[] = unknownKeys(setKeys).map(
+    ([key, closest]) =>
+      `${projectName}:${key}: is not a key of this program; did you mean ${closest}? (every key is in Pulumi.yaml)`,
+  );
   const redact = () => "is not valid (the value is a secret, so it is not shown)";
 
   function take<T>(key: ConfigKey, check: (v: unknown) => Checked<T>, fallback?: T): T {
@@ -265,7 +281,7 @@ export function validateConfig(
   );
   const serviceTokenRotationGraceHours = take(
     "serviceTokenRotationGraceHours",
-    (v) => checkInteger(v, 0, 8760),
+    checkGraceHours,
     defaults.serviceTokenRotationGraceHours,
   );
   const protect = take("protect", checkBoolean, stack === protectedByDefaultStack);
@@ -274,6 +290,8 @@ export function validateConfig(
     (v) => checkInteger(v, 1, 300000),
     defaults.upstreamTimeoutMs,
   );
+
+  const alertEmails = take("alertEmails", (v) => checkEach(v, checkEmail), defaults.alertEmails);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -295,5 +313,53 @@ export function validateConfig(
     serviceTokenRotationGraceHours,
     protect,
     upstreamTimeoutMs,
+    alertEmails,
   };
+}
+
+/**
+ * The previous secret must outlive the update that hands the Worker the new
+ * one; with no grace at all, calls fail between the token's update and the
+ * Worker's.
+ */
+function checkGraceHours(value: unknown): Checked<number> {
+  if (checkInteger(value, 0, 0).ok) {
+    return {
+      ok: false,
+      problem:
+        "must be at least 1: with 0 the previous secret stops working before the Worker has the new one, " +
+        "and calls fail in between; to cut off a leaked secret at once, rotate twice (docs/runbooks.md)",
+    };
+  }
+  return checkInteger(value, 1, 8760);
+}
+
+/** Keys set in the namespace that the program does not read, each with the closest known one. */
+export function unknownKeys(setKeys: readonly string[]): [string, ConfigKey][] {
+  const known: readonly string[] = configKeys;
+  return setKeys.filter((key) => !known.includes(key)).map((key) => [key, closestKey(key)]);
+}
+
+function closestKey(key: string): ConfigKey {
+  let best: ConfigKey = configKeys[0];
+  let bestDistance = Infinity;
+  for (const candidate of configKeys) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance, for suggesting the key a typo meant. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + cost);
+    }
+    row = next;
+  }
+  return row[b.length]!;
 }

@@ -9,12 +9,14 @@ type CorsHeaders = cloudflare.types.input.ZeroTrustAccessApplicationCorsHeaders;
  * the API rejects `allowAll*: false` next to a list.
  */
 export function buildCorsHeaders(cors: CorsConfig): CorsHeaders {
-  const headers: CorsHeaders = {
-    allowCredentials: cors.allowCredentials,
-    maxAge: cors.maxAge,
-  };
+  const headers: CorsHeaders = { maxAge: cors.maxAge };
+  // The provider refuses allowCredentials next to allowAllOrigins, even when
+  // false; with all origins, credentials are off by validation anyway.
   if (isAll(cors.allowedOrigins)) headers.allowAllOrigins = true;
-  else headers.allowedOrigins = [...cors.allowedOrigins];
+  else {
+    headers.allowedOrigins = [...cors.allowedOrigins];
+    headers.allowCredentials = cors.allowCredentials;
+  }
   if (isAll(cors.allowedMethods)) headers.allowAllMethods = true;
   else headers.allowedMethods = [...cors.allowedMethods];
   if (isAll(cors.allowedHeaders)) headers.allowAllHeaders = true;

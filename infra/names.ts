@@ -8,6 +8,7 @@ export interface CloudflareNames {
   peoplePolicy: string;
   serviceAuthPolicy: string;
   serviceToken: string;
+  tokenExpiryAlert: string;
   /** Prefix of the Worker script name; a random suffix is appended to it. */
   workerPrefix: string;
 }
@@ -24,6 +25,7 @@ export function cloudflareNames(base: string): CloudflareNames {
     peoplePolicy: `${base}-people`,
     serviceAuthPolicy: `${base}-service-auth`,
     serviceToken: `${base}-proxy`,
+    tokenExpiryAlert: `${base}-proxy-token-expiring`,
     workerPrefix: `${base}-proxy`,
   };
 }

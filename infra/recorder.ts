@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type * as pulumiModule from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { checkContract, ContractError, type Violation } from "./contract";
 
 export interface DeclaredResource {
   type: string;
@@ -46,6 +47,8 @@ export interface DeclaredStack {
   outputs: Record<string, unknown>;
   /** Names of the stack outputs that are secret. */
   secretOutputs: string[];
+  /** What a real `pulumi preview` or `up` would refuse (see contract.ts); empty when enforced. */
+  violations: Violation[];
 }
 
 export interface DeclareOptions {
@@ -59,6 +62,19 @@ export interface DeclareOptions {
   serviceToken?: { clientId: string; clientSecret: string };
   /** The folder holding `Pulumi.<stack>.yaml`; defaults to the project's `stacks/`. */
   stacksDir?: string;
+  /** A stack config file to read instead of `<stacksDir>/Pulumi.<stack>.yaml`. */
+  configFile?: string;
+  /**
+   * `enforce` (the default) rejects with a ContractError when a declaration
+   * breaks the provider contract; `report` returns the violations instead.
+   */
+  contract?: "enforce" | "report";
+  /** The clock the contract checks dates against; default now. */
+  now?: Date;
+  /** The program to run instead of infra/index.ts, e.g. one that builds the component itself. */
+  program?: string;
+  /** The Pulumi project name the program runs under; default `access-bridge`. */
+  project?: string;
 }
 
 export const project = "access-bridge";
@@ -99,7 +115,7 @@ let lastResources: DeclaredResource[] = [];
  * A config error rejects with the program's ConfigError, and nothing is declared.
  */
 export function declareStack(stack: string, options: DeclareOptions = {}): Promise<DeclaredStack> {
-  const run = queue.then(() => runOnce(stack, options));
+  const run = queue.then(() => droppingExitHooks(() => runOnce(stack, options)));
   queue = run.catch(() => undefined);
   return run;
 }
@@ -154,7 +170,7 @@ export function named(stack: DeclaredStack, name: string): DeclaredResource {
 export function stackConfig(
   stack: string,
   overrides: Record<string, unknown> = {},
-  stacksDir: string = defaultStacksDir,
+  stackFile: string = stackFileOf(stack),
 ): Record<string, unknown> {
   const projectFile = parseYaml(readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
     config?: Record<string, { default?: unknown }>;
@@ -163,7 +179,6 @@ export function stackConfig(
   for (const [key, spec] of Object.entries(projectFile.config ?? {})) {
     if (spec && typeof spec === "object" && "default" in spec) merged[key] = spec.default;
   }
-  const stackFile = path.join(stacksDir, `Pulumi.${stack}.yaml`);
   const parsed = parseYaml(readFileSync(stackFile, "utf8")) as {
     config?: Record<string, unknown>;
   } | null;
@@ -176,6 +191,11 @@ export function stackConfig(
     else merged[key] = value;
   }
   return merged;
+}
+
+/** Where a stack's config file lives: `Pulumi.<stack>.yaml` in the stacks folder. */
+export function stackFileOf(stack: string, stacksDir: string = defaultStacksDir): string {
+  return path.join(stacksDir, `Pulumi.${stack}.yaml`);
 }
 
 /** The values the Pulumi CLI passes in PULUMI_CONFIG: strings, with structured values as JSON. */
@@ -192,7 +212,10 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
   lastResources = resources;
   const registeredOptions = new Map<string, DeclaredOptions>();
   const token = options.serviceToken ?? defaultServiceToken;
-  const engineConfig = toEngineConfig(stackConfig(stack, options.config ?? {}, options.stacksDir));
+  const file = options.configFile ?? stackFileOf(stack, options.stacksDir);
+  const engineConfig = toEngineConfig(stackConfig(stack, options.config ?? {}, file));
+  const projectName = options.project ?? project;
+  const program = options.program ?? programPath;
 
   const mocks: pulumiModule.runtime.Mocks = {
     newResource(args) {
@@ -221,10 +244,10 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
     },
   };
 
-  const loaded = withFreshProgram((load) => {
+  const loaded = withFreshProgram(require.resolve(program), (load) => {
     // The program must share the copy of the SDK that the mocks are installed on.
     const pulumi = load("@pulumi/pulumi") as typeof pulumiModule;
-    void pulumi.runtime.setMocks(mocks, project, stack, false);
+    void pulumi.runtime.setMocks(mocks, projectName, stack, false);
     recordOptions(load, registeredOptions);
     pulumi.runtime.setAllConfig(engineConfig, []);
     const settings = load("@pulumi/pulumi/runtime/settings") as {
@@ -235,7 +258,7 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
       await new Promise((r) => setImmediate(r));
     };
     try {
-      return { pulumi, settle, programExports: load(programPath) as Record<string, unknown> };
+      return { pulumi, settle, programExports: load(program) as Record<string, unknown> };
     } catch (error) {
       return { pulumi, settle, error };
     }
@@ -255,7 +278,11 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
     if (await pulumi.isSecret(pulumi.output(value))) secretOutputs.push(key);
   }
   await settle();
-  return { project, stack, resources, outputs, secretOutputs };
+  const violations = checkContract(resources, options.now);
+  if (violations.length > 0 && (options.contract ?? "enforce") === "enforce") {
+    throw new ContractError(violations);
+  }
+  return { project: projectName, stack, resources, outputs, secretOutputs, violations };
 }
 
 type Loader = (id: string) => unknown;
@@ -263,11 +290,13 @@ type Loader = (id: string) => unknown;
 /**
  * Loads the program afresh on every call, then hands back the `require` it was
  * loaded with, so the mocks go onto the very SDK copy the program uses.
- * Outside jest (the lab), the program's modules are dropped from Node's require
- * cache and the SDK stays loaded. Jest's registry cannot drop single modules,
- * so there each run gets an isolated registry of its own.
+ * Outside jest (the lab, `npm run verify`), the program's modules are dropped
+ * from Node's require cache and the SDK stays loaded. Jest's registry cannot
+ * drop single modules, so there each run gets an isolated registry of its own,
+ * and with it a copy of the SDK.
  */
-function withFreshProgram<T>(run: (load: Loader) => T): T {
+function withFreshProgram<T>(program: string, run: (load: Loader) => T): T {
+  // Jest hands `jest` to each module it loads rather than setting a global.
   if (typeof jest !== "undefined") {
     let result: T | undefined;
     jest.isolateModules(() => {
@@ -276,9 +305,27 @@ function withFreshProgram<T>(run: (load: Loader) => T): T {
     return result as T;
   }
   for (const key of Object.keys(require.cache)) {
-    if (key.startsWith(infraDir + path.sep)) delete require.cache[key];
+    if (key.startsWith(infraDir + path.sep) || key === program) delete require.cache[key];
   }
   return run(require);
+}
+
+/**
+ * Runs `body` and then removes the process exit hooks added meanwhile. Each
+ * SDK copy a jest run loads hooks the exit with a promise-leak detector for
+ * its own runtime, which is done with once the run has settled; left in place
+ * they pile up, one per run.
+ */
+async function droppingExitHooks<T>(body: () => Promise<T>): Promise<T> {
+  if (typeof jest === "undefined") return body();
+  const before = new Set(process.listeners("exit"));
+  try {
+    return await body();
+  } finally {
+    for (const hook of process.listeners("exit")) {
+      if (!before.has(hook)) process.removeListener("exit", hook);
+    }
+  }
 }
 
 /** Captures resource options, which the mocks API does not pass to newResource. */

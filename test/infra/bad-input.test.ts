@@ -1,4 +1,4 @@
-import { declareStack, resourcesFromLastRun } from "../../infra/recorder";
+import { declareStack, resourcesFromLastRun } from "../support/stacks";
 
 /** Each mistake the program must refuse, the key its message names, and what it says. */
 const cases: [string, Record<string, unknown>, string, RegExp][] = [

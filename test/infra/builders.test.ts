@@ -33,13 +33,21 @@ describe("buildCorsHeaders", () => {
       allowedHeaders: ["*"],
       allowCredentials: false,
     });
+    // The provider refuses allow_credentials next to allow_all_origins, even false.
     expect(headers).toEqual({
       allowAllOrigins: true,
       allowAllMethods: true,
       allowAllHeaders: true,
-      allowCredentials: false,
       maxAge: 600,
     });
+  });
+
+  it("states credentials, true or false, next to a list of origins", () => {
+    for (const allowCredentials of [true, false]) {
+      const headers = buildCorsHeaders({ ...cors, allowCredentials });
+      expect(headers.allowedOrigins).toEqual(cors.allowedOrigins);
+      expect(headers.allowCredentials).toBe(allowCredentials);
+    }
   });
 
   it("omits allowedHeaders when none are configured", () => {
@@ -90,6 +98,7 @@ describe("names", () => {
       peoplePolicy: "access-bridge-prod-people",
       serviceAuthPolicy: "access-bridge-prod-service-auth",
       serviceToken: "access-bridge-prod-proxy",
+      tokenExpiryAlert: "access-bridge-prod-proxy-token-expiring",
       workerPrefix: "access-bridge-prod-proxy",
     });
   });

@@ -14,7 +14,7 @@ import {
   named,
   one,
   only,
-} from "../../infra/recorder";
+} from "../support/stacks";
 
 const T = {
   app: "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication",

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { configKeys, defaults, projectName, validateConfig } from "../../infra/config";
-import { repoRoot, stackConfig } from "../../infra/recorder";
+import { configKeys, defaults, projectName } from "../../infra/config";
+import { repoRoot } from "../support/stacks";
 
 interface KeySpec {
   type?: string;
@@ -59,27 +59,5 @@ describe("Pulumi.yaml", () => {
         "protect",
       ].sort(),
     );
-  });
-});
-
-describe.each(["dev", "prod"])("stacks/Pulumi.%s.yaml", (stack) => {
-  const file = readFileSync(path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`), "utf8");
-
-  it("is a complete, valid config", () => {
-    expect(() => validateConfig(stackConfig(stack), stack)).not.toThrow();
-  });
-
-  it("sets every key that has no default", () => {
-    const keys = Object.keys((parse(file) as { config: Record<string, unknown> }).config);
-    for (const key of configKeys.filter((k) => !("default" in project.config[k]!))) {
-      expect(keys).toContain(`${projectName}:${key}`);
-    }
-  });
-
-  it("holds no credentials and only keys of this project", () => {
-    const keys = Object.keys((parse(file) as { config: Record<string, unknown> }).config);
-    expect(keys.length).toBeGreaterThan(5);
-    for (const key of keys) expect(key).toMatch(new RegExp(`^${projectName}:`));
-    expect(file).not.toMatch(/apiToken|secure:/);
   });
 });

@@ -1,4 +1,4 @@
-import { DeclaredStack, declareStack } from "../../infra/recorder";
+import { DeclaredStack, declareStack } from "../support/stacks";
 
 const guarded = [
   "access-bridge-frontend-app",

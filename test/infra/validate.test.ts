@@ -218,7 +218,41 @@ describe("validateConfig", () => {
       problemsWith({ serviceTokenSecretVersion: "0", serviceTokenRotationGraceHours: "-1" }),
     ).toEqual([
       'access-bridge:serviceTokenSecretVersion: must be an integer >= 1, got "0"',
-      'access-bridge:serviceTokenRotationGraceHours: must be an integer between 0 and 8760, got "-1"',
+      'access-bridge:serviceTokenRotationGraceHours: must be an integer between 1 and 8760, got "-1"',
+    ]);
+  });
+
+  it("refuses a rotation grace of 0, which would leave calls failing until the Worker has the new secret", () => {
+    const [problem] = problemsWith({ serviceTokenRotationGraceHours: "0" });
+    expect(problem).toMatch(/^access-bridge:serviceTokenRotationGraceHours: must be at least 1/);
+    expect(problem).toMatch(/rotate twice/);
+    expect(validateConfig({ ...valid, serviceTokenRotationGraceHours: "1" }, "dev")).toMatchObject({
+      serviceTokenRotationGraceHours: 1,
+    });
+  });
+
+  it("names a key it does not know and the closest one it does, before anything else", () => {
+    expect(
+      problemsWith({ corsAllowedHeader: '["content-type"]', accessTeamDomain2: "x" } as RawConfig),
+    ).toEqual([
+      "access-bridge:corsAllowedHeader: is not a key of this program; did you mean corsAllowedHeaders? (every key is in Pulumi.yaml)",
+      "access-bridge:accessTeamDomain2: is not a key of this program; did you mean accessTeamDomain? (every key is in Pulumi.yaml)",
+    ]);
+  });
+
+  it("reads the keys set in the namespace when told them, so a typo is caught even if unread", () => {
+    expect(() => validateConfig(valid, "dev", [], [...Object.keys(valid), "protectt"])).toThrow(
+      /access-bridge:protectt: is not a key of this program; did you mean protect\?/,
+    );
+  });
+
+  it("takes alert emails as a list of addresses, and refuses what is not one", () => {
+    expect(validateConfig(valid, "dev").alertEmails).toEqual([]);
+    expect(
+      validateConfig({ ...valid, alertEmails: '["ops@example.com"]' }, "dev").alertEmails,
+    ).toEqual(["ops@example.com"]);
+    expect(problemsWith({ alertEmails: '["ops"]' })).toEqual([
+      'access-bridge:alertEmails: "ops" is not an email address',
     ]);
   });
 
