@@ -892,3 +892,28 @@ export function formatViolation(v: Violation): string {
   const when = v.stage === "preview" ? "pulumi preview" : "pulumi up";
   return `  - ${v.rule} ${v.resource} (fails at ${when}): ${v.message} [${v.source}]`;
 }
+
+/**
+ * Inputs whose change makes the provider replace the resource instead of
+ * updating it (RequiresReplace), from the reference's replace table; a change
+ * of logical name or parent replaces any resource.
+ */
+export const replaceTriggers: Partial<Record<ResourceKind, readonly string[]>> = {
+  // TFP zero_trust_access_application/schema.go: account_id, zone_id RequiresReplace
+  app: ["accountId", "zoneId"],
+  // TFP zero_trust_access_policy/schema.go: account_id RequiresReplace
+  policy: ["accountId"],
+  // TFP zero_trust_access_service_token/schema.go: account_id, zone_id RequiresReplace
+  token: ["accountId", "zoneId"],
+  // TFP workers_script/schema.go: script_name, account_id RequiresReplace
+  script: ["accountId", "scriptName"],
+  // TFP workers_script_subdomain/schema.go: account_id, script_name RequiresReplace
+  subdomain: ["accountId", "scriptName"],
+  // TFP workers_route/schema.go: zone_id RequiresReplace
+  route: ["zoneId"],
+  // TFP notification_policy/schema.go: account_id RequiresReplace
+  notification: ["accountId"],
+  // random_id and time_offset replace on any change of their inputs
+  randomId: ["byteLength", "keepers", "prefix"],
+  offset: ["triggers", "offsetHours", "offsetDays", "offsetMinutes", "baseRfc3339"],
+};

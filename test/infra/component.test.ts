@@ -4,6 +4,7 @@
  * and stack, without infra/index.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { checkContract } from "../../infra/contract";
 
 interface Recorded {
   type: string;
@@ -78,6 +79,11 @@ describe("AccessBridge used from another program", () => {
     const apps = recorded.filter((r) => r.type.endsWith("ZeroTrustAccessApplication"));
     expect(apps.map((a) => a.inputs.name)).toEqual(["shop-staging-frontend", "shop-staging-api"]);
     expect(workerName).toBe("shop-staging-proxy-c0ffee");
+  });
+
+  it("declares nothing the Cloudflare provider would refuse", () => {
+    expect(recorded.length).toBeGreaterThan(5);
+    expect(checkContract(recorded)).toEqual([]);
   });
 
   it("uploads the bundle it is given and routes the configured prefix to it", () => {

@@ -1,3 +1,4 @@
+import * as path from "node:path";
 import {
   checkContract,
   contractRules,
@@ -229,5 +230,24 @@ describe("the provider contract", () => {
   it("reads a route's host without scheme, path or case", () => {
     expect(routeHost("https://WWW.Example.com/api/*")).toBe("www.example.com");
     expect(routeHost("*.example.com/*")).toBe("*.example.com");
+  });
+});
+
+describe("the recorder", () => {
+  const program = path.join(__dirname, "..", "fixtures", "programs", "breaks-contract.ts");
+
+  it("refuses a declaration that breaks the contract, with the rule's own message", async () => {
+    await expect(declareStack("dev", { program })).rejects.toMatchObject({
+      name: "ContractError",
+      message: expect.stringContaining(
+        'TOK-1 token (fails at pulumi preview): Invalid Attribute Combination. Attribute "previous_client_secret_expires_at" must be specified when "client_secret_version" is specified',
+      ),
+    });
+  });
+
+  it("reports the violations instead when asked to", async () => {
+    const stack = await declareStack("dev", { program, contract: "report" });
+    expect(stack.resources.map((r) => r.name)).toEqual(["token"]);
+    expect(stack.violations.map((v) => [v.rule, v.resource])).toEqual([["TOK-1", "token"]]);
   });
 });
