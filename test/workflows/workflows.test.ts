@@ -133,6 +133,17 @@ describe("preview.yml", () => {
     expect(pulumiInput(previewJob, "github-token")).toBe("${{ github.token }}");
   });
 
+  it("verifies every stack offline, without secrets, before previewing", () => {
+    const verify = job(workflow, "verify");
+    expect(matrixStacks(verify)).toEqual(stacks);
+    expect(JSON.stringify(verify)).not.toMatch(/secrets\./);
+    expect((verify.steps ?? []).map((s) => s.run?.trim()).filter(Boolean)).toEqual([
+      "npm ci",
+      "npm run verify -- --stack ${{ matrix.stack }}",
+    ]);
+    expect(needsOf(job(workflow, "preview"))).toEqual(expect.arrayContaining(["test", "verify"]));
+  });
+
   it("shows the pull request's own changes: no refresh, no expect-no-changes", () => {
     const previewJob = job(workflow, "preview");
     expect(pulumiInput(previewJob, "command")).toBe("preview");
@@ -329,6 +340,19 @@ describe("every pulumi job", () => {
     expect(install).toBeGreaterThanOrEqual(0);
     expect(install).toBeLessThan(stepIndex(j, isPulumiStep));
   });
+
+  it.each(pulumiJobs.filter(({ file }) => file !== "destroy.yml"))(
+    "$file $id runs npm run verify for its stack before Pulumi",
+    ({ job: j }) => {
+      const stackName = pulumiInput(j, "stack-name");
+      const verify = stepIndex(
+        j,
+        (s) => s.run?.trim() === `npm run verify -- --stack ${stackName}`,
+      );
+      expect(verify).toBeGreaterThan(stepIndex(j, (s) => s.run?.trim() === "npm ci"));
+      expect(verify).toBeLessThan(stepIndex(j, isPulumiStep));
+    },
+  );
 
   it.each(pulumiJobs)("$file $id targets a stack that has a config file", ({ job: j }) => {
     const stackName = pulumiInput(j, "stack-name");
