@@ -2,26 +2,91 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as time from "@pulumiverse/time";
+import { adoptionOptions, adoptionPlan, type Adoptable } from "./adopt";
 import { buildBindings } from "./bindings";
-import type { BridgeConfig } from "./config";
+import {
+  corsConfigOf,
+  validateConfig,
+  type AdoptIds,
+  type BridgeConfig,
+  type PreflightMode,
+  type RawConfig,
+} from "./config";
 import { buildCorsHeaders } from "./cors";
 import { cloudflareNames, namePrefixFor, workerScriptName } from "./names";
+import { loadWorkerBundle } from "./worker-bundle";
 
-/** The bundled proxy Worker, exactly as it is uploaded. */
-export interface WorkerBundle {
-  /** The ES module source; the same bytes `npm run build:worker` writes. */
-  content: string;
-  /** The module name the content is uploaded under. */
-  moduleName: string;
-  /** The pinned Workers compatibility date. */
-  compatibilityDate: string;
+/**
+ * Arguments of {@link AccessBridge}, named as the stack's config keys are.
+ * Ids usually taken from other resources are inputs; everything the component
+ * checks before it declares anything is a plain value.
+ */
+export interface AccessBridgeArgs {
+  /** Cloudflare account id (32 hex characters) that owns the Access apps, policies, token and Worker. */
+  accountId: pulumi.Input<string>;
+  /** Id of the Cloudflare zone that serves frontendHostname; the Worker route is created there. */
+  frontendZoneId: pulumi.Input<string>;
+  /** Hostname of the front end people log in to, e.g. example.com. Hostname only, no scheme or path. */
+  frontendHostname: string;
+  /** Hostname of the API behind Access, e.g. api.mysite.com. Must differ from frontendHostname. */
+  apiHostname: string;
+  /** Zero Trust team domain that issues the Access JWTs, <team>.cloudflareaccess.com. */
+  accessTeamDomain: string;
+  /** Who answers the API's CORS preflights: "cloudflare" (Access, from the cors* arguments) or "origin" (OPTIONS bypasses Access). Default "cloudflare". */
+  preflight?: PreflightMode;
+  /** Origins (scheme://host[:port]) allowed to call the API directly. Empty means only https://<frontendHostname>; ["*"] means all and needs corsAllowCredentials false. */
+  corsAllowedOrigins?: string[];
+  /** HTTP methods allowed cross-origin, from GET POST HEAD PUT DELETE CONNECT OPTIONS TRACE PATCH; ["*"] means all. Default [GET, POST, OPTIONS]. */
+  corsAllowedMethods?: string[];
+  /** Request header names allowed cross-origin, e.g. ["content-type"]; ["*"] means all. Default none. */
+  corsAllowedHeaders?: string[];
+  /** Whether browsers may send the Access cookie cross-origin. Default true. */
+  corsAllowCredentials?: boolean;
+  /** Seconds browsers may cache a preflight answer, -1 to 86400. Default 600. */
+  corsMaxAge?: number;
+  /** Email addresses allowed to log in. With allowedEmailDomains, at least one entry. */
+  allowedEmails?: string[];
+  /** Email domains allowed to log in, e.g. ["example.com"]. */
+  allowedEmailDomains?: string[];
+  /** Path on frontendHostname that the proxy Worker serves; the route is <frontendHostname><routePrefix>/*. Default /api. */
+  routePrefix?: string;
+  /** Whether the Worker removes routePrefix from the path before forwarding to the API. Default false. */
+  stripRoutePrefix?: boolean;
+  /** How long an Access login lasts on both apps and the people policy, e.g. 24h or 30m. Default 24h. */
+  sessionDuration?: string;
+  /** Lifetime of the service token, e.g. 8760h, or "forever". Changing it renews the token. Default 8760h. */
+  serviceTokenDuration?: string;
+  /** Version of the service token's client secret; raise it by one to rotate the secret in place. Default 1. */
+  serviceTokenSecretVersion?: number;
+  /** Hours the previous client secret keeps working after a rotation, 1 to 8760. Default 24. */
+  serviceTokenRotationGraceHours?: number;
+  /** Protect the Access apps, policies, service token and route against deletion. Default true on a stack named prod, else false. */
+  protect?: boolean;
+  /** Milliseconds the Worker waits for the API before answering 504, 1 to 300000. Default 30000. */
+  upstreamTimeoutMs?: number;
+  /** Email addresses Cloudflare notifies a week before the service token expires; empty declares no alert. */
+  alertEmails?: string[];
+  /** Ids of a hand-made set-up (the guide's) to adopt on this update instead of creating anew; see the adoption runbook. */
+  adopt?: AdoptIds;
+  /** Prefix of every name Cloudflare shows. Default <project>-<stack>. */
+  namePrefix?: string;
 }
 
-/** Arguments of {@link AccessBridge}: a validated config (see `validateConfig`) and the Worker bundle. */
-export interface AccessBridgeArgs extends BridgeConfig {
-  worker: WorkerBundle;
-  /** Prefix of every name Cloudflare shows; defaults to `<project>-<stack>`. */
-  namePrefix?: string;
+const idKeys = ["accountId", "frontendZoneId"] as const;
+
+/**
+ * The component's arguments validated as a stack's config is, with the same
+ * messages. Ids that are still unknown (another resource's outputs) are left
+ * to the provider; an unknown argument is named like an unknown config key.
+ */
+function validateArgs(args: AccessBridgeArgs, stack: string): BridgeConfig {
+  const raw: Record<string, unknown> = { ...args };
+  delete raw.namePrefix;
+  for (const key of idKeys) {
+    // Only a plain string can be checked now; an Output is the provider's to check.
+    if (raw[key] !== undefined && typeof raw[key] !== "string") raw[key] = "deferred";
+  }
+  return validateConfig(raw as RawConfig, stack, [], Object.keys(raw));
 }
 
 /**
@@ -41,10 +106,10 @@ export class AccessBridge extends pulumi.ComponentResource {
   public readonly apiAppId: pulumi.Output<string>;
   /** AUD tag of the API's app. */
   public readonly apiAud: pulumi.Output<string>;
-  /** Name of the proxy Worker script. */
-  public readonly workerName: pulumi.Output<string>;
-  /** The route the Worker serves, `<frontendHostname><routePrefix>/*`. */
-  public readonly routePattern: pulumi.Output<string>;
+  /** Name of the proxy Worker script; absent while a hand-made service token is being adopted. */
+  public readonly workerName: pulumi.Output<string | undefined>;
+  /** The route the Worker serves, <frontendHostname><routePrefix>/*. */
+  public readonly routePattern: pulumi.Output<string | undefined>;
   /** Id of the service token the Worker presents to the API. */
   public readonly serviceTokenId: pulumi.Output<string>;
   /** When the service token expires (RFC 3339); renew it before then. */
@@ -55,16 +120,17 @@ export class AccessBridge extends pulumi.ComponentResource {
   public readonly previousSecretExpiresAt: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: AccessBridgeArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before anything is registered, so bad arguments declare nothing.
+    const config = validateArgs(args, pulumi.getStack());
+    const plan = adoptionPlan(config.adopt, args.accountId, args.frontendZoneId);
     super("access-bridge:index:AccessBridge", name, {}, opts);
 
+    const { accountId, frontendZoneId } = args;
     const {
-      accountId,
       frontendHostname,
-      frontendZoneId,
       apiHostname,
       accessTeamDomain,
       preflight,
-      cors,
       allowedEmails,
       allowedEmailDomains,
       routePrefix,
@@ -76,14 +142,16 @@ export class AccessBridge extends pulumi.ComponentResource {
       protect,
       upstreamTimeoutMs,
       alertEmails,
-      worker,
-      namePrefix,
-    } = args;
+    } = config;
     const names = cloudflareNames(
-      namePrefix ?? namePrefixFor(pulumi.getProject(), pulumi.getStack()),
+      args.namePrefix ?? namePrefixFor(pulumi.getProject(), pulumi.getStack()),
     );
     const childOpts: pulumi.CustomResourceOptions = { parent: this };
     const guardedOpts: pulumi.CustomResourceOptions = { parent: this, protect };
+    const guarded = (adopted: Adoptable): pulumi.CustomResourceOptions => ({
+      ...guardedOpts,
+      ...adoptionOptions(plan, adopted),
+    });
 
     // The previous secret's deadline is computed once per secret version, so
     // that previews stay quiet between rotations.
@@ -111,13 +179,8 @@ export class AccessBridge extends pulumi.ComponentResource {
 
     const token = new cloudflare.ZeroTrustAccessServiceToken(
       `${name}-service-token`,
-      {
-        accountId,
-        name: names.serviceToken,
-        duration: serviceTokenDuration,
-        ...rotation,
-      },
-      guardedOpts,
+      { accountId, name: names.serviceToken, duration: serviceTokenDuration, ...rotation },
+      guarded("serviceToken"),
     );
 
     const peoplePolicy = new cloudflare.ZeroTrustAccessPolicy(
@@ -134,7 +197,7 @@ export class AccessBridge extends pulumi.ComponentResource {
           ...allowedEmailDomains.map((domain) => ({ emailDomain: { domain } })),
         ],
       },
-      guardedOpts,
+      guarded("peoplePolicy"),
     );
 
     const serviceAuthPolicy = new cloudflare.ZeroTrustAccessPolicy(
@@ -145,7 +208,7 @@ export class AccessBridge extends pulumi.ComponentResource {
         decision: "non_identity",
         includes: [{ serviceToken: { tokenId: token.id } }],
       },
-      guardedOpts,
+      guarded("serviceAuthPolicy"),
     );
 
     const frontendApp = new cloudflare.ZeroTrustAccessApplication(
@@ -158,7 +221,7 @@ export class AccessBridge extends pulumi.ComponentResource {
         sessionDuration,
         policies: [{ id: peoplePolicy.id, precedence: 1 }],
       },
-      guardedOpts,
+      guarded("frontendApp"),
     );
 
     // Access answers preflights itself only when it has corsHeaders; with
@@ -168,7 +231,7 @@ export class AccessBridge extends pulumi.ComponentResource {
     // attribute, so an omitted one is planned as unset, not kept.
     const preflightSettings =
       preflight === "cloudflare"
-        ? { corsHeaders: buildCorsHeaders(cors) }
+        ? { corsHeaders: buildCorsHeaders(corsConfigOf(config)) }
         : { optionsPreflightBypass: true };
 
     const apiApp = new cloudflare.ZeroTrustAccessApplication(
@@ -187,49 +250,56 @@ export class AccessBridge extends pulumi.ComponentResource {
           { id: peoplePolicy.id, precedence: 2 },
         ],
       },
-      guardedOpts,
+      guarded("apiApp"),
     );
 
-    const suffix = new random.RandomId(`${name}-worker-suffix`, { byteLength: 3 }, childOpts);
+    const pattern = `${frontendHostname}${routePrefix}/*`;
+    let script: cloudflare.WorkersScript | undefined;
+    if (plan.declaresWorker) {
+      const worker = loadWorkerBundle();
+      const suffix = new random.RandomId(`${name}-worker-suffix`, { byteLength: 3 }, childOpts);
+      script = new cloudflare.WorkersScript(
+        `${name}-worker`,
+        {
+          accountId,
+          scriptName: suffix.hex.apply((hex) => workerScriptName(names.workerPrefix, hex)),
+          content: worker.content,
+          mainModule: worker.moduleName,
+          compatibilityDate: worker.compatibilityDate,
+          bindings: buildBindings({
+            clientId: pulumi.secret(token.clientId),
+            clientSecret: pulumi.secret(token.clientSecret),
+            apiHostname,
+            accessTeamDomain,
+            accessAud: frontendApp.aud,
+            routePrefix,
+            stripRoutePrefix,
+            upstreamTimeoutMs,
+          }),
+        },
+        childOpts,
+      );
 
-    const script = new cloudflare.WorkersScript(
-      `${name}-worker`,
-      {
-        accountId,
-        scriptName: suffix.hex.apply((hex) => workerScriptName(names.workerPrefix, hex)),
-        content: worker.content,
-        mainModule: worker.moduleName,
-        compatibilityDate: worker.compatibilityDate,
-        bindings: buildBindings({
-          clientId: pulumi.secret(token.clientId),
-          clientSecret: pulumi.secret(token.clientSecret),
-          apiHostname,
-          accessTeamDomain,
-          accessAud: frontendApp.aud,
-          routePrefix,
-          stripRoutePrefix,
-          upstreamTimeoutMs,
-        }),
-      },
-      childOpts,
-    );
+      // A Worker holding a service token must be reachable only through its route.
+      new cloudflare.WorkersScriptSubdomain(
+        `${name}-worker-subdomain`,
+        { accountId, scriptName: script.scriptName, enabled: false, previewsEnabled: false },
+        childOpts,
+      );
+    }
 
-    // A Worker holding a service token must be reachable only through its route.
-    new cloudflare.WorkersScriptSubdomain(
-      `${name}-worker-subdomain`,
-      { accountId, scriptName: script.scriptName, enabled: false, previewsEnabled: false },
-      childOpts,
-    );
-
-    const route = new cloudflare.WorkersRoute(
-      `${name}-route`,
-      {
-        zoneId: frontendZoneId,
-        pattern: `${frontendHostname}${routePrefix}/*`,
-        script: script.scriptName,
-      },
-      guardedOpts,
-    );
+    // An adopted route keeps pointing at its own script on the adopting update
+    // (its inputs are ignored then), even when this Worker is not declared
+    // yet; the update after adoption moves it to this Worker in place.
+    const adoptingRoute = plan.imports.route !== undefined;
+    const route =
+      script !== undefined || adoptingRoute
+        ? new cloudflare.WorkersRoute(
+            `${name}-route`,
+            { zoneId: frontendZoneId, pattern, ...(script ? { script: script.scriptName } : {}) },
+            guarded("route"),
+          )
+        : undefined;
 
     if (alertEmails.length > 0) {
       // Every call through the Worker fails once the token expires; Cloudflare
@@ -251,8 +321,8 @@ export class AccessBridge extends pulumi.ComponentResource {
     this.frontendAud = frontendApp.aud;
     this.apiAppId = apiApp.id;
     this.apiAud = apiApp.aud;
-    this.workerName = script.scriptName;
-    this.routePattern = route.pattern;
+    this.workerName = pulumi.output(script?.scriptName);
+    this.routePattern = pulumi.output(route?.pattern);
     this.serviceTokenId = token.id;
     this.serviceTokenExpiresAt = token.expiresAt;
     this.serviceTokenSecretVersion = pulumi.output(serviceTokenSecretVersion);

@@ -15,6 +15,7 @@ import {
   checkOrigin,
   checkRoutePrefix,
   checkTeamDomain,
+  quote,
 } from "./validate";
 
 /** The Pulumi project name, which is also the config namespace. */
@@ -47,6 +48,7 @@ export const configKeys = [
   "protect",
   "upstreamTimeoutMs",
   "alertEmails",
+  "adopt",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -86,7 +88,26 @@ export interface CorsConfig {
   maxAge: number;
 }
 
-/** The validated, normalised configuration of one stack. */
+/** Ids of what a hand-made set-up already has, for the stack to adopt instead of creating anew. */
+export interface AdoptIds {
+  frontendAppId?: string;
+  apiAppId?: string;
+  peoplePolicyId?: string;
+  serviceAuthPolicyId?: string;
+  serviceTokenId?: string;
+  routeId?: string;
+}
+
+export const adoptKeys = [
+  "frontendAppId",
+  "apiAppId",
+  "peoplePolicyId",
+  "serviceAuthPolicyId",
+  "serviceTokenId",
+  "routeId",
+] as const satisfies readonly (keyof AdoptIds)[];
+
+/** The validated, normalised configuration of one stack, keyed as the config is. */
 export interface BridgeConfig {
   accountId: string;
   frontendHostname: string;
@@ -94,7 +115,15 @@ export interface BridgeConfig {
   apiHostname: string;
   accessTeamDomain: string;
   preflight: PreflightMode;
-  cors: CorsConfig;
+  /** Normalised origins, or `["*"]` for all origins. */
+  corsAllowedOrigins: string[];
+  /** Upper-case methods, or `["*"]` for all methods. */
+  corsAllowedMethods: string[];
+  /** Lower-case header names, or `["*"]` for all headers; may be empty. */
+  corsAllowedHeaders: string[];
+  corsAllowCredentials: boolean;
+  /** Seconds a browser may cache a preflight answer; -1 disables caching. */
+  corsMaxAge: number;
   allowedEmails: string[];
   allowedEmailDomains: string[];
   routePrefix: string;
@@ -107,6 +136,19 @@ export interface BridgeConfig {
   upstreamTimeoutMs: number;
   /** Who Cloudflare emails before the service token expires; empty declares no alert. */
   alertEmails: string[];
+  /** What to adopt from a hand-made set-up; empty adopts nothing. */
+  adopt: AdoptIds;
+}
+
+/** The CORS part of a config, as the API app's corsHeaders are built from it. */
+export function corsConfigOf(config: BridgeConfig): CorsConfig {
+  return {
+    allowedOrigins: config.corsAllowedOrigins,
+    allowedMethods: config.corsAllowedMethods,
+    allowedHeaders: config.corsAllowedHeaders,
+    allowCredentials: config.corsAllowCredentials,
+    maxAge: config.corsMaxAge,
+  };
 }
 
 /** Every problem found in a stack's config, one `<key>: <what is wrong>` per line. */
@@ -292,6 +334,14 @@ export function validateConfig(
   );
 
   const alertEmails = take("alertEmails", (v) => checkEach(v, checkEmail), defaults.alertEmails);
+  const adopt = take("adopt", checkAdopt, {});
+  if (adopt?.serviceTokenId !== undefined && serviceTokenSecretVersion === 1) {
+    fail(
+      "adopt",
+      "serviceTokenId needs serviceTokenSecretVersion 2 or more: Cloudflare never returns a token's secret, " +
+        "so the stack issues the Worker a new one, by rotation, on the update after adoption",
+    );
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -302,7 +352,11 @@ export function validateConfig(
     apiHostname,
     accessTeamDomain,
     preflight,
-    cors: { allowedOrigins, allowedMethods, allowedHeaders, allowCredentials, maxAge },
+    corsAllowedOrigins: allowedOrigins,
+    corsAllowedMethods: allowedMethods,
+    corsAllowedHeaders: allowedHeaders,
+    corsAllowCredentials: allowCredentials,
+    corsMaxAge: maxAge,
     allowedEmails,
     allowedEmailDomains,
     routePrefix,
@@ -314,6 +368,7 @@ export function validateConfig(
     protect,
     upstreamTimeoutMs,
     alertEmails,
+    adopt,
   };
 }
 
@@ -332,6 +387,42 @@ function checkGraceHours(value: unknown): Checked<number> {
     };
   }
   return checkInteger(value, 1, 8760);
+}
+
+/** The `adopt` object: only its known keys, each a non-empty id. */
+function checkAdopt(value: unknown): Checked<AdoptIds> {
+  let object = value;
+  if (typeof value === "string") {
+    try {
+      object = JSON.parse(value);
+    } catch {
+      return {
+        ok: false,
+        problem: `must be an object of ids, e.g. {"apiAppId": "..."}, got ${quote(value)}`,
+      };
+    }
+  }
+  if (typeof object !== "object" || object === null || Array.isArray(object)) {
+    return {
+      ok: false,
+      problem: `must be an object of ids, e.g. {"apiAppId": "..."}, got ${quote(value)}`,
+    };
+  }
+  const known: readonly string[] = adoptKeys;
+  const problems: string[] = [];
+  const ids: AdoptIds = {};
+  for (const [key, id] of Object.entries(object)) {
+    if (!known.includes(key)) {
+      problems.push(`has no key ${quote(key)} (known: ${adoptKeys.join(", ")})`);
+    } else if (typeof id !== "string" || !/^[A-Za-z0-9._-]{1,128}$/.test(id.trim())) {
+      problems.push(`${key} must be an id as Cloudflare shows it, got ${quote(id)}`);
+    } else {
+      ids[key as keyof AdoptIds] = id.trim();
+    }
+  }
+  return problems.length > 0
+    ? { ok: false, problem: problems.join("; ") }
+    : { ok: true, value: ids };
 }
 
 /** Keys set in the namespace that the program does not read, each with the closest known one. */

@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { compatibilityDate, workerModuleName, writeWorkerBundle } from "../worker/build";
 import { AccessBridge } from "./access-bridge";
 import { loadConfig, projectName } from "./config";
 
@@ -7,13 +6,7 @@ import { loadConfig, projectName } from "./config";
 // keys stay `access-bridge:*` when another program or a test harness runs this one.
 const config = loadConfig(new pulumi.Config(projectName), pulumi.getStack());
 
-// Written to worker/dist as well, so the file on disk is exactly what is uploaded.
-const content = writeWorkerBundle();
-
-const bridge = new AccessBridge("access-bridge", {
-  ...config,
-  worker: { content, moduleName: workerModuleName, compatibilityDate },
-});
+const bridge = new AccessBridge("access-bridge", config);
 
 export const frontendAppId = bridge.frontendAppId;
 export const frontendAud = bridge.frontendAud;

@@ -37,6 +37,9 @@ export interface DeclaredOptions {
   parent: string;
   replaceOnChanges: string[];
   deleteBeforeReplace: boolean;
+  /** The `import` id, for a resource adopted rather than created; "" otherwise. */
+  importId: string;
+  ignoreChanges: string[];
 }
 
 export interface DeclaredStack {
@@ -235,6 +238,8 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
           parent: "",
           replaceOnChanges: [],
           deleteBeforeReplace: false,
+          importId: "",
+          ignoreChanges: [],
         },
       });
       return { id, state };
@@ -342,6 +347,8 @@ function recordOptions(load: Loader, into: Map<string, DeclaredOptions>): void {
       parent: parentUrn ? (parentUrn.split("::").pop() ?? "") : "",
       replaceOnChanges: req.getReplaceonchangesList(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
+      importId: req.getImportid(),
+      ignoreChanges: req.getIgnorechangesList(),
     });
     return register(req, cb);
   };
@@ -354,6 +361,8 @@ interface RegisterRequest {
   getProtect(): boolean | undefined;
   getReplaceonchangesList(): string[];
   getDeletebeforereplace(): boolean;
+  getImportid(): string;
+  getIgnorechangesList(): string[];
 }
 
 function resolve(pulumi: typeof pulumiModule, value: unknown): Promise<unknown> {

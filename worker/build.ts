@@ -1,4 +1,4 @@
-import { buildSync } from "esbuild";
+import type * as esbuild from "esbuild";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 
@@ -21,6 +21,10 @@ export const compatibilityDate = "2026-04-01";
  * gives the same bytes and a second `pulumi up` sees no change.
  */
 export function bundleWorker(): string {
+  // Loaded here, not at the top: the packaged component reads the constants
+  // above without esbuild, which only a checkout that builds the Worker has.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildSync } = require("esbuild") as typeof esbuild;
   const result = buildSync({
     entryPoints: [workerEntry],
     bundle: true,

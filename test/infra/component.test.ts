@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { checkContract } from "../../infra/contract";
+import { bundleWorker, workerModuleName } from "../../worker/build";
 
 interface Recorded {
   type: string;
@@ -36,31 +37,23 @@ function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 describe("AccessBridge used from another program", () => {
-  let workerName: string;
-  let routePattern: string;
+  let workerName: string | undefined;
+  let routePattern: string | undefined;
 
   beforeAll(async () => {
-    const { AccessBridge } = await import("../../infra/access-bridge");
-    const { validateConfig } = await import("../../infra/config");
-    const config = validateConfig(
-      {
-        accountId: "test-account",
-        frontendZoneId: "test-zone",
-        frontendHostname: "shop.example.com",
-        apiHostname: "api.shop.example.com",
-        accessTeamDomain: "shop.cloudflareaccess.com",
-        allowedEmailDomains: '["example.com"]',
-        routePrefix: "/backend",
-      },
-      "staging",
-    );
+    // The package's entry, as another program imports it: plain arguments
+    // named as the config keys, an account id from another resource's output,
+    // and no Worker bundle, which the component brings itself.
+    const { AccessBridge } = await import("../../index");
     const bridge = new AccessBridge("storefront", {
-      ...config,
-      worker: {
-        content: "export default {};",
-        moduleName: "index.js",
-        compatibilityDate: "2026-04-01",
-      },
+      accountId: pulumi.output("test-account"),
+      frontendZoneId: "test-zone",
+      frontendHostname: "shop.example.com",
+      apiHostname: "api.shop.example.com",
+      accessTeamDomain: "shop.cloudflareaccess.com",
+      allowedEmailDomains: ["example.com"],
+      routePrefix: "/backend",
+      corsAllowedHeaders: ["Content-Type"],
     });
     [workerName, routePattern] = await Promise.all([
       valueOf(bridge.workerName),
@@ -78,7 +71,17 @@ describe("AccessBridge used from another program", () => {
     for (const name of logical) expect(name).toMatch(/^storefront-/);
     const apps = recorded.filter((r) => r.type.endsWith("ZeroTrustAccessApplication"));
     expect(apps.map((a) => a.inputs.name)).toEqual(["shop-staging-frontend", "shop-staging-api"]);
+    expect(apps.map((a) => a.inputs.accountId)).toEqual(["test-account", "test-account"]);
     expect(workerName).toBe("shop-staging-proxy-c0ffee");
+  });
+
+  it("validates and normalises its arguments as the stack's config is", () => {
+    const api = recorded.find((r) => r.name === "storefront-api-app");
+    expect(api?.inputs.corsHeaders).toMatchObject({
+      allowedOrigins: ["https://shop.example.com"],
+      allowedHeaders: ["content-type"],
+      allowCredentials: true,
+    });
   });
 
   it("declares nothing the Cloudflare provider would refuse", () => {
@@ -86,11 +89,41 @@ describe("AccessBridge used from another program", () => {
     expect(checkContract(recorded)).toEqual([]);
   });
 
-  it("uploads the bundle it is given and routes the configured prefix to it", () => {
+  it("uploads the package's own Worker bundle and routes the configured prefix to it", () => {
     const script = recorded.find((r) => r.type.endsWith("WorkersScript"));
-    expect(script?.inputs.content).toBe("export default {};");
+    expect(script?.inputs.content).toBe(bundleWorker());
+    expect(script?.inputs.mainModule).toBe(workerModuleName);
     expect(routePattern).toBe("shop.example.com/backend/*");
     const route = recorded.find((r) => r.type.endsWith("WorkersRoute"));
     expect(route?.inputs).toMatchObject({ zoneId: "test-zone", script: workerName });
+  });
+
+  it("refuses bad arguments with the config's messages, before registering anything", async () => {
+    const { AccessBridge } = await import("../../index");
+    const before = recorded.length;
+    expect(
+      () =>
+        new AccessBridge("broken", {
+          accountId: "test-account",
+          frontendZoneId: "test-zone",
+          frontendHostname: "shop.example.com",
+          apiHostname: "shop.example.com",
+          accessTeamDomain: "shop.cloudflareaccess.com",
+          allowedEmailDomains: ["example.com"],
+          corsMaxAge: 90000,
+          corsAllowedHeader: ["x"],
+        } as never),
+    ).toThrow(
+      expect.objectContaining({
+        name: "ConfigError",
+        problems: [
+          "access-bridge:corsAllowedHeader: is not a key of this program; did you mean corsAllowedHeaders? (every key is in Pulumi.yaml)",
+          "access-bridge:apiHostname: must differ from frontendHostname (both are shop.example.com)",
+          'access-bridge:corsMaxAge: must be an integer between -1 and 86400, got "90000"',
+        ],
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(recorded.length).toBe(before);
   });
 });

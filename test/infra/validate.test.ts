@@ -39,12 +39,14 @@ describe("validateConfig", () => {
   it("accepts a minimal config and fills in the documented defaults", () => {
     const config = validateConfig(valid, "dev");
     expect(config.preflight).toBe("cloudflare");
-    expect(config.cors).toEqual({
-      allowedOrigins: ["https://www.example.com"],
-      allowedMethods: ["GET", "POST", "OPTIONS"],
-      allowedHeaders: [],
-      allowCredentials: true,
-      maxAge: 600,
+    expect(config).toMatchObject({
+      corsAllowedOrigins: ["https://www.example.com"],
+      corsAllowedMethods: ["GET", "POST", "OPTIONS"],
+      corsAllowedHeaders: [],
+      corsAllowCredentials: true,
+      corsMaxAge: 600,
+      alertEmails: [],
+      adopt: {},
     });
     expect(config.routePrefix).toBe("/api");
     expect(config.stripRoutePrefix).toBe(false);
@@ -54,7 +56,7 @@ describe("validateConfig", () => {
 
   it("reads an empty corsAllowedOrigins, the Pulumi.yaml default, as the front end's origin", () => {
     const config = validateConfig({ ...valid, corsAllowedOrigins: "[]" }, "dev");
-    expect(config.cors.allowedOrigins).toEqual(["https://www.example.com"]);
+    expect(config.corsAllowedOrigins).toEqual(["https://www.example.com"]);
   });
 
   it("protects the prod stack unless told otherwise", () => {
@@ -76,11 +78,8 @@ describe("validateConfig", () => {
       "dev",
     );
     expect(config.frontendHostname).toBe("www.example.com");
-    expect(config.cors.allowedOrigins).toEqual([
-      "https://www.example.com",
-      "http://localhost:5173",
-    ]);
-    expect(config.cors.allowedMethods).toEqual(["GET", "POST"]);
+    expect(config.corsAllowedOrigins).toEqual(["https://www.example.com", "http://localhost:5173"]);
+    expect(config.corsAllowedMethods).toEqual(["GET", "POST"]);
     expect(config.routePrefix).toBe("/api/v1");
     expect(config.allowedEmailDomains).toEqual(["example.com"]);
   });
@@ -123,8 +122,8 @@ describe("validateConfig", () => {
       validateConfig(
         { ...valid, corsAllowedOrigins: '["*"]', corsAllowCredentials: "false" },
         "dev",
-      ).cors,
-    ).toMatchObject({ allowedOrigins: ["*"], allowCredentials: false });
+      ),
+    ).toMatchObject({ corsAllowedOrigins: ["*"], corsAllowCredentials: false });
   });
 
   it('rejects "*" mixed with other entries', () => {
@@ -154,8 +153,8 @@ describe("validateConfig", () => {
   });
 
   it("accepts corsMaxAge at both ends of its range", () => {
-    expect(validateConfig({ ...valid, corsMaxAge: "-1" }, "dev").cors.maxAge).toBe(-1);
-    expect(validateConfig({ ...valid, corsMaxAge: "86400" }, "dev").cors.maxAge).toBe(86400);
+    expect(validateConfig({ ...valid, corsMaxAge: "-1" }, "dev").corsMaxAge).toBe(-1);
+    expect(validateConfig({ ...valid, corsMaxAge: "86400" }, "dev").corsMaxAge).toBe(86400);
   });
 
   it("rejects an unknown preflight value", () => {
