@@ -1,3 +1,3 @@
 // The package's entry: what another Pulumi program, in any language, uses.
 export { AccessBridge, type AccessBridgeArgs } from "./infra/access-bridge";
-export { ConfigError, validateConfig, type AdoptIds, type PreflightMode } from "./infra/config";
+export { ConfigError, validateConfig, type AdoptIds, PreflightMode } from "./infra/config";

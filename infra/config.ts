@@ -21,8 +21,15 @@ import {
 /** The Pulumi project name, which is also the config namespace. */
 export const projectName = "access-bridge";
 
-export const preflightModes = ["cloudflare", "origin"] as const;
-export type PreflightMode = (typeof preflightModes)[number];
+/** Who answers the API's CORS preflights. */
+export const PreflightMode = {
+  /** Access answers them from the API app's CORS settings. */
+  Cloudflare: "cloudflare",
+  /** OPTIONS requests bypass Access; the API's origin answers them and must enforce CORS itself. */
+  Origin: "origin",
+} as const;
+export type PreflightMode = (typeof PreflightMode)[keyof typeof PreflightMode];
+export const preflightModes: readonly PreflightMode[] = Object.values(PreflightMode);
 
 /** Every key the program reads, in the order they are documented. */
 export const configKeys = [

@@ -1,0 +1,170 @@
+/**
+ * The schema `pulumi package add` generates from this repository, produced
+ * offline by the same introspection the CLI runs on a source-based package.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { Analyzer } from "@pulumi/pulumi/provider/experimental/analyzer";
+import { generateSchema } from "@pulumi/pulumi/provider/experimental/schema";
+import { parse } from "yaml";
+import { configKeys } from "../../infra/config";
+
+const repoRoot = path.resolve(__dirname, "..", "..");
+const packageJson = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8"));
+
+interface Property {
+  type?: string;
+  $ref?: string;
+  items?: Property;
+  plain?: boolean;
+  description?: string;
+}
+interface Schema {
+  name: string;
+  resources: Record<
+    string,
+    {
+      isComponent: boolean;
+      inputProperties: Record<string, Property>;
+      requiredInputs?: string[];
+      properties: Record<string, Property>;
+      required?: string[];
+    }
+  >;
+  types: Record<
+    string,
+    { type: string; enum?: { value: string }[]; properties?: Record<string, Property> }
+  >;
+}
+
+let schema: Schema;
+beforeAll(() => {
+  const analyzer = new Analyzer(repoRoot, "access-bridge", packageJson, new Set(["AccessBridge"]));
+  const { components, typeDefinitions, dependencies } = analyzer.analyze();
+  schema = generateSchema(
+    "access-bridge",
+    packageJson.version,
+    packageJson.description,
+    components,
+    typeDefinitions,
+    dependencies,
+    undefined,
+  ) as unknown as Schema;
+}, 120_000);
+
+const component = () => schema.resources["access-bridge:index:AccessBridge"]!;
+
+describe("the component package's schema", () => {
+  it("names the package and exports AccessBridge as a component under its token", () => {
+    expect(schema.name).toBe("access-bridge");
+    expect(Object.keys(schema.resources)).toEqual(["access-bridge:index:AccessBridge"]);
+    expect(component().isComponent).toBe(true);
+  });
+
+  it("takes every config key as an input of the same name, and the name prefix", () => {
+    expect(Object.keys(component().inputProperties).sort()).toEqual(
+      [...configKeys, "namePrefix"].sort(),
+    );
+  });
+
+  it("requires exactly the keys a stack must set, ids as inputs and the rest plain", () => {
+    expect([...(component().requiredInputs ?? [])].sort()).toEqual(
+      ["accessTeamDomain", "accountId", "apiHostname", "frontendHostname", "frontendZoneId"].sort(),
+    );
+    const inputs = component().inputProperties;
+    expect(inputs.accountId).toMatchObject({ type: "string" });
+    expect(inputs.accountId!.plain).toBeUndefined();
+    expect(inputs.frontendZoneId!.plain).toBeUndefined();
+    for (const key of ["frontendHostname", "apiHostname", "accessTeamDomain", "preflight"]) {
+      expect([key, inputs[key]!.plain]).toEqual([key, true]);
+    }
+  });
+
+  it("types each input as its config key is typed", () => {
+    const inputs = component().inputProperties;
+    const typeOf = (p: Property) => p.type ?? p.$ref;
+    const expected: Record<string, string> = {
+      corsAllowedOrigins: "array",
+      corsAllowedMethods: "array",
+      corsAllowedHeaders: "array",
+      allowedEmails: "array",
+      allowedEmailDomains: "array",
+      alertEmails: "array",
+      corsAllowCredentials: "boolean",
+      stripRoutePrefix: "boolean",
+      protect: "boolean",
+      corsMaxAge: "number",
+      serviceTokenSecretVersion: "number",
+      serviceTokenRotationGraceHours: "number",
+      upstreamTimeoutMs: "number",
+      routePrefix: "string",
+      sessionDuration: "string",
+      serviceTokenDuration: "string",
+      preflight: "#/types/access-bridge:index:PreflightMode",
+      adopt: "#/types/access-bridge:index:AdoptIds",
+    };
+    for (const [key, type] of Object.entries(expected)) {
+      expect([key, typeOf(inputs[key]!)]).toEqual([key, type]);
+    }
+    expect(schema.types["access-bridge:index:PreflightMode"]).toMatchObject({
+      type: "string",
+      enum: [
+        expect.objectContaining({ value: "cloudflare" }),
+        expect.objectContaining({ value: "origin" }),
+      ],
+    });
+    expect(
+      Object.keys(schema.types["access-bridge:index:AdoptIds"]!.properties ?? {}).sort(),
+    ).toEqual(
+      [
+        "apiAppId",
+        "frontendAppId",
+        "peoplePolicyId",
+        "routeId",
+        "serviceAuthPolicyId",
+        "serviceTokenId",
+      ].sort(),
+    );
+  });
+
+  it("documents every input, so the generated SDKs carry the docs", () => {
+    for (const [key, property] of Object.entries(component().inputProperties)) {
+      expect([key, property.description?.length ?? 0]).toEqual([key, expect.any(Number)]);
+      expect(property.description!.length).toBeGreaterThan(20);
+    }
+  });
+
+  it("outputs what the program exports", () => {
+    expect(Object.keys(component().properties).sort()).toEqual(
+      [
+        "apiAppId",
+        "apiAud",
+        "frontendAppId",
+        "frontendAud",
+        "previousSecretExpiresAt",
+        "routePattern",
+        "serviceTokenExpiresAt",
+        "serviceTokenId",
+        "serviceTokenSecretVersion",
+        "workerName",
+      ].sort(),
+    );
+  });
+
+  it("accepts the README's YAML program: every property it sets is an input, every required input is set", () => {
+    const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
+    const block = /```yaml\n(# Pulumi\.yaml[\s\S]*?)```/.exec(readme);
+    expect(block).not.toBeNull();
+    const program = parse(block![1]!) as {
+      resources: Record<string, { type: string; properties: Record<string, unknown> }>;
+    };
+    const [bridge] = Object.values(program.resources);
+    expect(bridge!.type).toBe("access-bridge:AccessBridge");
+    const inputs = component().inputProperties;
+    for (const key of Object.keys(bridge!.properties))
+      expect([key, key in inputs]).toEqual([key, true]);
+    for (const key of component().requiredInputs ?? []) {
+      expect([key, key in bridge!.properties]).toEqual([key, true]);
+    }
+  });
+});
