@@ -5,6 +5,12 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: {
     "^.+\\.tsx?$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: false }],
+    // jose ships only ES modules, which Jest's own loader cannot require.
+    "/node_modules/jose/.+\\.js$": [
+      "ts-jest",
+      { tsconfig: { allowJs: true, module: "commonjs", target: "es2022" }, diagnostics: false },
+    ],
   },
+  transformIgnorePatterns: ["/node_modules/(?!jose/)"],
   testTimeout: 30000,
 };

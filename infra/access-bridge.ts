@@ -1,6 +1,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
 import * as time from "@pulumiverse/time";
 import { adoptionOptions, adoptionPlan, type Adoptable } from "./adopt";
 import { buildBindings } from "./bindings";
@@ -13,6 +14,7 @@ import {
   type RawConfig,
 } from "./config";
 import { buildCorsHeaders } from "./cors";
+import { buildIdentityJwks } from "./identity-keys";
 import { cloudflareNames, namePrefixFor, workerScriptName } from "./names";
 import { loadWorkerBundle } from "./worker-bundle";
 
@@ -66,6 +68,10 @@ export interface AccessBridgeArgs {
   upstreamTimeoutMs?: number;
   /** Email addresses Cloudflare notifies a week before the service token expires; empty declares no alert. */
   alertEmails?: string[];
+  /** Version of the Ed25519 key the Worker signs identity statements with; raise it by one to replace the key. Default 1. */
+  identityKeyVersion?: number;
+  /** Also create the next version's identity key and list it in identityJwks ahead of its rotation. Default false. */
+  identityKeyPrepublish?: boolean;
   /** Ids of a hand-made set-up (the guide's) to adopt on this update instead of creating anew; see the adoption runbook. */
   adopt?: AdoptIds;
   /** Prefix of every name Cloudflare shows. Default <project>-<stack>. */
@@ -118,6 +124,8 @@ export class AccessBridge extends pulumi.ComponentResource {
   public readonly serviceTokenSecretVersion: pulumi.Output<number>;
   /** Until when the previous client secret keeps working after a rotation; absent before the first one. */
   public readonly previousSecretExpiresAt: pulumi.Output<string | undefined>;
+  /** The JWKS (JSON) an API verifies X-Access-Bridge-Identity with: Ed25519 public keys, each with its kid. */
+  public readonly identityJwks: pulumi.Output<string>;
 
   constructor(name: string, args: AccessBridgeArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered, so bad arguments declare nothing.
@@ -142,6 +150,8 @@ export class AccessBridge extends pulumi.ComponentResource {
       protect,
       upstreamTimeoutMs,
       alertEmails,
+      identityKeyVersion,
+      identityKeyPrepublish,
     } = config;
     const names = cloudflareNames(
       args.namePrefix ?? namePrefixFor(pulumi.getProject(), pulumi.getStack()),
@@ -253,6 +263,32 @@ export class AccessBridge extends pulumi.ComponentResource {
       guarded("apiApp"),
     );
 
+    // One key per version, named by it: raising the version adds a key instead
+    // of replacing one, so the previous key can stay published for a while.
+    const identityKey = (version: number) =>
+      new tls.PrivateKey(`${name}-identity-key-v${version}`, { algorithm: "ED25519" }, childOpts);
+    const signingKey = identityKey(identityKeyVersion);
+    const nextKey = identityKeyPrepublish ? identityKey(identityKeyVersion + 1) : undefined;
+    const previousKey = identityKeyVersion > 1 ? identityKey(identityKeyVersion - 1) : undefined;
+    const rotated =
+      identityKeyVersion > 1
+        ? new time.Static(
+            `${name}-identity-key-rotated`,
+            { triggers: { version: String(identityKeyVersion) } },
+            childOpts,
+          )
+        : undefined;
+    const identityJwks = pulumi
+      .all([
+        signingKey.publicKeyPem,
+        nextKey?.publicKeyPem,
+        previousKey?.publicKeyPem,
+        rotated?.unix,
+      ])
+      .apply(([current, next, previous, rotatedAt]) =>
+        buildIdentityJwks({ current, next, previous, rotatedAt }, Date.now() / 1000),
+      );
+
     const pattern = `${frontendHostname}${routePrefix}/*`;
     let script: cloudflare.WorkersScript | undefined;
     if (plan.declaresWorker) {
@@ -269,6 +305,7 @@ export class AccessBridge extends pulumi.ComponentResource {
           bindings: buildBindings({
             clientId: pulumi.secret(token.clientId),
             clientSecret: pulumi.secret(token.clientSecret),
+            identitySigningKey: pulumi.secret(signingKey.privateKeyPemPkcs8),
             apiHostname,
             accessTeamDomain,
             accessAud: frontendApp.aud,
@@ -327,6 +364,7 @@ export class AccessBridge extends pulumi.ComponentResource {
     this.serviceTokenExpiresAt = token.expiresAt;
     this.serviceTokenSecretVersion = pulumi.output(serviceTokenSecretVersion);
     this.previousSecretExpiresAt = pulumi.output(previousSecretExpiry?.rfc3339);
+    this.identityJwks = identityJwks;
 
     this.registerOutputs({
       frontendAppId: this.frontendAppId,
@@ -339,6 +377,7 @@ export class AccessBridge extends pulumi.ComponentResource {
       serviceTokenExpiresAt: this.serviceTokenExpiresAt,
       serviceTokenSecretVersion: this.serviceTokenSecretVersion,
       previousSecretExpiresAt: this.previousSecretExpiresAt,
+      identityJwks: this.identityJwks,
     });
   }
 }

@@ -7,6 +7,8 @@ type Binding = cloudflare.types.input.WorkersScriptBinding;
 export interface BindingValues {
   clientId: pulumi.Input<string>;
   clientSecret: pulumi.Input<string>;
+  /** The Ed25519 private key (PKCS#8 PEM) that signs identity statements. */
+  identitySigningKey: pulumi.Input<string>;
   apiHostname: string;
   accessTeamDomain: string;
   accessAud: pulumi.Input<string>;
@@ -17,13 +19,14 @@ export interface BindingValues {
 
 /**
  * The proxy Worker's bindings. The names are the Worker's contract (see
- * worker/src); the two credentials are `secret_text`, the rest `plain_text`.
- * Callers pass the credentials already wrapped as secrets.
+ * worker/src); the token's two credentials and the identity signing key are
+ * `secret_text`, the rest `plain_text`. Callers pass those already wrapped as secrets.
  */
 export function buildBindings(values: BindingValues): Binding[] {
   return [
     { name: "CF_ACCESS_CLIENT_ID", type: "secret_text", text: values.clientId },
     { name: "CF_ACCESS_CLIENT_SECRET", type: "secret_text", text: values.clientSecret },
+    { name: "IDENTITY_SIGNING_KEY", type: "secret_text", text: values.identitySigningKey },
     { name: "API_HOSTNAME", type: "plain_text", text: values.apiHostname },
     { name: "ACCESS_TEAM_DOMAIN", type: "plain_text", text: values.accessTeamDomain },
     { name: "ACCESS_AUD", type: "plain_text", text: values.accessAud },
@@ -34,7 +37,7 @@ export function buildBindings(values: BindingValues): Binding[] {
       text: values.stripRoutePrefix ? "true" : "false",
     },
     // The Worker waits this long by default, so the binding is only sent to
-    // change it, and a default stack has exactly the seven bindings above.
+    // change it, and a default stack has exactly the bindings above.
     ...(values.upstreamTimeoutMs === defaults.upstreamTimeoutMs
       ? []
       : [

@@ -55,6 +55,8 @@ export const configKeys = [
   "protect",
   "upstreamTimeoutMs",
   "alertEmails",
+  "identityKeyVersion",
+  "identityKeyPrepublish",
   "adopt",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
@@ -78,6 +80,8 @@ export const defaults = {
   serviceTokenRotationGraceHours: 24,
   upstreamTimeoutMs: 30000,
   alertEmails: [],
+  identityKeyVersion: 1,
+  identityKeyPrepublish: false,
 } satisfies Partial<Record<ConfigKey, unknown>>;
 
 /** The stack whose resources are protected unless `protect` says otherwise. */
@@ -143,6 +147,10 @@ export interface BridgeConfig {
   upstreamTimeoutMs: number;
   /** Who Cloudflare emails before the service token expires; empty declares no alert. */
   alertEmails: string[];
+  /** Version of the key the Worker signs identity statements with; raise it to replace the key. */
+  identityKeyVersion: number;
+  /** Whether the next version's identity key is created and published ahead of its rotation. */
+  identityKeyPrepublish: boolean;
   /** What to adopt from a hand-made set-up; empty adopts nothing. */
   adopt: AdoptIds;
 }
@@ -341,6 +349,16 @@ export function validateConfig(
   );
 
   const alertEmails = take("alertEmails", (v) => checkEach(v, checkEmail), defaults.alertEmails);
+  const identityKeyVersion = take(
+    "identityKeyVersion",
+    (v) => checkInteger(v, 1, Number.MAX_SAFE_INTEGER),
+    defaults.identityKeyVersion,
+  );
+  const identityKeyPrepublish = take(
+    "identityKeyPrepublish",
+    checkBoolean,
+    defaults.identityKeyPrepublish,
+  );
   const adopt = take("adopt", checkAdopt, {});
   if (adopt?.serviceTokenId !== undefined && serviceTokenSecretVersion === 1) {
     fail(
@@ -375,6 +393,8 @@ export function validateConfig(
     protect,
     upstreamTimeoutMs,
     alertEmails,
+    identityKeyVersion,
+    identityKeyPrepublish,
     adopt,
   };
 }

@@ -18,3 +18,4 @@ export const serviceTokenId = bridge.serviceTokenId;
 export const serviceTokenExpiresAt = bridge.serviceTokenExpiresAt;
 export const serviceTokenSecretVersion = bridge.serviceTokenSecretVersion;
 export const previousSecretExpiresAt = bridge.previousSecretExpiresAt;
+export const identityJwks = bridge.identityJwks;

@@ -3,7 +3,7 @@
  * and records everything it declares, so tests and the local lab can read the
  * exact inputs Cloudflare would receive without any network or CLI.
  */
-import { createHash } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type * as pulumiModule from "@pulumi/pulumi";
@@ -437,11 +437,34 @@ function computedState(
         unix: at.getTime() / 1000,
       };
     }
+    case "tls:index/privateKey:PrivateKey":
+      return ed25519KeyPair(name);
     case "time:index/static:Static": {
-      const at = typeof inputs.rfc3339 === "string" ? inputs.rfc3339 : mockNow;
+      // Created now, as the provider would on this update: the identity key's
+      // grace period is counted from it against the real clock.
+      const at =
+        typeof inputs.rfc3339 === "string"
+          ? inputs.rfc3339
+          : new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
       return { rfc3339: at, unix: Date.parse(at) / 1000 };
     }
     default:
       return {};
   }
+}
+
+/**
+ * A real Ed25519 key pair, the same for the same logical name: its seed is
+ * the name's hash, so runs are repeatable and statements signed with it verify.
+ */
+export function ed25519KeyPair(name: string): Record<string, string> {
+  // PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410): a fixed prefix, then the 32 bytes.
+  const der = Buffer.concat([
+    Buffer.from("302e020100300506032b657004220420", "hex"),
+    createHash("sha256").update(`identity:${name}`).digest(),
+  ]);
+  const key = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+  const pkcs8 = key.export({ format: "pem", type: "pkcs8" }).toString();
+  const publicKeyPem = createPublicKey(key).export({ format: "pem", type: "spki" }).toString();
+  return { algorithm: "ED25519", privateKeyPemPkcs8: pkcs8, privateKeyPem: pkcs8, publicKeyPem };
 }

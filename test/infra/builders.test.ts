@@ -62,6 +62,7 @@ describe("buildBindings", () => {
   const values = {
     clientId: "id",
     clientSecret: "secret",
+    identitySigningKey: "pkcs8",
     apiHostname: "api.example.com",
     accessTeamDomain: "team.cloudflareaccess.com",
     accessAud: "aud",
@@ -70,10 +71,11 @@ describe("buildBindings", () => {
     upstreamTimeoutMs: defaults.upstreamTimeoutMs,
   };
 
-  it("binds exactly the Worker's seven names, credentials as secret_text", () => {
+  it("binds exactly the Worker's eight names, credentials and signing key as secret_text", () => {
     expect(buildBindings(values)).toEqual([
       { name: "CF_ACCESS_CLIENT_ID", type: "secret_text", text: "id" },
       { name: "CF_ACCESS_CLIENT_SECRET", type: "secret_text", text: "secret" },
+      { name: "IDENTITY_SIGNING_KEY", type: "secret_text", text: "pkcs8" },
       { name: "API_HOSTNAME", type: "plain_text", text: "api.example.com" },
       { name: "ACCESS_TEAM_DOMAIN", type: "plain_text", text: "team.cloudflareaccess.com" },
       { name: "ACCESS_AUD", type: "plain_text", text: "aud" },
@@ -85,8 +87,8 @@ describe("buildBindings", () => {
   it("adds UPSTREAM_TIMEOUT_MS only to change the Worker's own default", () => {
     expect(defaults.upstreamTimeoutMs).toBe(DEFAULT_UPSTREAM_TIMEOUT_MS);
     const bindings = buildBindings({ ...values, upstreamTimeoutMs: 5000 });
-    expect(bindings).toHaveLength(8);
-    expect(bindings[7]).toEqual({ name: "UPSTREAM_TIMEOUT_MS", type: "plain_text", text: "5000" });
+    expect(bindings).toHaveLength(9);
+    expect(bindings[8]).toEqual({ name: "UPSTREAM_TIMEOUT_MS", type: "plain_text", text: "5000" });
   });
 });
 

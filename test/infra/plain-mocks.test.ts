@@ -66,6 +66,7 @@ describe("the program under a plain echoing mock", () => {
       [
         "AccessBridge",
         "Offset",
+        "PrivateKey",
         "RandomId",
         "WorkersRoute",
         "WorkersScript",

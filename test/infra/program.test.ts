@@ -24,6 +24,7 @@ const T = {
   subdomain: "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain",
   route: "cloudflare:index/workersRoute:WorkersRoute",
   randomId: "random:index/randomId:RandomId",
+  identityKey: "tls:index/privateKey:PrivateKey",
   component: "access-bridge:index:AccessBridge",
 };
 
@@ -57,6 +58,7 @@ describe.each(["dev", "prod"])("the %s stack", (stackName) => {
         T.script,
         T.subdomain,
         T.route,
+        T.identityKey,
       ].sort(),
     );
     const component = one(stack, T.component);
@@ -141,6 +143,7 @@ describe.each(["dev", "prod"])("the %s stack", (stackName) => {
     expect(bindings.map((b) => [b.name, b.type])).toEqual([
       ["CF_ACCESS_CLIENT_ID", "secret_text"],
       ["CF_ACCESS_CLIENT_SECRET", "secret_text"],
+      ["IDENTITY_SIGNING_KEY", "secret_text"],
       ["API_HOSTNAME", "plain_text"],
       ["ACCESS_TEAM_DOMAIN", "plain_text"],
       ["ACCESS_AUD", "plain_text"],
@@ -160,6 +163,11 @@ describe.each(["dev", "prod"])("the %s stack", (stackName) => {
     const index = bindings.findIndex((b) => b.name === "CF_ACCESS_CLIENT_SECRET");
     expect(isSecretAt(script, `bindings[${index}].text`)).toBe(true);
     expect(isSecretAt(script, `bindings[0].text`)).toBe(true);
+    const key = one(stack, T.identityKey);
+    expect(binding(script, "IDENTITY_SIGNING_KEY").text).toBe(key.state.privateKeyPemPkcs8);
+    expect(binding(script, "IDENTITY_SIGNING_KEY").text).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    const keyIndex = bindings.findIndex((b) => b.name === "IDENTITY_SIGNING_KEY");
+    expect(isSecretAt(script, `bindings[${keyIndex}].text`)).toBe(true);
     expect(isSecretAt(script, "content")).toBe(false);
   });
 
@@ -186,6 +194,7 @@ describe.each(["dev", "prod"])("the %s stack", (stackName) => {
         "apiAud",
         "frontendAppId",
         "frontendAud",
+        "identityJwks",
         "previousSecretExpiresAt",
         "routePattern",
         "serviceTokenExpiresAt",
