@@ -913,7 +913,9 @@ export const replaceTriggers: Partial<Record<ResourceKind, readonly string[]>> =
   route: ["zoneId"],
   // TFP notification_policy/schema.go: account_id RequiresReplace
   notification: ["accountId"],
-  // random_id and time_offset replace on any change of their inputs
+  // tls_private_key, random_id and the time resources replace on any change of their inputs
+  privateKey: ["algorithm", "ecdsaCurve", "rsaBits"],
+  static: ["triggers", "rfc3339"],
   randomId: ["byteLength", "keepers", "prefix"],
   offset: ["triggers", "offsetHours", "offsetDays", "offsetMinutes", "baseRfc3339"],
 };

@@ -9,7 +9,9 @@ export const resourceTypes = {
   route: "cloudflare:index/workersRoute:WorkersRoute",
   notification: "cloudflare:index/notificationPolicy:NotificationPolicy",
   randomId: "random:index/randomId:RandomId",
+  privateKey: "tls:index/privateKey:PrivateKey",
   offset: "time:index/offset:Offset",
+  static: "time:index/static:Static",
 } as const;
 
 export type ResourceKind = keyof typeof resourceTypes;

@@ -3,24 +3,15 @@
  * value or a sentence saying what is wrong, so the caller can collect every
  * problem and report them all at once, before anything is declared.
  */
+import { corsMethods } from "./contract";
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
 const bad = <T>(problem: string): Checked<T> => ({ ok: false, problem });
 
-/** The request methods Access accepts in an application's CORS settings. */
-export const accessCorsMethods = [
-  "GET",
-  "POST",
-  "HEAD",
-  "PUT",
-  "DELETE",
-  "CONNECT",
-  "OPTIONS",
-  "TRACE",
-  "PATCH",
-] as const;
+/** The request methods Access accepts in an application's CORS settings: the provider's own list. */
+export const accessCorsMethods = corsMethods;
 
 /** Shows a user's value in a message without letting a long paste flood it. */
 export function quote(value: unknown): string {

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { resourceTypes } from "../../infra/resource-types";
 import {
   bundleWorker,
   compatibilityDate,
@@ -16,17 +17,7 @@ import {
   only,
 } from "../support/stacks";
 
-const T = {
-  app: "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication",
-  policy: "cloudflare:index/zeroTrustAccessPolicy:ZeroTrustAccessPolicy",
-  token: "cloudflare:index/zeroTrustAccessServiceToken:ZeroTrustAccessServiceToken",
-  script: "cloudflare:index/workersScript:WorkersScript",
-  subdomain: "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain",
-  route: "cloudflare:index/workersRoute:WorkersRoute",
-  randomId: "random:index/randomId:RandomId",
-  identityKey: "tls:index/privateKey:PrivateKey",
-  component: "access-bridge:index:AccessBridge",
-};
+const T = { ...resourceTypes, identityKey: resourceTypes.privateKey };
 
 function binding(
   script: DeclaredResource,
