@@ -284,7 +284,8 @@ function cliSecrets(req: CorsRequest, login: Login | undefined): string[] {
     ...(login?.accessToken !== undefined ? [login.accessToken] : []),
   ];
   return values.flatMap((value) => {
-    const parts = value.split(/[;=\s]+/).filter((p) => p.length >= 8);
+    // The parts of `Bearer <token>` and of `a=1; b=2`, but never a cookie's name.
+    const parts = value.split(/[;\s]+/).filter((p) => p.length >= 8);
     const cookieValues = value
       .split(";")
       .map((pair) => pair.slice(pair.indexOf("=") + 1).trim())
