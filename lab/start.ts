@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { commandLine, findChromium, labFlags, prepareProfile } from "./browser";
 import { serveControl } from "./control";
-import { labDoctorCommand } from "./doctor-command";
+import { displayPath, labDoctorCommand } from "./doctor-command";
 import { startLab, type Lab } from "./lab";
 import { cachedCertificate, labFiles, newCertificate } from "./tls";
 
@@ -125,7 +125,7 @@ function printWelcome(lab: Lab, browserArgs: string[], doctor: string, tokenFile
       "The names must resolve to the lab, so open it in Chromium or Chrome started like this:",
       `  ${commandLine(chromium, [...browserArgs, url])}`,
       "",
-      `Check the API with the CORS doctor, as ${token.email} logged in to ${token.host} (token in ${tokenFile}):`,
+      `Check the API with the CORS doctor, as ${token.email} logged in to ${token.host} (token in ${displayPath(tokenFile)}):`,
       `  ${doctor}`,
       "Without --access-token it shows what a browser that is not logged in to the API gets.",
       "",
