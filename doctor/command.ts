@@ -12,11 +12,14 @@ export function shellQuote(arg: string): string {
 
 /**
  * `npm run doctor -- …` for a request; `extra` is appended as written (it may
- * hold shell syntax such as `"$(cloudflared access token …)"`).
+ * hold shell syntax such as `"$(cloudflared access token …)"`). A command
+ * that carries a token runs npm silently: npm otherwise echoes the script's
+ * arguments, token included, before the doctor can redact anything.
  */
 export function doctorCommand(req: CorsRequest, extra: string[] = []): string {
+  const carriesLogin = extra.some((a) => /^--(access-token|cookie)\b/.test(a));
   const parts = [
-    "npm run doctor --",
+    carriesLogin ? "npm run -s doctor --" : "npm run doctor --",
     `--url '${redactUrl(req.url)}'`,
     `--origin ${req.origin}`,
     `--method ${req.method}`,

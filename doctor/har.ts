@@ -478,8 +478,7 @@ function noResponseFinding(failed: string, reruns: Rerun[], afterPreflight: bool
   const commands =
     reruns.length === 1
       ? reruns[0]!.command
-      : reruns.map((r) => `${r.command} (${r.label})`).join(" or ") +
-        "; the capture cannot tell which the page used";
+      : `${reruns[0]!.command} (the capture cannot tell whether the page sent credentials: the reruns below give both)`;
   return {
     phase: "actual",
     step: "no-response",

@@ -356,7 +356,9 @@ describe("triageHar, what a capture shows about credentials", () => {
     expect(item?.reruns[0]?.command).toMatch(/ --credentials$/);
     expect(item?.reruns[1]?.command).not.toContain("--credentials");
     expect(item?.rerun).toBe(item?.reruns[0]?.command);
-    expect(item?.diagnosis.findings[0]?.fix).toContain("the capture cannot tell which");
+    expect(item?.diagnosis.findings[0]?.fix).toContain(
+      "the capture cannot tell whether the page sent credentials",
+    );
   });
 
   it("prints both reruns and the reason", async () => {

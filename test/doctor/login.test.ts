@@ -161,7 +161,7 @@ describe("a credentialed check against an Access-protected API, without a login"
     expect(run.stdout).toContain("could not judge the request as a logged-in person");
     expect(run.stdout).toContain(`cloudflared access token -app=${server.base}/items`);
     expect(run.stdout).toContain(
-      `npm run doctor -- --url '${server.base}/items' --origin ${ORIGIN} --method GET --credentials --access-token "$(cloudflared access token -app=${server.base}/items)"`,
+      `npm run -s doctor -- --url '${server.base}/items' --origin ${ORIGIN} --method GET --credentials --access-token "$(cloudflared access token -app=${server.base}/items)"`,
     );
     expect(run.stdout).toContain(
       `Verdict: ✘ blocked for a browser that is not logged in to ${server.base}`,
