@@ -4,42 +4,66 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { accessTokenArg, doctorCommand, shellQuote } from "./command";
 import type { CorsRequest } from "./cors-check";
 import { HarError, harSecrets, parseHar, triageHar } from "./har";
-import { runLive, UnreachableError } from "./live";
-import { redactUrl } from "./redact";
+import { runLive, UnreachableError, type Login } from "./live";
+import { redactUrl, scrub } from "./redact";
 import { renderHarJson, renderHarText, renderLiveJson, renderLiveText } from "./report";
+import {
+  parseResolve,
+  ruleFor,
+  urlPort,
+  type ConnectOptions,
+  type ResolveRule,
+  type Transport,
+} from "./transport";
 
 export const EXIT = { allowed: 0, blocked: 1, usage: 2 } as const;
 
 export const USAGE = `Usage:
   access-bridge-doctor --url <api url> --origin <page origin> [--method M]
                        [--header NAME | --header 'NAME: value']... [--credentials]
+                       [--access-token JWT] [--cookie NAME=VALUE]...
+                       [--resolve HOST:PORT:ADDRESS]... [--cacert FILE]
                        [--preflight-only] [--json]
   access-bridge-doctor --har <capture.har> [--json]
 
 Live check: sends the preflight a browser would send (OPTIONS, no cookies,
-redirects not followed), then the actual request (skipped if the preflight
-fails, or with --preflight-only), and applies the browser's CORS checks.
-The actual request really is sent with --method: mind non-idempotent methods.
+no Access token, redirects not followed), then the actual request (skipped
+if the preflight fails, or with --preflight-only), and applies the browser's
+CORS checks. The actual request really is sent with --method: mind
+non-idempotent methods.
 
 HAR triage: lists the cross-origin requests in a browser capture that failed,
 whose preflight failed, or that were redirected to the Access login, and
 explains each. Cookies, Authorization and Access credentials are redacted.
 
 Options:
-  --url URL          the API URL the page calls
-  --origin ORIGIN    the page's origin, e.g. https://app.example.com
-  --method M         request method (default GET)
-  --header H         a header the page sets; repeatable. A name alone, or
-                     'Name: value' (the value matters for Content-Type/Range)
-  --credentials      the page uses credentials: 'include' (cookies)
-  --preflight-only   do not send the actual request
-  --har FILE         triage a HAR 1.2 capture instead of a live check
-  --json             machine-readable output
-  --help             this text
+  --url URL             the API URL the page calls
+  --origin ORIGIN       the page's origin, e.g. https://app.example.com
+  --method M            request method (default GET)
+  --header H            a header the page sets; repeatable. A name alone, or
+                        'Name: value' (the value matters for Content-Type/Range)
+  --credentials         the page uses credentials: 'include' (cookies)
+  --access-token JWT    a logged-in person's Access token for the API, sent as
+                        cf-access-token on the actual request (Access accepts it
+                        in place of its cookie). Get one with
+                        cloudflared access token -app=<api url>. Implies --credentials
+  --cookie NAME=VALUE   a cookie the browser holds for the API, sent on the
+                        actual request; repeatable. Implies --credentials
+  --resolve H:P:A       connect to address A for host H and port P, as curl's
+                        --resolve does (the URL, Host and TLS name stay H)
+  --cacert FILE         also trust the PEM certificate(s) in FILE
+  --preflight-only      do not send the actual request
+  --har FILE            triage a HAR 1.2 capture instead of a live check
+  --json                machine-readable output
+  --help                this text
 
-Exit codes: 0 a browser would allow it, 1 it would not,
+Tokens and cookie values are never printed.
+
+Exit codes: 0 a browser would allow it, 1 it would not, or the doctor could
+            not judge it (an Access-protected API and no login given),
             2 usage error, unreachable host or unreadable HAR.
 `;
 
@@ -47,7 +71,8 @@ export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   readFile?: (path: string) => string;
-  fetchImpl?: typeof fetch;
+  /** Replaces the network, for tests. */
+  transport?: Transport;
 }
 
 export class UsageError extends Error {
@@ -108,6 +133,47 @@ export interface ParsedArgs {
   har?: string;
   request?: CorsRequest;
   preflightOnly: boolean;
+  login?: Login;
+  resolve?: ResolveRule[];
+  /** The --cacert path as given; read in main(). */
+  cacert?: string;
+  /** The --resolve/--cacert arguments as given, for a rerun command. */
+  connectArgs?: string[];
+}
+
+/** `name=value`, or several joined by `;` as a Cookie header has them. */
+export function parseCookieArg(arg: string): string[] {
+  const pairs = arg
+    .split(";")
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+  if (pairs.length === 0) throw new UsageError("--cookie: expected NAME=VALUE");
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    const name = eq < 0 ? "" : pair.slice(0, eq).trim();
+    if (!TOKEN.test(name)) {
+      throw new UsageError(
+        `--cookie: expected NAME=VALUE, got ${JSON.stringify(pair.slice(0, 40))}`,
+      );
+    }
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(pair)) throw new UsageError(`--cookie ${name}: control characters`);
+  }
+  return pairs;
+}
+
+/** A token goes into a header: one line of visible characters. */
+export function parseAccessToken(arg: string): string {
+  const token = arg.trim();
+  if (token === "") {
+    throw new UsageError(
+      "--access-token is empty: did the command that prints it fail? (cloudflared access token -app=<api url>)",
+    );
+  }
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new UsageError("--access-token: a token is one word of visible characters");
+  }
+  return token;
 }
 
 export function parseCli(argv: string[]): ParsedArgs {
@@ -121,6 +187,10 @@ export function parseCli(argv: string[]): ParsedArgs {
         method: { type: "string", default: "GET" },
         header: { type: "string", multiple: true, default: [] },
         credentials: { type: "boolean", default: false },
+        "access-token": { type: "string" },
+        cookie: { type: "string", multiple: true, default: [] },
+        resolve: { type: "string", multiple: true, default: [] },
+        cacert: { type: "string" },
         "preflight-only": { type: "boolean", default: false },
         har: { type: "string" },
         json: { type: "boolean", default: false },
@@ -135,9 +205,17 @@ export function parseCli(argv: string[]): ParsedArgs {
   const json = values.json;
   const preflightOnly = values["preflight-only"];
   if (values.help) return { mode: "help", json, preflightOnly };
+  const liveOnly = [
+    values["access-token"] !== undefined && "--access-token",
+    values.cookie.length > 0 && "--cookie",
+    values.resolve.length > 0 && "--resolve",
+    values.cacert !== undefined && "--cacert",
+  ].filter((f): f is string => typeof f === "string");
   if (values.har !== undefined) {
-    if (values.url !== undefined || values.origin !== undefined) {
-      throw new UsageError("--har cannot be combined with --url/--origin");
+    if (values.url !== undefined || values.origin !== undefined || liveOnly.length > 0) {
+      throw new UsageError(
+        `--har cannot be combined with ${["--url/--origin", ...liveOnly].join(", ")}`,
+      );
     }
     return { mode: "har", json, har: values.har, preflightOnly };
   }
@@ -151,35 +229,99 @@ export function parseCli(argv: string[]): ParsedArgs {
   if (hasCookie && !values.credentials) {
     throw new UsageError("--header cookie: a browser sends cookies only with --credentials");
   }
+  const login: Login = {
+    ...(values["access-token"] !== undefined
+      ? { accessToken: parseAccessToken(values["access-token"]) }
+      : {}),
+    cookies: values.cookie.flatMap(parseCookieArg),
+  };
+  const url = parseUrl(values.url);
+  const resolve = values.resolve.map((arg) => {
+    try {
+      return parseResolve(arg);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  });
+  if (resolve.length > 0 && ruleFor(new URL(url), resolve) === undefined) {
+    const u = new URL(url);
+    throw new UsageError(
+      `--resolve: no rule for ${u.hostname}:${urlPort(u)}, the host and port --url connects to (curl matches both)`,
+    );
+  }
+  const connectArgs = [
+    ...values.resolve.flatMap((r) => ["--resolve", r]),
+    ...(values.cacert !== undefined ? ["--cacert", shellQuote(values.cacert)] : []),
+  ];
   return {
     mode: "live",
     json,
     preflightOnly,
+    login,
+    resolve,
+    connectArgs,
+    ...(values.cacert !== undefined ? { cacert: values.cacert } : {}),
     request: {
-      url: parseUrl(values.url),
+      url,
       origin: parseOrigin(values.origin),
       method: normalizeMethod(method),
       headers,
-      credentials: values.credentials,
+      // A login stands in for the cookie a browser sends only with credentials: 'include'.
+      credentials:
+        values.credentials || login.accessToken !== undefined || login.cookies.length > 0,
     },
   };
 }
 
 /** Values given on the command line that must never be echoed back. */
-function cliSecrets(req: CorsRequest): string[] {
-  return req.headers
+function cliSecrets(req: CorsRequest, login: Login | undefined): string[] {
+  const fromHeaders = req.headers
     .filter((h) => /^(cookie|authorization|cf-access-)/i.test(h.name) && h.value !== undefined)
-    .flatMap((h) => {
-      const value = h.value ?? "";
-      const parts = value.split(/[;=\s]+/).filter((p) => p.length >= 8);
-      return [value, ...parts];
-    });
+    .map((h) => h.value ?? "");
+  const values = [
+    ...fromHeaders,
+    ...(login?.cookies ?? []),
+    ...(login?.accessToken !== undefined ? [login.accessToken] : []),
+  ];
+  return values.flatMap((value) => {
+    // The parts of `Bearer <token>` and of `a=1; b=2`, but never a cookie's name.
+    const parts = value.split(/[;\s]+/).filter((p) => p.length >= 8);
+    const cookieValues = value
+      .split(";")
+      .map((pair) => pair.slice(pair.indexOf("=") + 1).trim())
+      .filter((v) => v.length > 0);
+    return [value, ...parts, ...cookieValues];
+  });
+}
+
+/** The PEM text of --cacert, or a usage error that says what is wrong with the file. */
+function readCacert(path: string, io: Io): string {
+  const read = io.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  let pem: string;
+  try {
+    pem = read(path);
+  } catch (err) {
+    throw new UsageError(`--cacert: cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new UsageError(
+      `--cacert: ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    );
+  }
+  return pem;
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
   let args: ParsedArgs;
+  let connect: ConnectOptions | undefined;
   try {
     args = parseCli(argv);
+    if (args.mode === "live") {
+      connect = {
+        resolve: args.resolve ?? [],
+        ...(args.cacert !== undefined ? { ca: readCacert(args.cacert, io) } : {}),
+      };
+    }
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`access-bridge-doctor: ${err.message}\n\n${USAGE}`);
@@ -195,22 +337,32 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
   const request = args.request;
   if (request === undefined) throw new Error("live mode without a request");
+  const secrets = cliSecrets(request, args.login);
   try {
     const result = await runLive({
       request,
+      login: args.login,
+      connect,
       preflightOnly: args.preflightOnly,
-      fetchImpl: io.fetchImpl,
+      transport: io.transport,
     });
-    const secrets = cliSecrets(request);
+    const context = {
+      preflightOnly: args.preflightOnly,
+      login: args.login,
+      rerunWithLogin: doctorCommand(request, [
+        ...(args.connectArgs ?? []),
+        accessTokenArg(request.url),
+      ]),
+    };
     io.stdout(
       args.json
-        ? renderLiveJson(request, result.diagnosis, result.exchanges, secrets)
-        : renderLiveText(request, result.diagnosis, result.exchanges, secrets, args.preflightOnly),
+        ? renderLiveJson(request, result.diagnosis, result.exchanges, secrets, context)
+        : renderLiveText(request, result.diagnosis, result.exchanges, secrets, context),
     );
     return result.diagnosis.verdict === "allowed" ? EXIT.allowed : EXIT.blocked;
   } catch (err) {
     if (err instanceof UnreachableError) {
-      const message = `cannot reach ${redactUrl(err.url)}: ${err.reason}`;
+      const message = scrub(`cannot reach ${redactUrl(err.url)}: ${err.reason}`, secrets);
       if (args.json) {
         const report = { mode: "live", verdict: "unreachable", error: message };
         io.stdout(JSON.stringify(report, null, 2) + "\n");

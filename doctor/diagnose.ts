@@ -36,11 +36,19 @@ export type FixKey =
   | "api-cors"
   | "request";
 
+/**
+ * `not-evaluated`: a step after one that makes the browser stop (a non-ok
+ * preflight status, a failed allow-origin). The browser never reads it, so it
+ * is neither a problem nor a pass.
+ */
+export type Severity = CheckStatus | "not-evaluated";
+
 export interface Finding {
   phase: Phase;
   step: string;
+  /** False only for a failure: the one kind of finding that blocks the request. */
   ok: boolean;
-  severity: CheckStatus;
+  severity: Severity;
   summary: string;
   cause?: string;
   fix?: string;
@@ -52,48 +60,126 @@ export interface Observation {
   request: CorsRequest;
   preflight?: ResponseView;
   actual?: ResponseView;
+  /** Whether the actual request carried a login given to the doctor (cookie or Access token). */
+  loginGiven?: boolean;
+}
+
+/**
+ * The API asked for a login the doctor did not have, so what it answered is
+ * what a browser that is not logged in gets, not what the person gets.
+ */
+export interface NotJudged {
+  /** The API's origin, e.g. `https://api.example.com`. */
+  api: string;
+  /** What came back instead, e.g. `302 to the Access login page`. */
+  answer: string;
+  /** Prints a token for the API's Access app. */
+  tokenCommand: string;
 }
 
 export interface Diagnosis {
-  verdict: "allowed" | "blocked";
+  /**
+   * `not-judged`: the page could read the answer, but the answer was the one
+   * for a browser that is not logged in; the logged-in one was never seen.
+   */
+  verdict: "allowed" | "blocked" | "not-judged";
   preflightNeeded: boolean;
   preflightReasons: string[];
   findings: Finding[];
+  notJudged?: NotJudged;
 }
 
 export function diagnose(obs: Observation): Diagnosis {
   const { request } = obs;
   const reasons = preflightReasons(request);
   const findings: Finding[] = [];
+  let notJudged: NotJudged | undefined;
   if (obs.preflight !== undefined) {
     findings.push(...diagnosePreflight(request, obs.preflight));
   }
   if (obs.actual !== undefined) {
-    findings.push(...diagnoseActual(request, obs.actual));
+    const actual = diagnoseActualResponse(request, obs.actual, obs.loginGiven === true);
+    findings.push(...actual.findings);
+    notJudged = actual.notJudged;
   }
   const token = serviceTokenFinding(request);
   if (token !== null) findings.push(token);
   const blocked = findings.some((f) => !f.ok);
   return {
-    verdict: blocked ? "blocked" : "allowed",
+    verdict: blocked ? "blocked" : notJudged !== undefined ? "not-judged" : "allowed",
     preflightNeeded: reasons.length > 0,
     preflightReasons: reasons,
     findings,
+    ...(notJudged !== undefined ? { notJudged } : {}),
   };
+}
+
+/** Steps whose failure ends the browser's check: it reads nothing after them. */
+const STOPPING_STEPS: ReadonlySet<string> = new Set(["status", "allow-origin"]);
+
+/**
+ * Root cause first: after a step that makes the browser stop, the later
+ * steps are reported as not evaluated. (When Access leaves out every CORS
+ * header for an origin it does not allow, the missing credentials, methods
+ * and headers are not further problems: they follow from the first.)
+ */
+export function rootCauseFirst(findings: Finding[]): Finding[] {
+  const stop = findings.findIndex((f) => !f.ok && STOPPING_STEPS.has(f.step));
+  if (stop < 0) return findings;
+  const at = findings[stop]!;
+  return findings.map((f, i) =>
+    i <= stop
+      ? f
+      : {
+          phase: f.phase,
+          step: f.step,
+          ok: true,
+          severity: "not-evaluated",
+          summary: `not evaluated: the browser stops at the failed ${at.step} check`,
+          fixKeys: [],
+        },
+  );
 }
 
 export function diagnosePreflight(req: CorsRequest, res: ResponseView): Finding[] {
   const checks = checkPreflight(req, res);
-  return checks.map((c) => explain("preflight", c, req, res));
+  return rootCauseFirst(checks.map((c) => explain("preflight", c, req, res)));
 }
 
-export function diagnoseActual(req: CorsRequest, res: ResponseView): Finding[] {
+export function diagnoseActual(req: CorsRequest, res: ResponseView, loginGiven = false): Finding[] {
+  return diagnoseActualResponse(req, res, loginGiven).findings;
+}
+
+function diagnoseActualResponse(
+  req: CorsRequest,
+  res: ResponseView,
+  loginGiven: boolean,
+): { findings: Finding[]; notJudged?: NotJudged } {
+  // Only a credentialed request carries a login; without one the doctor saw
+  // what a browser that is not logged in gets, and cannot say more.
+  const notJudged = (answer: string): NotJudged | undefined =>
+    req.credentials && !loginGiven
+      ? {
+          api: originOf(req.url),
+          answer,
+          tokenCommand: `cloudflared access token -app=${redactUrl(req.url)}`,
+        }
+      : undefined;
+  if (res.status === 421) return { findings: [misdirectedFinding("actual", req, res)] };
   const login = accessLoginLocation(res, req.url);
-  if (login !== null) return [accessLoginFinding(req, res, login)];
-  if ((res.status === 401 || res.status === 403) && isFromAccess(res)) {
-    return [accessDeniedFinding(req, res)];
+  if (login !== null) {
+    return {
+      findings: [accessLoginFinding(req, res, login, loginGiven)],
+      notJudged: notJudged(`${res.status} to the Access login page`),
+    };
   }
-  const findings = checkActual(req, res).map((c) => explain("actual", c, req, res));
+  if ((res.status === 401 || res.status === 403) && isFromAccess(res)) {
+    return {
+      findings: [accessDeniedFinding(req, res, loginGiven)],
+      notJudged: notJudged(`${res.status} from Access`),
+    };
+  }
+  const findings = rootCauseFirst(checkActual(req, res).map((c) => explain("actual", c, req, res)));
   if (isRedirectStatus(res.status)) {
     const location = redactUrl(getHeader(res.headers, "location") ?? "");
     const failed = findings.some((f) => !f.ok);
@@ -114,7 +200,10 @@ export function diagnoseActual(req: CorsRequest, res: ResponseView): Finding[] {
       fixKeys: ["request"],
     });
   }
-  return findings;
+  // The API's own refusal of a request without a login: its CORS headers
+  // still decide what the page sees, but a logged-in person gets another answer.
+  const refused = res.status === 401 || res.status === 403;
+  return { findings, notJudged: refused ? notJudged(`${res.status} from the API`) : undefined };
 }
 
 /** A page that sends the service token itself hands it to every visitor. */
@@ -136,37 +225,67 @@ function serviceTokenFinding(req: CorsRequest): Finding | null {
   };
 }
 
-function accessLoginFinding(req: CorsRequest, res: ResponseView, location: string): Finding {
+/** Why Access turned away a login the doctor was given, and how to get one it accepts. */
+function refusedLogin(req: CorsRequest): { cause: string; fix: string } {
+  return {
+    cause:
+      "Access did not accept the login given with --access-token/--cookie: it has expired, belongs to another Access application, or names an identity the API app's allow policy does not admit.",
+    fix: `Get a fresh token for this API (\`cloudflared access token -app=${redactUrl(req.url)}\`, after \`cloudflared access login\` if it has none) and check that your identity is in the API app's allow policy (\`allowedEmails\`, \`allowedEmailDomains\`).`,
+  };
+}
+
+function accessLoginFinding(
+  req: CorsRequest,
+  res: ResponseView,
+  location: string,
+  loginGiven: boolean,
+): Finding {
   const api = originOf(req.url);
+  const base = {
+    phase: "actual" as const,
+    step: "access-login",
+    ok: false,
+    severity: "fail" as const,
+    summary: `${res.status} redirect to the Access login page`,
+    fixKeys: ["log-in-first", "worker"] as FixKey[],
+  };
+  const redirect = `Access redirected the request to its login page (${redactUrl(location)})`;
+  if (loginGiven) {
+    const refused = refusedLogin(req);
+    return { ...base, cause: `${redirect}. ${refused.cause}`, fix: refused.fix };
+  }
   const noCreds = req.credentials
     ? ""
     : " Note that without `credentials: 'include'` the browser never sends the CF_Authorization cookie, even after logging in.";
   return {
-    phase: "actual",
-    step: "access-login",
-    ok: false,
-    severity: "fail",
-    summary: `${res.status} redirect to the Access login page`,
+    ...base,
     cause:
-      `Access redirected the request to its login page (${redactUrl(location)}): the browser has no CF_Authorization cookie for ${api}, i.e. you are not logged in to the API. ` +
+      `${redirect}: the request carried no CF_Authorization cookie for ${api}; in a browser, that means you are not logged in to the API. ` +
       `The redirect carries no CORS headers, so the page only sees a CORS error.${noCreds}`,
     fix:
       `Guide option 1: log in to ${api} in this browser first, then reload ${req.origin} (the request must use \`credentials: 'include'\`). ` +
       `Guide option 2: call the API through this stack's Worker on ${req.origin}/api/* (the route is frontendHostname + routePrefix), which adds the service token so no second login is needed.`,
-    fixKeys: ["log-in-first", "worker"],
   };
 }
 
-function accessDeniedFinding(req: CorsRequest, res: ResponseView): Finding {
-  return {
-    phase: "actual",
+function accessDeniedFinding(req: CorsRequest, res: ResponseView, loginGiven: boolean): Finding {
+  const base = {
+    phase: "actual" as const,
     step: "access-denied",
     ok: false,
-    severity: "fail",
+    severity: "fail" as const,
     summary: `${res.status} from Access (${accessEvidence(res.headers).join(", ")})`,
-    cause: `Access refused the request with ${res.status} before it reached the API; its error page carries no CORS headers, so the page sees a CORS error.`,
+    fixKeys: ["log-in-first", "worker"] as FixKey[],
+  };
+  const refusedHere = `Access refused the request with ${res.status} before it reached the API; its error page carries no CORS headers, so the page sees a CORS error.`;
+  if (loginGiven) {
+    const refused = refusedLogin(req);
+    return { ...base, cause: `${refusedHere} ${refused.cause}`, fix: refused.fix };
+  }
+  return {
+    ...base,
+    cause: refusedHere,
     fix: `Log in to ${originOf(req.url)} with an identity the API app's allow policy admits, or call the API through this stack's Worker on ${req.origin}/api/*, whose service token matches the Service Auth policy.`,
-    fixKeys: ["log-in-first", "worker"],
   };
 }
 
@@ -396,7 +515,35 @@ function preflightRedirect(base: Base, req: CorsRequest, res: ResponseView): Fin
   };
 }
 
+/**
+ * 421 Misdirected Request: the connection reached a server that does not
+ * serve the URL's host, typically an API called by address. The answer says
+ * nothing about CORS, so no CORS fix is offered.
+ */
+function misdirectedFinding(phase: Phase, req: CorsRequest, res: ResponseView): Finding {
+  let host = req.url;
+  let port = "";
+  try {
+    const url = new URL(req.url);
+    host = url.hostname;
+    port = url.port !== "" ? url.port : url.protocol === "https:" ? "443" : "80";
+  } catch {
+    // The URL was checked on the command line; keep the raw text otherwise.
+  }
+  return {
+    phase,
+    step: "status",
+    ok: false,
+    severity: "fail",
+    summary: `${res.status} Misdirected Request: the server reached does not serve ${host}`,
+    cause: `The connection reached a server that does not serve ${host} (an API called by address, or a name mapped to the wrong server), so it answered 421 instead of the API's answer. Nothing here is about CORS yet.`,
+    fix: `Call the API by its own name in --url; if that name does not lead to the server from here, map it with --resolve ${host}:${port}:<address> (the lab prints such a command).`,
+    fixKeys: ["request"],
+  };
+}
+
 function preflightNotOk(base: Base, req: CorsRequest, res: ResponseView): Finding {
+  if (res.status === 421) return misdirectedFinding("preflight", req, res);
   const evidence = accessEvidence(res.headers);
   if (res.status === 403 && evidence.length > 0) {
     // The guide's symptom: Access answers every OPTIONS with 403 when the app has

@@ -3,11 +3,11 @@
  * page would have seen fail, and explains each with the live check's rules.
  */
 import { accessLoginLocation, isAccessLoginUrl } from "./access";
+import { doctorCommand } from "./command";
 import {
   getHeader,
   headerList,
   isForbiddenRequestHeader,
-  isSafelistedRequestHeader,
   type CorsRequest,
   type HeaderField,
   type ResponseView,
@@ -63,6 +63,23 @@ export class HarError extends Error {
   }
 }
 
+/**
+ * What a capture shows about the request's credentials mode. A HAR file does
+ * not record `credentials: 'include'`, and Chrome's and Playwright's exports
+ * often leave cookies out, so the mode is inferred from evidence or left unknown.
+ */
+export interface CredentialsEvidence {
+  mode: "include" | "omit" | "unknown";
+  /** The evidence, or why there is none. */
+  reason: string;
+}
+
+export interface Rerun {
+  /** `with credentials`, `without credentials`, or `` when the mode is known. */
+  label: string;
+  command: string;
+}
+
 export interface TriageItem {
   /** Index of the request in log.entries (of the preflight when no actual request was recorded). */
   entry: number;
@@ -72,10 +89,14 @@ export interface TriageItem {
   url: string;
   origin: string;
   status: number;
+  /** The mode the diagnosis assumes: the inferred one, or `include` when unknown. */
   credentials: boolean;
+  credentialsEvidence: CredentialsEvidence;
   diagnosis: Diagnosis;
-  /** The same exchange as a live check, to confirm a fix. */
+  /** The same exchange as a live check, to confirm a fix: `reruns[0]`. */
   rerun: string;
+  /** One command when the capture shows the credentials mode, both when it cannot tell. */
+  reruns: Rerun[];
 }
 
 export interface Triage {
@@ -238,28 +259,26 @@ export function triageHar(har: Har): Triage {
             ...pageSetHeaders(entry.request.headers).filter((h) => hasSafelistedName(h.name)),
           ]
         : pageSetHeaders(entry.request.headers);
-    // A capture does not record the credentials mode; a sent cookie is the evidence.
     const request: CorsRequest = {
       url: entry.request.url,
       origin,
       method: entry.request.method,
       headers: dedupeHeaders(headers),
-      credentials:
+      credentials: false,
+    };
+    const observed = {
+      preflight: preflightEntry !== undefined ? responseView(preflightEntry) : undefined,
+      actual: responseView(entry),
+      failed: failedInBrowser(entry),
+      sentCookie:
         getHeader(entry.request.headers, "cookie") !== null ||
         (entry.request.cookies ?? []).length > 0,
     };
-    const preflight = preflightEntry !== undefined ? responseView(preflightEntry) : undefined;
-    const actual = responseView(entry);
-    const diagnosis = diagnose({ request, preflight, actual });
-    const failed = failedInBrowser(entry);
-    const loginRedirect = actual !== undefined && accessLoginLocation(actual, request.url) !== null;
-
-    if (failed !== null && diagnosis.verdict === "allowed") {
-      diagnosis.findings.push(noResponseFinding(failed, request, preflightEntry));
-      diagnosis.verdict = "blocked";
-    }
-    if (diagnosis.verdict === "blocked" || loginRedirect) {
-      items.push(item(i, request, entry.response.status, diagnosis, preflightIndex));
+    const judged = judge(request, observed, preflightEntry !== undefined);
+    const loginRedirect =
+      observed.actual !== undefined && accessLoginLocation(observed.actual, request.url) !== null;
+    if (judged.diagnosis.verdict !== "allowed" || loginRedirect) {
+      items.push(item(i, entry.response.status, judged, preflightIndex));
     }
   });
 
@@ -279,19 +298,135 @@ export function triageHar(har: Har): Triage {
       ),
       credentials: false,
     };
-    const preflight = responseView(pre);
-    const diagnosis = diagnose({ request, preflight });
-    const failed = failedInBrowser(pre);
-    if (failed !== null && diagnosis.verdict === "allowed") {
-      diagnosis.findings.push(noResponseFinding(failed, request, undefined));
-      diagnosis.verdict = "blocked";
-    }
-    if (diagnosis.verdict === "blocked") {
-      items.push(item(i, request, pre.response.status, diagnosis, i));
+    const observed = {
+      preflight: responseView(pre),
+      actual: undefined,
+      // No actual request followed: the browser stopped at this preflight.
+      failed: failedInBrowser(pre) ?? "no actual request followed the preflight",
+      // A browser never sends cookies on a preflight, so their absence says nothing.
+      sentCookie: false,
+    };
+    const judged = judge(request, observed, false);
+    if (judged.diagnosis.verdict !== "allowed") {
+      items.push(item(i, pre.response.status, judged, i));
     }
   }
   items.sort((a, b) => a.entry - b.entry);
   return { entries: entries.length, crossOrigin, items };
+}
+
+interface Observed {
+  preflight?: ResponseView;
+  actual?: ResponseView;
+  /** The browser's own error for the request, or null when it recorded none. */
+  failed: string | null;
+  sentCookie: boolean;
+}
+
+interface Judged {
+  request: CorsRequest;
+  evidence: CredentialsEvidence;
+  diagnosis: Diagnosis;
+  reruns: Rerun[];
+}
+
+/** The first failing finding's summary, for an evidence sentence. */
+function firstFailure(d: Diagnosis): string {
+  return d.findings.find((f) => !f.ok)?.summary ?? "";
+}
+
+/**
+ * The request's credentials mode from what the capture shows: a Cookie
+ * header; or elimination, when the browser's outcome (refused or accepted)
+ * fits only one mode given the answers it recorded. Nothing else in a HAR
+ * (Sec-Fetch-* headers, the initiator) records the mode.
+ */
+export function credentialsEvidence(request: CorsRequest, observed: Observed): CredentialsEvidence {
+  if (observed.sentCookie) {
+    return { mode: "include", reason: "the request carried a Cookie header" };
+  }
+  const as = (credentials: boolean) =>
+    diagnose({
+      request: { ...request, credentials },
+      preflight: observed.preflight,
+      actual: observed.actual,
+    });
+  const withCredentials = as(true);
+  const without = as(false);
+  const onlyCredentialedFails =
+    without.verdict === "allowed" && withCredentials.verdict === "blocked";
+  if (onlyCredentialedFails && observed.failed !== null) {
+    return {
+      mode: "include",
+      reason: `the browser refused it, and the answers it recorded fail only a request with credentials (${firstFailure(withCredentials)})`,
+    };
+  }
+  if (onlyCredentialedFails && observed.actual !== undefined) {
+    return {
+      mode: "omit",
+      reason: `the browser accepted an answer that a request with credentials fails (${firstFailure(withCredentials)})`,
+    };
+  }
+  const recorded = [observed.preflight, observed.actual].filter(
+    (r): r is ResponseView => r !== undefined,
+  );
+  const allowsCredentials = recorded.some(
+    (r) => getHeader(r.headers, "access-control-allow-credentials") === "true",
+  );
+  return {
+    mode: "unknown",
+    reason:
+      `the capture records no Cookie header${observed.actual === undefined ? " and no response" : ""}, ` +
+      "and Chrome's sanitized export and Playwright's failed requests carry none even when the browser sent one, " +
+      "so it cannot tell whether the page used `credentials: 'include'`" +
+      (allowsCredentials
+        ? "; the API answers with Access-Control-Allow-Credentials: true, so the page probably does."
+        : "."),
+  };
+}
+
+function judge(base: CorsRequest, observed: Observed, hadPreflight: boolean): Judged {
+  const evidence = credentialsEvidence(base, observed);
+  const withCredentials = { ...base, credentials: true };
+  const without = { ...base, credentials: false };
+  // With the mode unknown, only what fails in both modes is certain; a
+  // request without credentials fails exactly those checks.
+  const request = evidence.mode === "include" ? withCredentials : without;
+  const diagnosis = diagnose({ request, preflight: observed.preflight, actual: observed.actual });
+  const reruns: Rerun[] =
+    evidence.mode === "unknown"
+      ? [
+          { label: "with credentials", command: doctorCommand(withCredentials) },
+          { label: "without credentials", command: doctorCommand(without) },
+        ]
+      : [{ label: "", command: doctorCommand(request) }];
+  if (evidence.mode === "unknown") {
+    const more = diagnose({
+      request: withCredentials,
+      preflight: observed.preflight,
+      actual: observed.actual,
+    }).findings.filter((f) => !f.ok && !diagnosis.findings.some((g) => !g.ok && g.step === f.step));
+    if (more.length > 0) diagnosis.findings.push(credentialsModeFinding(more, evidence));
+  }
+  if (observed.failed !== null && diagnosis.verdict === "allowed") {
+    diagnosis.findings.push(noResponseFinding(observed.failed, reruns, hadPreflight));
+    diagnosis.verdict = "blocked";
+  }
+  return { request, evidence, diagnosis, reruns };
+}
+
+/** What else fails if the page sends credentials, when the capture cannot tell whether it does. */
+function credentialsModeFinding(more: Finding[], evidence: CredentialsEvidence): Finding {
+  return {
+    phase: more[0]!.phase,
+    step: "credentials-mode",
+    ok: true,
+    severity: "warn",
+    summary: `if the page sends credentials, also: ${more.map((f) => f.summary).join("; ")}`,
+    cause: `The capture cannot tell the credentials mode: ${evidence.reason}`,
+    fix: "Run the rerun with --credentials below to see those steps.",
+    fixKeys: ["request"],
+  };
 }
 
 /** The nearest earlier unpaired preflight for the same URL and method. */
@@ -338,12 +473,12 @@ function dedupeHeaders(headers: CorsRequest["headers"]): CorsRequest["headers"] 
   return [...seen.values()];
 }
 
-function noResponseFinding(
-  failed: string,
-  request: CorsRequest,
-  preflightEntry: HarEntry | undefined,
-): Finding {
-  const after = preflightEntry !== undefined ? " after a preflight that passed every check" : "";
+function noResponseFinding(failed: string, reruns: Rerun[], afterPreflight: boolean): Finding {
+  const after = afterPreflight ? " after a preflight that passed every check" : "";
+  const commands =
+    reruns.length === 1
+      ? reruns[0]!.command
+      : `${reruns[0]!.command} (the capture cannot tell whether the page sent credentials: the reruns below give both)`;
   return {
     phase: "actual",
     step: "no-response",
@@ -351,37 +486,23 @@ function noResponseFinding(
     severity: "fail",
     summary: `the browser recorded no usable response (${failed})`,
     cause: `The request failed in the browser (${failed})${after}. A HAR file does not record why; the browser's console log names the CORS rule, or the network failed.`,
-    fix: `Re-run the exchange live to see each step: ${rerunCommand(request)}`,
+    fix: `Re-run the exchange live to see each step: ${commands}`,
     fixKeys: ["request"],
   };
 }
 
+/** The same exchange as a live check. */
 export function rerunCommand(req: CorsRequest): string {
-  const parts = [
-    "npm run doctor --",
-    `--url '${redactUrl(req.url)}'`,
-    `--origin ${req.origin}`,
-    `--method ${req.method}`,
-  ];
-  // Safelisted headers (a browser's default Accept, a form Content-Type) change nothing.
-  for (const h of req.headers.filter((x) => !isSafelistedRequestHeader(x.name, x.value))) {
-    if (h.value !== undefined && h.name.toLowerCase() === "content-type") {
-      parts.push(`--header '${h.name}: ${h.value}'`);
-    } else {
-      parts.push(`--header ${h.name}`);
-    }
-  }
-  if (req.credentials) parts.push("--credentials");
-  return parts.join(" ");
+  return doctorCommand(req);
 }
 
 function item(
   entry: number,
-  request: CorsRequest,
   status: number,
-  diagnosis: Diagnosis,
+  judged: Judged,
   preflightEntry: number | undefined,
 ): TriageItem {
+  const { request, diagnosis, evidence, reruns } = judged;
   return {
     entry,
     ...(preflightEntry !== undefined && preflightEntry !== entry ? { preflightEntry } : {}),
@@ -390,7 +511,9 @@ function item(
     origin: request.origin,
     status,
     credentials: request.credentials,
+    credentialsEvidence: evidence,
     diagnosis,
-    rerun: rerunCommand(request),
+    rerun: reruns[0]!.command,
+    reruns,
   };
 }

@@ -11,13 +11,37 @@ import {
   type ResponseView,
 } from "./cors-check";
 import { diagnose, type Diagnosis } from "./diagnose";
+import {
+  connectHint,
+  sendRequest,
+  TransportError,
+  type ConnectOptions,
+  type Transport,
+} from "./transport";
+
+/**
+ * A logged-in person's credentials for the API, given on the command line.
+ * A browser sends them only with `credentials: 'include'`, and never on a preflight.
+ */
+export interface Login {
+  /** Sent as `cf-access-token`, which Access accepts in place of its CF_Authorization cookie. */
+  accessToken?: string;
+  /** `name=value` pairs, sent together in one Cookie header as a browser does. */
+  cookies: string[];
+}
+
+export function hasLogin(login: Login | undefined): boolean {
+  return login !== undefined && (login.accessToken !== undefined || login.cookies.length > 0);
+}
 
 export interface LiveOptions {
   request: CorsRequest;
+  login?: Login;
+  connect?: ConnectOptions;
   /** Send only the preflight (the actual request may change data on the API). */
   preflightOnly?: boolean;
   timeoutMs?: number;
-  fetchImpl?: typeof fetch;
+  transport?: Transport;
 }
 
 /** One request the doctor sent and what came back, for the report. */
@@ -47,63 +71,70 @@ export class UnreachableError extends Error {
 
 export async function runLive(opts: LiveOptions): Promise<LiveResult> {
   const { request } = opts;
-  const doFetch = opts.fetchImpl ?? fetch;
+  const transport = opts.transport ?? sendRequest;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const exchanges: Exchange[] = [];
 
+  // A browser would not follow a preflight redirect, and must CORS-check each
+  // hop of the actual request, so no redirect is followed here.
   const send = async (
     phase: Exchange["phase"],
     method: string,
     headers: HeaderField[],
   ): Promise<ResponseView> => {
-    let res: Response;
+    let response: ResponseView;
     try {
-      res = await doFetch(request.url, {
+      response = await transport({
+        url: request.url,
         method,
-        headers: headers.map((h) => [h.name, h.value] as [string, string]),
-        // A browser would not follow a preflight redirect, and must CORS-check
-        // each hop of the actual request, so every hop is inspected here.
-        redirect: "manual",
-        signal: AbortSignal.timeout(timeoutMs),
+        headers,
+        connect: opts.connect,
+        timeoutMs,
       });
     } catch (err) {
-      throw new UnreachableError(request.url, describeFetchError(err));
+      throw new UnreachableError(request.url, describeError(err, request.url, opts.connect));
     }
-    // Read the body so the connection is released; its content plays no part in CORS.
-    await res.arrayBuffer().catch(() => undefined);
-    const response: ResponseView = { status: res.status, headers: responseHeaders(res) };
     exchanges.push({ phase, method, url: request.url, requestHeaders: headers, response });
     return response;
   };
 
+  const loginGiven = request.credentials && hasLogin(opts.login);
   let preflight: ResponseView | undefined;
   if (preflightReasons(request).length > 0) {
     preflight = await send("preflight", "OPTIONS", preflightRequestHeaders(request));
   }
   const preflightFailed =
-    preflight !== undefined && diagnose({ request, preflight }).verdict === "blocked";
+    preflight !== undefined && diagnose({ request, preflight }).verdict !== "allowed";
 
   let actual: ResponseView | undefined;
   if (!preflightFailed && opts.preflightOnly !== true) {
-    actual = await send("actual", request.method, actualRequestHeaders(request));
+    actual = await send("actual", request.method, actualRequestHeaders(request, opts.login));
   }
-  return { diagnosis: diagnose({ request, preflight, actual }), exchanges };
+  return { diagnosis: diagnose({ request, preflight, actual, loginGiven }), exchanges };
 }
 
 /**
- * The actual request: the page's own headers plus Origin. Cookies go only
- * with credentials, as in a browser; other browser-owned headers are dropped.
+ * The actual request: the page's own headers plus Origin, and with
+ * credentials the person's login (cookies, Access token). Other
+ * browser-owned headers are dropped, as a browser would not let a page set them.
  */
-export function actualRequestHeaders(req: CorsRequest): HeaderField[] {
+export function actualRequestHeaders(req: CorsRequest, login?: Login): HeaderField[] {
   const fields: HeaderField[] = [{ name: "Origin", value: req.origin }];
+  const cookies: string[] = [];
   for (const h of req.headers) {
     const lower = h.name.toLowerCase();
     if (lower === "cookie") {
-      if (req.credentials && h.value !== undefined) fields.push({ name: h.name, value: h.value });
+      if (h.value !== undefined) cookies.push(h.value);
       continue;
     }
     if (isForbiddenRequestHeader(h.name)) continue;
     fields.push({ name: h.name, value: h.value ?? placeholderValue(lower) });
+  }
+  if (!req.credentials) return fields;
+  cookies.push(...(login?.cookies ?? []));
+  if (cookies.length > 0) fields.push({ name: "Cookie", value: cookies.join("; ") });
+  if (login?.accessToken !== undefined) {
+    fields.push({ name: "cf-access-token", value: login.accessToken });
   }
   return fields;
 }
@@ -115,24 +146,9 @@ function placeholderValue(lowerName: string): string {
   return "doctor";
 }
 
-function responseHeaders(res: Response): HeaderField[] {
-  const fields: HeaderField[] = [];
-  res.headers.forEach((value, name) => {
-    if (name === "set-cookie") return;
-    fields.push({ name, value });
-  });
-  for (const value of res.headers.getSetCookie()) fields.push({ name: "set-cookie", value });
-  return fields;
-}
-
-function describeFetchError(err: unknown): string {
-  // Duck-typed: errors can come from another realm (test runners), where instanceof fails.
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === "TimeoutError") return "timed out";
-  const cause = e.cause;
-  if (cause !== undefined && typeof cause === "object") {
-    if (typeof cause.code === "string") return `${cause.code} (${cause.message ?? ""})`;
-    if (typeof cause.message === "string") return cause.message;
-  }
-  return typeof e.message === "string" ? e.message : String(err);
+function describeError(err: unknown, rawUrl: string, connect?: ConnectOptions): string {
+  if (!(err instanceof TransportError)) return err instanceof Error ? err.message : String(err);
+  if (err.code === "ETIMEDOUT") return "timed out";
+  const hint = connectHint(err.code, new URL(rawUrl), connect);
+  return `${err.code} (${err.message})${hint !== null ? `: ${hint}` : ""}`;
 }

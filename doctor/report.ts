@@ -4,11 +4,19 @@
  */
 import type { CorsRequest } from "./cors-check";
 import type { Diagnosis, Finding } from "./diagnose";
-import type { Triage } from "./har";
-import type { Exchange } from "./live";
+import type { Triage, TriageItem } from "./har";
+import { hasLogin, type Exchange, type Login } from "./live";
 import { redactHeaders, redactUrl, scrub } from "./redact";
 
-const MARK = { pass: "✔", fail: "✘", warn: "⚠" } as const;
+const MARK = { pass: "✔", fail: "✘", warn: "⚠", "not-evaluated": "·" } as const;
+
+/** What the live report needs beyond the exchange: how the check was run. */
+export interface LiveContext {
+  preflightOnly?: boolean;
+  login?: Login;
+  /** The same check with an Access token, for when the API asked for a login. */
+  rerunWithLogin?: string;
+}
 
 function renderFinding(f: Finding): string[] {
   const lines = [`  ${MARK[f.severity]} ${f.step}: ${f.summary}`];
@@ -18,17 +26,49 @@ function renderFinding(f: Finding): string[] {
 }
 
 function verdictLine(d: Diagnosis): string {
-  return d.verdict === "allowed"
-    ? "Verdict: ✔ allowed: a browser would let the page read this response."
-    : "Verdict: ✘ blocked: a browser would refuse this request (the page sees a CORS error).";
+  if (d.verdict === "allowed") {
+    return "Verdict: ✔ allowed: a browser would let the page read this response.";
+  }
+  if (d.notJudged !== undefined) {
+    return d.verdict === "blocked"
+      ? `Verdict: ✘ blocked for a browser that is not logged in to ${d.notJudged.api} (the page sees a CORS error).`
+      : `Verdict: ✘ not judged: a browser that is not logged in to ${d.notJudged.api} reads this ${d.notJudged.answer}; a logged-in one gets another answer.`;
+  }
+  return "Verdict: ✘ blocked: a browser would refuse this request (the page sees a CORS error).";
 }
 
-function describeRequest(req: CorsRequest): string {
+/** Why the verdict is only the logged-out browser's, and how to get the logged-in one. */
+function notJudgedLines(d: Diagnosis, rerun: string | undefined): string[] {
+  const n = d.notJudged;
+  if (n === undefined) return [];
+  return [
+    "",
+    `The doctor could not judge the request as a logged-in person: it sent no login, and the API answered ${n.answer}, as it does for a browser that is not logged in.`,
+    `A logged-in browser sends the API's CF_Authorization cookie. Give the doctor that login as an Access token (\`${n.tokenCommand}\`; run \`cloudflared access login\` first if it has none) and run it again:`,
+    ...(rerun !== undefined ? [`  ${rerun}`] : []),
+    `or pass the browser's cookie for ${n.api} with --cookie CF_Authorization=<value>.`,
+  ];
+}
+
+function describeLogin(login: Login | undefined): string {
+  if (!hasLogin(login)) return "";
+  const parts = [
+    ...(login?.accessToken !== undefined ? ["an Access token"] : []),
+    ...(login !== undefined && login.cookies.length > 0
+      ? [
+          `cookie(s) ${login.cookies.map((c) => c.slice(0, Math.max(0, c.indexOf("=")))).join(", ")}`,
+        ]
+      : []),
+  ];
+  return ` and a login (${parts.join(", ")})`;
+}
+
+function describeRequest(req: CorsRequest, login?: Login): string {
   const headers = req.headers.map((h) => h.name.toLowerCase());
   return (
     `${req.method} ${redactUrl(req.url)} from ${req.origin}` +
     (headers.length > 0 ? `, headers: ${headers.join(", ")}` : "") +
-    (req.credentials ? ", with credentials" : ", without credentials")
+    (req.credentials ? `, with credentials${describeLogin(login)}` : ", without credentials")
   );
 }
 
@@ -37,9 +77,9 @@ export function renderLiveText(
   d: Diagnosis,
   exchanges: Exchange[],
   secrets: string[],
-  preflightOnly = false,
+  context: LiveContext = {},
 ): string {
-  const lines = [`CORS doctor: ${describeRequest(req)}`];
+  const lines = [`CORS doctor: ${describeRequest(req, context.login)}`];
   lines.push(
     d.preflightNeeded
       ? `A browser sends a preflight first: ${d.preflightReasons.join("; ")}.`
@@ -53,7 +93,7 @@ export function renderLiveText(
       if (phase === "actual") {
         lines.push("", "Actual request: not sent");
         lines.push(
-          preflightOnly
+          context.preflightOnly === true
             ? "  (--preflight-only)"
             : "  (a browser stops at a failed preflight; fix it first)",
         );
@@ -69,6 +109,7 @@ export function renderLiveText(
     if (sent.length > 0) lines.push(`  sent ${sent.join("; ")}`);
     for (const f of findings) lines.push(...renderFinding(f));
   }
+  lines.push(...notJudgedLines(d, context.rerunWithLogin));
   lines.push("", verdictLine(d));
   return scrub(lines.join("\n") + "\n", secrets);
 }
@@ -78,6 +119,7 @@ export function renderLiveJson(
   d: Diagnosis,
   exchanges: Exchange[],
   secrets: string[],
+  context: LiveContext = {},
 ): string {
   const json = {
     mode: "live",
@@ -87,8 +129,15 @@ export function renderLiveJson(
       method: req.method,
       headers: req.headers.map((h) => h.name.toLowerCase()),
       credentials: req.credentials,
+      login: {
+        accessToken: context.login?.accessToken !== undefined,
+        cookies: (context.login?.cookies ?? []).map((c) => c.slice(0, Math.max(0, c.indexOf("=")))),
+      },
     },
     verdict: d.verdict,
+    ...(d.notJudged !== undefined
+      ? { notJudged: { ...d.notJudged, rerun: context.rerunWithLogin } }
+      : {}),
     preflightNeeded: d.preflightNeeded,
     preflightReasons: d.preflightReasons,
     exchanges: exchanges.map((e) => ({
@@ -104,6 +153,14 @@ export function renderLiveJson(
   return scrub(JSON.stringify(json, null, 2) + "\n", secrets);
 }
 
+function credentialsLines(item: TriageItem): string[] {
+  const e = item.credentialsEvidence;
+  if (e.mode === "unknown") {
+    return [`  credentials: unknown: ${e.reason} Run both:`];
+  }
+  return [`  credentials: ${e.mode === "include" ? "included" : "omitted"} (${e.reason})`];
+}
+
 export function renderHarText(file: string, t: Triage, secrets: string[]): string {
   const lines = [
     `CORS doctor: ${file}: ${t.entries} entries, ${t.crossOrigin} cross-origin, ${t.items.length} failing`,
@@ -116,9 +173,14 @@ export function renderHarText(file: string, t: Triage, secrets: string[]): strin
         (item.credentials ? " (with credentials)" : ""),
     );
     for (const f of item.diagnosis.findings) {
-      if (f.severity !== "pass") lines.push(...renderFinding(f));
+      if (f.severity === "fail" || f.severity === "warn") lines.push(...renderFinding(f));
     }
-    lines.push(`  rerun: ${item.rerun}`);
+    lines.push(...credentialsLines(item));
+    const width = Math.max(...item.reruns.map((r) => r.label.length));
+    for (const r of item.reruns) {
+      const label = r.label === "" ? "rerun:" : `rerun ${r.label}:`.padEnd(width + 7);
+      lines.push(`  ${label} ${r.command}`);
+    }
   }
   lines.push(
     "",

@@ -14,6 +14,10 @@ export interface ReadyMessage {
   frontendUrl: string;
   /** The service token's id (never its secret), to check what the API saw. */
   clientId: string;
+  /** The lab's certificate (PEM), for the doctor's --cacert. */
+  certFile: string;
+  /** The doctor command `npm start` prints for this lab. */
+  doctor: string;
 }
 
 export type ControlRequest =
@@ -24,7 +28,11 @@ export type ControlReply =
   | { id: number; type: "log"; entries: LogEntry[]; last: number }
   | { id: number; type: "error"; message: string };
 
-export function serveControl(lab: Lab, send: (message: ReadyMessage | ControlReply) => void): void {
+export function serveControl(
+  lab: Lab,
+  send: (message: ReadyMessage | ControlReply) => void,
+  printed: Pick<ReadyMessage, "certFile" | "doctor">,
+): void {
   send({
     type: "ready",
     port: lab.port,
@@ -32,6 +40,7 @@ export function serveControl(lab: Lab, send: (message: ReadyMessage | ControlRep
     spki: lab.certificate.spki,
     frontendUrl: lab.frontendUrl(),
     clientId: lab.serviceToken.clientId,
+    ...printed,
   });
   process.on("message", (raw: ControlRequest) => {
     void (async () => {

@@ -36,7 +36,8 @@ export function visibleHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   headers.forEach((value, name) => {
     if (name === "cf-access-client-secret") out[name] = "(present, redacted)";
-    else if (name === "cf-access-jwt-assertion") out[name] = `(JWT, ${value.length} chars)`;
+    else if (name === "cf-access-jwt-assertion" || name === "cf-access-token")
+      out[name] = `(JWT, ${value.length} chars)`;
     else if (name === "cookie") {
       out[name] = value
         .split(";")
@@ -70,6 +71,7 @@ export async function handleDemoApi(ctx: ScenarioContext, request: Request): Pro
         request.url,
         403,
         `its own CORS policy refuses origin ${ask.origin ?? "(none)"}`,
+        { answer: { headers: {} } },
       );
       return json({ error: "origin not allowed" }, 403);
     }
@@ -80,6 +82,7 @@ export async function handleDemoApi(ctx: ScenarioContext, request: Request): Pro
       request.url,
       204,
       "answered the preflight from its own CORS policy",
+      { answer: { headers: answer.headers } },
     );
     return new Response(null, {
       status: 204,
@@ -96,6 +99,7 @@ export async function handleDemoApi(ctx: ScenarioContext, request: Request): Pro
       request.url,
       403,
       `refused a write from origin ${origin}`,
+      { answer: { headers: {} } },
     );
     return json({ error: "origin not allowed" }, 403);
   }
@@ -131,6 +135,8 @@ export async function handleDemoApi(ctx: ScenarioContext, request: Request): Pro
       : caller.kind === "person"
         ? caller.email
         : "anonymous";
-  ctx.log.add("demo-api", request.method, request.url, 200, `echoed; caller: ${callerNote}`);
+  ctx.log.add("demo-api", request.method, request.url, 200, `echoed; caller: ${callerNote}`, {
+    answer: { headers: cors },
+  });
   return json(echo, 200, { ...cors, "x-lab-served-by": "demo-api" });
 }

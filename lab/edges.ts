@@ -56,21 +56,23 @@ function redirectToLogin(
   request: Request,
   party: "frontend-edge" | "api-edge",
 ): Response {
+  const headers = {
+    location: loginUrl(ctx.topology.teamDomain, app.hostname, request.url),
+    "cache-control": "no-store",
+    [servedByHeader]: party,
+  };
+  const carried = presentedToken(request) !== undefined;
   ctx.log.add(
     party,
     request.method,
     request.url,
     302,
-    "no valid Access credential: redirected to login",
+    carried
+      ? "Access credential not accepted: redirected to login"
+      : "no Access credential: redirected to login",
+    { answer: { headers }, login: carried ? "not accepted" : "none" },
   );
-  return new Response(null, {
-    status: 302,
-    headers: {
-      location: loginUrl(ctx.topology.teamDomain, app.hostname, request.url),
-      "cache-control": "no-store",
-      [servedByHeader]: party,
-    },
-  });
+  return new Response(null, { status: 302, headers });
 }
 
 /** The app's `/cdn-cgi/access/authorized` endpoint: turns the login's token into the app's cookie. */
@@ -106,17 +108,32 @@ function logout(app: LabApp): Response {
   });
 }
 
-/** The person behind a request's `CF_Authorization` cookie, if the cookie is valid for this app and its policies admit them. */
+/**
+ * The app token a request presents: the `CF_Authorization` cookie, or the
+ * `cf-access-token` header, which Access accepts in its place (the way
+ * `cloudflared access token` and the doctor's --access-token send it).
+ */
+function presentedToken(request: Request): string | undefined {
+  return (
+    cookieValue(request.headers, "CF_Authorization") ??
+    request.headers.get("cf-access-token") ??
+    undefined
+  );
+}
+
+/** The person behind a request's app token, if the token is valid for this app and its policies admit them. */
 function person(
   ctx: ScenarioContext,
   app: LabApp,
   request: Request,
-): { token: string; claims: AccessClaims } | undefined {
-  const token = cookieValue(request.headers, "CF_Authorization");
+): { token: string; claims: AccessClaims; by: "cookie" | "cf-access-token" } | undefined {
+  const token = presentedToken(request);
   if (!token) return undefined;
   const claims = verifyToken(ctx.keys, token, app.aud);
   if (!claims?.email || !personAllowed(app.access, claims.email)) return undefined;
-  return { token, claims };
+  const by =
+    cookieValue(request.headers, "CF_Authorization") === token ? "cookie" : "cf-access-token";
+  return { token, claims, by };
 }
 
 export async function handleFrontendEdge(
@@ -173,26 +190,26 @@ export async function handleApiEdge(ctx: ScenarioContext, request: Request): Pro
         "access-control-allow-origin" in answer.headers
           ? "answered from corsHeaders"
           : "origin not allowed by corsHeaders";
-      ctx.log.add("api-edge", request.method, request.url, answer.status, granted);
+      ctx.log.add("api-edge", request.method, request.url, answer.status, granted, {
+        answer: { headers: answer.headers },
+      });
       return new Response(null, {
         status: answer.status,
         headers: { ...answer.headers, [servedByHeader]: "api-edge" },
       });
     }
+    const headers = { "content-type": "text/plain", "cache-control": "no-store" };
     ctx.log.add(
       "api-edge",
       request.method,
       request.url,
       403,
       "preflight carries no cookie and the app has neither corsHeaders nor optionsPreflightBypass",
+      { answer: { headers } },
     );
     return new Response("Forbidden", {
       status: 403,
-      headers: {
-        "content-type": "text/plain",
-        "cache-control": "no-store",
-        [servedByHeader]: "api-edge",
-      },
+      headers: { ...headers, [servedByHeader]: "api-edge" },
     });
   }
 
@@ -218,7 +235,7 @@ export async function handleApiEdge(ctx: ScenarioContext, request: Request): Pro
       request.method,
       request.url,
       0,
-      `${who.claims.email} passed the allow policy by cookie`,
+      `${who.claims.email} passed the allow policy by ${who.by}`,
     );
     return handleDemoApi(
       ctx,

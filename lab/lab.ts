@@ -14,17 +14,19 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { declareStack, stackConfig } from "../infra/recorder";
+import { sampleEmail } from "./access-rules";
 import type { ScenarioContext } from "./context";
 import { html, json } from "./context";
 import { handleApiEdge, handleFrontendEdge } from "./edges";
+import { explainFailure, isCrossSite, thirdPartyCookieNote, type Setting } from "./explain";
 import { sendFetchResponse, toFetchRequest } from "./http";
-import { handleTeamDomain } from "./idp";
+import { handleTeamDomain, sessionSeconds } from "./idp";
 import { LabLog } from "./log";
 import { loadPageAssets, type PageAssets } from "./page-assets";
 import { originPolicy, probeHeader, scenariosFor, type Scenario } from "./scenarios";
 import type { LabCertificate } from "./tls";
 import { newCertificate } from "./tls";
-import { newKeySet, type KeySet } from "./tokens";
+import { accessClaims, newKeySet, signToken, type KeySet } from "./tokens";
 import { topologyOf, type LabTopology } from "./topology";
 import { startWorker, type RunningWorker } from "./workerd";
 
@@ -37,6 +39,27 @@ export interface LabOptions {
   certificate?: (hosts: string[]) => Promise<LabCertificate>;
   /** The scenario to start with; default the first. */
   scenario?: string;
+  /**
+   * Called when a client ends the TLS handshake because it does not trust the
+   * lab's certificate (a browser started without the lab's flags shows
+   * NET::ERR_CERT_AUTHORITY_INVALID and the lab would otherwise see nothing).
+   */
+  onCertificateRefused?: (alert: string) => void;
+}
+
+/** TLS alerts a client sends when it does not trust the server's certificate. */
+const CERTIFICATE_REFUSED = new Set([
+  "ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+  "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA",
+  "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE",
+]);
+
+/** A token for the active scenario's API app, as `cloudflared access token` would print one. */
+export interface ApiToken {
+  token: string;
+  email: string;
+  /** The API's host name. */
+  host: string;
 }
 
 export interface ActiveScenario {
@@ -57,6 +80,8 @@ export interface Lab {
   use(name: string): Promise<ActiveScenario>;
   /** `https://<frontendHostname>/` of the active scenario. */
   frontendUrl(): string;
+  /** A person's token for the active API app, valid while this lab runs. */
+  apiToken(): ApiToken;
   close(): Promise<void>;
 }
 
@@ -192,13 +217,41 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       });
     }
     if (url.pathname === "/__lab/state") return json(stateOf(rt, email));
+    if (url.pathname === "/__lab/explain") return json(explain(rt, url.searchParams));
     if (url.pathname === "/__lab/log")
       return json(log.since(Number(url.searchParams.get("since") ?? "0")));
     return json({ error: "not found" }, 404);
   }
 
+  function settingOf(rt: Runtime): Setting {
+    const t = rt.topology;
+    return {
+      frontendHost: t.frontend.hostname,
+      apiHost: t.api.hostname,
+      preflight: t.api.optionsPreflightBypass
+        ? "origin"
+        : t.api.corsHeaders
+          ? "cloudflare"
+          : "none",
+    };
+  }
+
+  /** Why the browser refused one of the page's requests, from what the lab answered it. */
+  function explain(rt: Runtime, params: URLSearchParams): unknown {
+    const url = params.get("url") ?? "";
+    const page = {
+      url,
+      origin: `https://${rt.topology.frontend.hostname}`,
+      method: params.get("method") ?? "GET",
+      headers: (params.get("headers") ?? "").split(",").filter((h) => h !== ""),
+      credentials: params.get("credentials") === "include",
+    };
+    return explainFailure(page, log.forUrl(url), settingOf(rt));
+  }
+
   function stateOf(rt: Runtime, email: string): Record<string, unknown> {
     const { topology: t, scenario } = rt;
+    const setting = settingOf(rt);
     return {
       scenario: {
         name: scenario.name,
@@ -213,11 +266,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       routePrefix: t.worker.bindings["ROUTE_PREFIX"] ?? "/api",
       routePattern: t.routePattern,
       probeHeader: rt.probeHeader,
-      preflight: t.api.optionsPreflightBypass
-        ? "origin"
-        : t.api.corsHeaders
-          ? "cloudflare"
-          : "none",
+      preflight: setting.preflight,
+      crossSite: isCrossSite(setting) ? thirdPartyCookieNote(setting) : null,
       corsHeaders: t.api.corsHeaders ?? null,
       logSeq: log.last,
     };
@@ -271,6 +321,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       })();
     },
   );
+  server.on("tlsClientError", (err: Error & { code?: string }) => {
+    if (err.code === undefined || !CERTIFICATE_REFUSED.has(err.code)) return;
+    log.add("lab", "TLS", "", 0, `a client refused the lab's certificate (${err.code})`);
+    options.onCertificateRefused?.(err.code);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
@@ -287,6 +342,12 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     active,
     use,
     frontendUrl: () => `https://${current!.topology.frontend.hostname}/`,
+    apiToken() {
+      const { api } = current!.topology;
+      const email = sampleEmail(api.access);
+      const claims = accessClaims(current!.topology.teamDomain, api.aud, { email }, sessionSeconds);
+      return { token: signToken(keys, claims), email, host: api.hostname };
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -12,7 +12,7 @@ export interface Scenario {
   /** One or two sentences for the page: what to expect and why. */
   summary: string;
   stack: string;
-  /** Overrides of the stack's config, as `pulumi config set` would give them. */
+  /** Overrides of the stack's config, as `npx pulumi config set` would give them. */
   config: Record<string, unknown>;
   /** Emulation only: remove the declared corsHeaders from the API app. */
   dropCorsHeaders?: boolean;

@@ -1,31 +1,55 @@
 /**
- * `npm start [-- --stack NAME] [--port N] [--scenario NAME] [--open]`
+ * `npm start [-- --stack NAME] [--port N] [--scenario NAME] [--open] [--ephemeral]`
  *
  * Runs the Pulumi program in-process for the stack, brings up the local lab
- * and prints the URL and the Chromium command line that reaches it.
+ * and prints the URL, the Chromium command line that reaches it and a
+ * doctor command that checks the API through it.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { commandLine, findChromium, labFlags, prepareProfile } from "./browser";
 import { serveControl } from "./control";
-import { startLab } from "./lab";
-import { cachedCertificate } from "./tls";
+import { displayPath, labDoctorCommand } from "./doctor-command";
+import { startLab, type Lab } from "./lab";
+import { cachedCertificate, labFiles, newCertificate } from "./tls";
 
 interface Args {
   stack: string;
   port: number;
   scenario?: string;
   open: boolean;
-  /** Keep the certificate in memory, use a throw-away browser profile, write nothing under .lab/ (for tests). */
+  /** Keep the key in memory and everything else in a temporary folder removed on exit; write nothing under .lab/ (for tests). */
   ephemeral: boolean;
 }
 
 /** A mistake on the command line: reported with the usage, exit code 2. */
 export class UsageError extends Error {}
 
-export const usage = "usage: npm start [-- --stack NAME] [--port N] [--scenario NAME] [--open]";
+export const usage =
+  "usage: npm start [-- --stack NAME] [--port N] [--scenario NAME] [--open] [--ephemeral]";
+
+export const help = `${usage}
+
+Runs the Pulumi program for a stack in-process and brings up the local lab on
+127.0.0.1: both Access edges, the declared Worker in workerd, a demo API and
+a page that runs the guide's cases.
+
+  --stack NAME      the stack to declare: stacks/Pulumi.<NAME>.yaml (default dev)
+  --port N          the port on 127.0.0.1 (default 8443; 0 picks a free one)
+  --scenario NAME   the scenario to start with (default as-configured; the page
+                    switches between them)
+  --open            also start Chromium with the printed command line
+  --ephemeral       keep the lab's key in memory and its files in a temporary
+                    folder removed on exit, instead of .lab/
+  --help            this text
+
+Files under .lab/ (kept between runs): key.pem, the lab's TLS key for every
+stack; cert-<stack>.pem, its certificate for the stack's hosts (--cacert);
+profile-<stack>/, the Chromium profile; api-token-<stack>, a person's Access
+token for the API app, valid while the lab runs.
+`;
 
 const stacksDir = path.join(__dirname, "..", "stacks");
 
@@ -67,50 +91,29 @@ export function parseArgs(argv: string[]): Args {
   return args;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  checkStack(args.stack, knownStacks());
-  const stateDir = path.join(__dirname, "..", ".lab");
-  process.stdout.write(
-    `Declaring the ${args.stack} stack with the real program and starting the lab…\n`,
-  );
-  const lab = await startLab({
-    stack: args.stack,
-    port: args.port,
-    scenario: args.scenario,
-    certificate: args.ephemeral ? undefined : (hosts) => cachedCertificate(stateDir, hosts),
-  });
-  // On SIGINT/SIGTERM Miniflare's own exit hook stops workerd and exits
-  // 130/143 before this can finish; it still matters when a parent process
-  // disconnects. A connection that will not close must not keep the lab alive.
-  const stop = (): void => {
-    setTimeout(() => process.exit(1), 5_000).unref();
-    void lab.close().then(() => process.exit(0));
+/** Says once a minute, not on every retry, that a browser does not trust the lab's certificate. */
+function certificateRefusedNotice(): (alert: string) => void {
+  let last = 0;
+  return (alert) => {
+    if (Date.now() - last < 60_000) return;
+    last = Date.now();
+    process.stderr.write(
+      [
+        "",
+        `A browser refused the lab's certificate (TLS alert ${alert}); its window shows NET::ERR_CERT_AUTHORITY_INVALID.`,
+        "Open the lab with the Chromium command printed above: it trusts exactly this certificate.",
+        "A browser started without those flags does not, nor one that was already running with the",
+        "same --user-data-dir (Chromium keeps the flags of the first start): close it and run the command again.",
+        "",
+      ].join("\n"),
+    );
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+}
 
-  if (process.send) {
-    const send = process.send.bind(process);
-    process.once("disconnect", stop);
-    serveControl(lab, (message) => send(message));
-    return;
-  }
-
-  // A fresh profile per run for --ephemeral, so nothing is left under .lab/.
-  const profile = args.ephemeral
-    ? mkdtempSync(path.join(tmpdir(), "access-bridge-lab-"))
-    : path.join(stateDir, "chromium-profile");
-  prepareProfile(profile);
-  if (args.ephemeral) process.once("exit", () => rmSync(profile, { recursive: true, force: true }));
-  const browserArgs = [
-    `--user-data-dir=${profile}`,
-    "--no-first-run",
-    ...labFlags({ port: lab.port, hosts: lab.hosts, spki: lab.certificate.spki }),
-  ];
+function printWelcome(lab: Lab, browserArgs: string[], doctor: string, tokenFile: string): void {
   const chromium = findChromium() ?? "chromium";
   const url = lab.frontendUrl();
-
+  const token = lab.apiToken();
   process.stdout.write(
     [
       "",
@@ -122,19 +125,98 @@ async function main(): Promise<void> {
       "The names must resolve to the lab, so open it in Chromium or Chrome started like this:",
       `  ${commandLine(chromium, [...browserArgs, url])}`,
       "",
+      `Check the API with the CORS doctor, as ${token.email} logged in to ${token.host} (token in ${displayPath(tokenFile)}):`,
+      `  ${doctor}`,
+      "Without --access-token it shows what a browser that is not logged in to the API gets.",
+      "",
       `Scenarios (switch on the page): ${lab.scenarios.map((s) => s.name).join(", ")}`,
       "Ctrl-C stops the lab.",
       "",
     ].join("\n"),
   );
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(help);
+    return;
+  }
+  const args = parseArgs(argv);
+  checkStack(args.stack, knownStacks());
+  // With --ephemeral a temporary folder stands in for .lab/, removed on exit.
+  const stateDir = args.ephemeral
+    ? mkdtempSync(path.join(tmpdir(), "access-bridge-lab-"))
+    : path.join(__dirname, "..", ".lab");
+  if (args.ephemeral) {
+    process.once("exit", () => rmSync(stateDir, { recursive: true, force: true }));
+  }
+  const files = labFiles(stateDir, args.stack);
+  process.stdout.write(
+    `Declaring the ${args.stack} stack with the real program and starting the lab…\n`,
+  );
+  const lab = await startLab({
+    stack: args.stack,
+    port: args.port,
+    scenario: args.scenario,
+    certificate: async (hosts) => {
+      if (!args.ephemeral) return cachedCertificate(stateDir, args.stack, hosts);
+      const certificate = await newCertificate(hosts);
+      writeFileSync(files.cert, certificate.cert);
+      return { ...certificate, file: files.cert };
+    },
+    // Under a parent process (the tests), the control channel's log says it instead.
+    ...(process.send ? {} : { onCertificateRefused: certificateRefusedNotice() }),
+  });
+  // On SIGINT/SIGTERM Miniflare's own exit hook stops workerd and exits
+  // 130/143 before this can finish; it still matters when a parent process
+  // disconnects. A connection that will not close must not keep the lab alive.
+  const stop = (): void => {
+    setTimeout(() => process.exit(1), 5_000).unref();
+    void lab.close().then(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+
+  // The token is for the API app of the scenario the lab starts with; every
+  // scenario of a stack declares the same app, so it stays valid on switching.
+  writeFileSync(files.apiToken, lab.apiToken().token, { mode: 0o600 });
+  const active = lab.active();
+  const doctor = labDoctorCommand({
+    port: lab.port,
+    apiHost: active.topology.api.hostname,
+    frontendHost: active.topology.frontend.hostname,
+    routePrefix: active.topology.worker.bindings["ROUTE_PREFIX"] ?? "/api",
+    probeHeader: active.probeHeader,
+    certFile: files.cert,
+    tokenFile: files.apiToken,
+  });
+
+  if (process.send) {
+    const send = process.send.bind(process);
+    process.once("disconnect", stop);
+    serveControl(lab, (message) => send(message), { certFile: files.cert, doctor });
+    return;
+  }
+
+  // One profile per stack: Chromium keeps the flags of the process that
+  // first opened a profile, so a window for one stack's lab cannot serve another's.
+  prepareProfile(files.profile);
+  const browserArgs = [
+    `--user-data-dir=${files.profile}`,
+    "--no-first-run",
+    ...labFlags({ port: lab.port, hosts: lab.hosts, spki: lab.certificate.spki }),
+  ];
+  printWelcome(lab, browserArgs, doctor, files.apiToken);
 
   if (args.open) {
+    const chromium = findChromium();
     const display = process.env["DISPLAY"] || process.env["WAYLAND_DISPLAY"];
-    if (!display || !findChromium()) {
+    if (!display || chromium === undefined) {
       process.stdout.write("--open: no display or no Chromium found; use the command above.\n");
     } else {
       const rootFlags = process.getuid?.() === 0 ? ["--no-sandbox"] : [];
-      spawn(chromium, [...browserArgs, ...rootFlags, url], {
+      spawn(chromium, [...browserArgs, ...rootFlags, lab.frontendUrl()], {
         stdio: "ignore",
         detached: true,
       }).unref();

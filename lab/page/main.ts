@@ -7,6 +7,8 @@ import type { CaseResult } from "./case-result";
 
 interface LabState {
   scenario: { name: string; title: string; summary: string };
+  /** Why direct calls cannot carry the API's cookie, on a stack whose front end and API are on different sites. */
+  crossSite: string | null;
   scenarios: { name: string; title: string }[];
   email: string;
   frontendOrigin: string;
@@ -24,6 +26,13 @@ interface TraceEntry {
   url: string;
   status: number;
   note: string;
+}
+
+/** Why the browser refused a request, from the lab's /__lab/explain (lab/explain.ts). */
+interface Explanation {
+  rule: string;
+  detail: string;
+  browser: string;
 }
 
 type CaseName = "worker" | "simple" | "preflighted";
@@ -66,8 +75,12 @@ function request(
   };
 }
 
+/** Each case's last request, so its explanation is asked about the same URL. */
+const lastRun: Partial<Record<CaseName, { url: string; init: RequestInit }>> = {};
+
 async function run(state: LabState, name: CaseName): Promise<CaseResult> {
   const { url, init } = request(state, name);
+  lastRun[name] = { url, init };
   try {
     const response = await fetch(url, { ...init, cache: "no-store" });
     const text = await response.text();
@@ -89,9 +102,40 @@ async function run(state: LabState, name: CaseName): Promise<CaseResult> {
 }
 
 function verdict(result: CaseResult): string {
-  if (result.outcome === "blocked")
-    return `Blocked by the browser (${result.error}): a CORS failure; see the console for the reason.`;
+  if (result.outcome === "blocked") return `Blocked by the browser (${result.error})`;
   return `HTTP ${result.status}${result.outcome === "ok" ? " — success" : ""}`;
+}
+
+/** Asks the lab which rule the browser applied to what the lab answered this run. */
+async function explain(state: LabState, name: CaseName): Promise<Explanation[]> {
+  const { url, init } = lastRun[name] ?? request(state, name);
+  const params = new URLSearchParams({
+    url: new URL(url, location.href).href,
+    method: init.method ?? "GET",
+    headers: Object.keys((init.headers ?? {}) as Record<string, string>).join(","),
+    credentials: init.credentials === "include" ? "include" : "omit",
+  });
+  const response = await fetch(`/__lab/explain?${params.toString()}`, { cache: "no-store" });
+  return (await response.json()) as Explanation[];
+}
+
+function showWhy(output: HTMLOutputElement, reasons: Explanation[]): void {
+  const why = document.createElement("div");
+  why.className = "why";
+  if (reasons.length === 0) {
+    why.textContent =
+      "Why: what the lab answered passes every CORS check, so the reason is not CORS; see the browser's console.";
+    output.append(why);
+    return;
+  }
+  why.textContent = `Why: ${reasons.map((r) => `${r.rule}: ${r.detail}`).join("; ")}`;
+  output.append(why);
+  for (const r of reasons.filter((x) => x.browser !== "")) {
+    const says = document.createElement("div");
+    says.className = "browser-says";
+    says.textContent = `Chromium's console: ${r.browser}`;
+    output.append(says);
+  }
 }
 
 async function trace(since: number): Promise<TraceEntry[]> {
@@ -99,12 +143,18 @@ async function trace(since: number): Promise<TraceEntry[]> {
   return (await response.json()) as TraceEntry[];
 }
 
-function show(output: HTMLOutputElement, result: CaseResult, entries: TraceEntry[]): void {
+function show(
+  output: HTMLOutputElement,
+  result: CaseResult,
+  entries: TraceEntry[],
+  reasons: Explanation[] | null,
+): void {
   output.replaceChildren();
   const line = document.createElement("div");
   line.className = "verdict";
   line.textContent = verdict(result);
   output.append(line);
+  if (reasons !== null) showWhy(output, reasons);
   if (result.body !== null && result.body !== "") {
     const pre = document.createElement("pre");
     pre.textContent =
@@ -140,6 +190,10 @@ async function main(): Promise<void> {
         ? "the origin (bypass)"
         : "nobody (403)";
   $("summary").textContent = `${state.scenario.title}: ${state.scenario.summary}`;
+  if (state.crossSite !== null) {
+    $("cross-site").textContent = `Cross-site: ${state.crossSite}`;
+    $("cross-site").hidden = false;
+  }
   $<HTMLAnchorElement>("api-login").href = `${state.apiOrigin}/`;
   $<HTMLAnchorElement>("api-logout").href = `${state.apiOrigin}/cdn-cgi/access/logout`;
   for (const name of ["worker", "simple", "preflighted"] as const) {
@@ -166,7 +220,8 @@ async function main(): Promise<void> {
       void (async () => {
         const before = (await trace(0)).at(-1)?.seq ?? 0;
         const result = await run(state, name);
-        show(output, result, await trace(before));
+        const reasons = result.outcome === "blocked" ? await explain(state, name) : null;
+        show(output, result, await trace(before), reasons);
       })();
     });
   }

@@ -176,3 +176,85 @@ describe("diagnose, redirects", () => {
     );
   });
 });
+
+describe("diagnose, root cause first", () => {
+  it("stops the preflight at a failed allow-origin: one problem, one fix", () => {
+    const d = diagnose({ request: put, preflight: res(200, { vary: "Origin" }) });
+    expect(d.verdict).toBe("blocked");
+    expect(d.findings.map((f) => [f.step, f.severity])).toEqual([
+      ["status", "pass"],
+      ["allow-origin", "fail"],
+      ["credentials", "not-evaluated"],
+      ["methods", "not-evaluated"],
+      ["headers", "not-evaluated"],
+      ["max-age", "not-evaluated"],
+      ["vary", "not-evaluated"],
+    ]);
+    expect(d.findings.filter((f) => f.fix !== undefined).map((f) => f.step)).toEqual([
+      "allow-origin",
+    ]);
+  });
+
+  it("stops the actual response at a failed allow-origin too", () => {
+    const d = diagnose({ request: req(), actual: res(200, {}) });
+    expect(d.findings.map((f) => [f.step, f.severity])).toEqual([
+      ["allow-origin", "fail"],
+      ["credentials", "not-evaluated"],
+      ["vary", "not-evaluated"],
+    ]);
+  });
+
+  it("keeps evaluating after a credentials failure, whose settings are independent of the rest", () => {
+    const noCreds: Record<string, string> = { ...good, "access-control-allow-methods": "GET" };
+    delete noCreds["access-control-allow-credentials"];
+    const d = diagnose({ request: put, preflight: res(200, noCreds) });
+    expect(d.findings.filter((f) => !f.ok).map((f) => f.step)).toEqual(["credentials", "methods"]);
+    expect(d.findings.some((f) => f.severity === "not-evaluated")).toBe(false);
+  });
+});
+
+describe("diagnose, a 421 Misdirected Request", () => {
+  it("is about reaching the server, not about CORS, in either phase", () => {
+    for (const d of [
+      diagnose({ request: put, preflight: res(421, {}) }),
+      diagnose({ request: req(), actual: res(421, {}) }),
+    ]) {
+      const f = failing(d.findings);
+      expect(f.summary).toMatch(
+        /421 Misdirected Request: the server reached does not serve api\.example\.com/,
+      );
+      expect(f.fix).toContain("--resolve api.example.com:443:<address>");
+      expect(f.fixKeys).toEqual(["request"]);
+    }
+  });
+});
+
+describe("diagnose, logins", () => {
+  it("cannot judge a credentialed request that Access sends to its login page when no login was given", () => {
+    const d = diagnose({ request: req(), actual: res(302, { location: LOGIN }) });
+    expect(d.verdict).toBe("blocked");
+    expect(d.notJudged).toEqual({
+      api: "https://api.example.com",
+      answer: "302 to the Access login page",
+      tokenCommand: "cloudflared access token -app=https://api.example.com/items",
+    });
+  });
+
+  it("blames the login that was given when Access still refuses", () => {
+    const d = diagnose({
+      request: req(),
+      actual: res(403, { "cf-access-domain": "api.example.com" }),
+      loginGiven: true,
+    });
+    expect(d.notJudged).toBeUndefined();
+    expect(failing(d.findings).cause).toMatch(/Access did not accept the login given/);
+  });
+
+  it("judges a request without credentials as it is: a browser sends no login with it", () => {
+    const d = diagnose({
+      request: req({ credentials: false }),
+      actual: res(302, { location: LOGIN }),
+    });
+    expect(d.notJudged).toBeUndefined();
+  });
+});

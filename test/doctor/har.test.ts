@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { HarError, parseHar, triageHar, type Har } from "../../doctor/har";
+import type { CorsRequest } from "../../doctor/cors-check";
+import { credentialsEvidence, HarError, parseHar, triageHar, type Har } from "../../doctor/har";
 import { redactUrl, scrub } from "../../doctor/redact";
 import { buildFixtures, FIXTURE_DIR, PLANTED } from "./support/har-fixtures";
 import { runCli } from "./support/run-cli";
@@ -277,5 +278,146 @@ describe("triageHar, Access login hops", () => {
     expect(t.items.map((i) => [i.entry, i.diagnosis.findings[0]?.step])).toEqual([
       [0, "access-login"],
     ]);
+  });
+});
+
+describe("triageHar, what a capture shows about credentials", () => {
+  const page = "https://app.example.com";
+  const api = "https://api.example.com/items";
+  const base: CorsRequest = {
+    url: api,
+    origin: page,
+    method: "GET",
+    headers: [],
+    credentials: false,
+  };
+  const view = (headers: Record<string, string>, status = 200) => ({
+    status,
+    headers: Object.entries(headers).map(([name, value]) => ({ name, value })),
+  });
+  const echoNoCredentials = view({ "access-control-allow-origin": page, vary: "Origin" });
+
+  it("takes a Cookie header as proof of credentials", () => {
+    expect(
+      credentialsEvidence(base, { actual: echoNoCredentials, failed: null, sentCookie: true }),
+    ).toEqual({ mode: "include", reason: "the request carried a Cookie header" });
+  });
+
+  it("infers credentials when the browser refused what only a credentialed request fails", () => {
+    const e = credentialsEvidence(base, {
+      actual: echoNoCredentials,
+      failed: "net::ERR_FAILED",
+      sentCookie: false,
+    });
+    expect(e.mode).toBe("include");
+    expect(e.reason).toMatch(
+      /fail only a request with credentials \(no Access-Control-Allow-Credentials\)/,
+    );
+  });
+
+  it("infers no credentials when the browser accepted what a credentialed request fails", () => {
+    const e = credentialsEvidence(base, {
+      actual: view({ "access-control-allow-origin": "*" }),
+      failed: null,
+      sentCookie: false,
+    });
+    expect(e.mode).toBe("omit");
+  });
+
+  it("cannot tell when the browser recorded neither a cookie nor a response", () => {
+    const e = credentialsEvidence(base, { failed: "net::ERR_FAILED", sentCookie: false });
+    expect(e.mode).toBe("unknown");
+    expect(e.reason).toMatch(/no Cookie header and no response/);
+  });
+
+  /** What Playwright records for a credentialed fetch the browser refused: no headers, no response. */
+  const playwrightFailure: Har = {
+    log: {
+      pages: [{ id: "p", title: `${page}/` }],
+      entries: [
+        {
+          pageref: "p",
+          _resourceType: "fetch",
+          request: {
+            method: "GET",
+            url: `${api}?run=1`,
+            headers: [{ name: "Referer", value: `${page}/` }],
+          },
+          response: { status: -1, headers: [], _failureText: "net::ERR_FAILED" },
+        },
+      ],
+    },
+  };
+
+  it("says so and gives both reruns when it cannot tell, the credentialed one first", () => {
+    const [item] = triageHar(playwrightFailure).items;
+    expect(item?.credentialsEvidence.mode).toBe("unknown");
+    expect(item?.reruns.map((r) => r.label)).toEqual(["with credentials", "without credentials"]);
+    expect(item?.reruns[0]?.command).toMatch(/ --credentials$/);
+    expect(item?.reruns[1]?.command).not.toContain("--credentials");
+    expect(item?.rerun).toBe(item?.reruns[0]?.command);
+    expect(item?.diagnosis.findings[0]?.fix).toContain(
+      "the capture cannot tell whether the page sent credentials",
+    );
+  });
+
+  it("prints both reruns and the reason", async () => {
+    const run = await runCli(["--har", "capture.har"], {
+      readFile: () => JSON.stringify(playwrightFailure),
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/credentials: unknown: the capture records no Cookie header/);
+    expect(run.stdout).toMatch(
+      /rerun with credentials: +npm run doctor -- --url 'https:\/\/api\.example\.com\/items\?run=1' --origin https:\/\/app\.example\.com --method GET --credentials\n/,
+    );
+    expect(run.stdout).toMatch(
+      /rerun without credentials: npm run doctor -- --url 'https:\/\/api\.example\.com\/items\?run=1' --origin https:\/\/app\.example\.com --method GET\n/,
+    );
+  });
+
+  it("keeps --credentials in the one rerun when the capture shows them", () => {
+    const t = triageHar(load("triage.har"));
+    const noAcac = t.items.find((i) => i.url.endsWith("/items/no-acac"));
+    expect(noAcac?.credentialsEvidence.mode).toBe("include");
+    expect(noAcac?.reruns).toEqual([
+      { label: "", command: expect.stringMatching(/--credentials$/) },
+    ]);
+  });
+
+  it("reports as certain only what fails in both modes, and the rest as what credentials would add", () => {
+    const har: Har = {
+      log: {
+        entries: [
+          {
+            request: {
+              method: "OPTIONS",
+              url: api,
+              headers: [
+                { name: "Origin", value: page },
+                { name: "Access-Control-Request-Method", value: "PUT" },
+              ],
+            },
+            // Neither PUT nor credentials are allowed: the PUT fails either way.
+            response: {
+              status: 204,
+              headers: [{ name: "access-control-allow-origin", value: page }],
+            },
+          },
+          {
+            request: { method: "PUT", url: api, headers: [{ name: "Origin", value: page }] },
+            response: { status: 0, headers: [], _error: "net::ERR_FAILED" },
+          },
+        ],
+      },
+    };
+    const [item] = triageHar(har).items;
+    expect(item?.preflightEntry).toBe(0);
+    expect(item?.credentialsEvidence.mode).toBe("unknown");
+    const failed = item?.diagnosis.findings.filter((f) => !f.ok).map((f) => f.step);
+    expect(failed).toEqual(["methods"]);
+    const more = item?.diagnosis.findings.find((f) => f.step === "credentials-mode");
+    expect(more?.summary).toBe(
+      "if the page sends credentials, also: no Access-Control-Allow-Credentials",
+    );
   });
 });

@@ -133,3 +133,45 @@ describe("live check against local servers", () => {
     expect(run.stdout + run.stderr).not.toContain("url-token-secret-9f1c");
   });
 });
+
+describe("root cause first", () => {
+  const scenario = SCENARIOS.find((s) => s.name.startsWith("origin not allowed"))!;
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await startServer(scenario.behaviour);
+  });
+  afterEach(() => server.close());
+
+  const argv = () => ["--url", `${server.base}/items`, "--origin", ORIGIN, ...scenario.args];
+
+  it("lists one problem and one fix when the origin is not allowed, and the later steps as not evaluated", async () => {
+    const run = await runCli(argv());
+    expect(run.code).toBe(1);
+    const findingLines = run.stdout.split("\n").filter((l) => /^ {2}[✔✘⚠·] /.test(l));
+    expect(findingLines.filter((l) => l.startsWith("  ✘ "))).toEqual([
+      "  ✘ allow-origin: no Access-Control-Allow-Origin",
+    ]);
+    expect(run.stdout.match(/^ +fix: /gm)).toHaveLength(1);
+    expect(run.stdout).not.toContain("⚠");
+    for (const step of ["credentials", "methods", "headers", "max-age", "vary"]) {
+      expect(run.stdout).toContain(
+        `  · ${step}: not evaluated: the browser stops at the failed allow-origin check`,
+      );
+    }
+    expect(run.stdout).not.toMatch(/corsAllowCredentials|corsAllowedHeaders|corsMaxAge/);
+  });
+
+  it("says the same in --json: one failure, one fix, the rest not evaluated", async () => {
+    const run = await runCli([...argv(), "--json"]);
+    const json = JSON.parse(run.stdout) as LiveJson;
+    expect(json.findings.filter((f) => !f.ok).map((f) => f.step)).toEqual(["allow-origin"]);
+    expect(json.findings.filter((f) => f.fix !== undefined)).toHaveLength(1);
+    expect(json.findings.filter((f) => f.severity === "not-evaluated").map((f) => f.step)).toEqual([
+      "credentials",
+      "methods",
+      "headers",
+      "max-age",
+      "vary",
+    ]);
+  });
+});

@@ -30,6 +30,8 @@ export interface Session {
   page: Page;
   frontendUrl: string;
   apiUrl: string;
+  /** Chromium's console messages on the page, oldest first. */
+  console: string[];
   close(): Promise<void>;
 }
 
@@ -131,12 +133,15 @@ export async function openSession(
     throw err;
   }
   const page = context.pages()[0] ?? (await context.newPage());
+  const messages: string[] = [];
+  page.on("console", (m) => messages.push(m.text()));
   return {
     lab,
     context,
     page,
     frontendUrl: lab.frontendUrl,
     apiUrl: "",
+    console: messages,
     async close() {
       await context.close();
       await lab.stop();
@@ -182,19 +187,55 @@ export async function signInToApi(session: Session, email: string): Promise<void
   await openPage(session, email);
 }
 
+const CORS_BLOCKED = "has been blocked by CORS policy: ";
+
+/** What the page showed for one run of a case. */
+export interface CaseRun {
+  result: CaseResult;
+  trace: LogEntry[];
+  /** The page's "Why: …" line for a refused request, "" otherwise. */
+  why: string;
+  /** The page's "Chromium's console: …" lines. */
+  browserSays: string[];
+  /** For a refused request, Chromium's own reason: its console message after "blocked by CORS policy: ". */
+  consoleSays: string | null;
+}
+
 /** Clicks a case's button and returns what the browser reported, with the trace of what the lab's parties did meanwhile. */
 export async function runCase(
   session: Session,
   name: "worker" | "simple" | "preflighted",
-): Promise<{ result: CaseResult; trace: LogEntry[] }> {
+): Promise<CaseRun> {
   const { page, lab } = session;
   const { last: mark } = await lab.log(Number.MAX_SAFE_INTEGER);
+  const consoleMark = session.console.length;
   await page.click(`button[data-case="${name}"]`);
   const output = page.locator(`#result-${name}[data-state="done"]`);
   await output.waitFor();
   const result = JSON.parse((await output.getAttribute("data-result")) ?? "null") as CaseResult;
   const trace = (await lab.log(mark)).entries;
-  return { result, trace };
+  const why = (await page.locator(`#result-${name} .why`).allTextContents()).join("\n");
+  const browserSays = await page.locator(`#result-${name} .browser-says`).allTextContents();
+  let consoleSays: string | null = null;
+  if (result.outcome === "blocked") {
+    const said = (): string | undefined =>
+      session.console.slice(consoleMark).find((m) => m.includes(CORS_BLOCKED));
+    // The console event may trail the page's own report of the failure.
+    if (said() === undefined) {
+      await page.waitForEvent("console", { predicate: (m) => m.text().includes(CORS_BLOCKED) });
+    }
+    const message = said() ?? "";
+    consoleSays = message.slice(message.indexOf(CORS_BLOCKED) + CORS_BLOCKED.length);
+  }
+  return { result, trace, why, browserSays, consoleSays };
+}
+
+/** The page's explanation is Chromium's own reason, and names the rule that failed. */
+export function expectExplained(run: CaseRun, why: string): void {
+  expect(run.result.outcome).toBe("blocked");
+  expect(run.why).toBe(`Why: ${why}`);
+  expect(run.consoleSays).not.toBeNull();
+  expect(run.browserSays).toEqual([`Chromium's console: ${run.consoleSays}`]);
 }
 
 export function entries(trace: LogEntry[], party: LogEntry["party"], method?: string): LogEntry[] {

@@ -5,6 +5,7 @@
  */
 import {
   entries,
+  expectExplained,
   expectServiceTokenAtApi,
   freshPage,
   openSession,
@@ -51,11 +52,18 @@ describe("not logged in to the API", () => {
       expect.objectContaining({ status: 302 }),
     ]);
     expect(entries(before.trace, "demo-api")).toEqual([]);
+    const notLoggedIn =
+      "not logged in to the API: the request carried no CF_Authorization cookie for api.example.com, so Access answered 302 to its login page, a redirect without CORS headers (log in to the API first, or use the Worker)";
+    expectExplained(before, notLoggedIn);
+    expectExplained(await runCase(session, "preflighted"), notLoggedIn);
 
     await signInToApi(session, email);
     const after = await runCase(session, "simple");
     expect(after.result).toMatchObject({ outcome: "ok", status: 200 });
     expect((after.result.body as { caller: unknown }).caller).toEqual({ kind: "person", email });
+    // Nothing to explain when the browser let the page read the answer.
+    expect(after.why).toBe("");
+    expect(after.browserSays).toEqual([]);
   });
 });
 
@@ -84,17 +92,53 @@ describe("preflight: cloudflare", () => {
   });
 
   it.each([
-    ["origin-not-allowed", "origin not allowed by corsHeaders"],
-    ["header-not-allowed", "answered from corsHeaders"],
-    ["credentials-off", "answered from corsHeaders"],
-  ])("fails in the browser when %s", async (scenario, edgeNote) => {
-    const { result, trace } = await preflightedAfterApiLogin(scenario);
-    expect(result).toMatchObject({ outcome: "blocked", status: null });
-    expect(result.error).toMatch(/TypeError/);
-    expect(entries(trace, "api-edge", "OPTIONS")).toEqual([
-      expect.objectContaining({ status: 200, note: edgeNote }),
+    [
+      "origin-not-allowed",
+      "origin not allowed by corsHeaders",
+      "origin not allowed: Access-Control-Allow-Origin missing for https://www.example.com (corsAllowedOrigins)",
+    ],
+    [
+      "header-not-allowed",
+      "answered from corsHeaders",
+      "header not allowed: x-requested-with is not in Access-Control-Allow-Headers (corsAllowedHeaders)",
+    ],
+    [
+      "credentials-off",
+      "answered from corsHeaders",
+      "credentials off: Access-Control-Allow-Credentials missing (corsAllowCredentials)",
+    ],
+  ])(
+    "fails in the browser when %s, and the page says which rule",
+    async (scenario, edgeNote, why) => {
+      const run = await preflightedAfterApiLogin(scenario);
+      expect(run.result).toMatchObject({ outcome: "blocked", status: null });
+      expect(run.result.error).toMatch(/TypeError/);
+      expect(entries(run.trace, "api-edge", "OPTIONS")).toEqual([
+        expect.objectContaining({ status: 200, note: edgeNote }),
+      ]);
+      expect(entries(run.trace, "demo-api")).toEqual([]);
+      expectExplained(run, why);
+    },
+  );
+
+  it.each([
+    [
+      "origin-not-allowed",
+      "origin not allowed: Access-Control-Allow-Origin missing for https://www.example.com (corsAllowedOrigins)",
+    ],
+    [
+      "credentials-off",
+      "credentials off: Access-Control-Allow-Credentials missing (corsAllowCredentials)",
+    ],
+  ])("explains the simple request's refusal too when %s", async (scenario, why) => {
+    await freshPage(session, scenario, email);
+    await signInToApi(session, email);
+    const run = await runCase(session, "simple");
+    // The API answered; the browser withheld the answer from the page.
+    expect(entries(run.trace, "demo-api", "GET")).toEqual([
+      expect.objectContaining({ status: 200 }),
     ]);
-    expect(entries(trace, "demo-api")).toEqual([]);
+    expectExplained(run, why);
   });
 });
 
@@ -113,12 +157,16 @@ describe("preflight: origin", () => {
   it("an origin that refuses the front end makes the browser refuse the request", async () => {
     await freshPage(session, "preflight-origin-refuses", email);
     await signInToApi(session, email);
-    const { result, trace } = await runCase(session, "preflighted");
-    expect(result).toMatchObject({ outcome: "blocked", status: null });
-    expect(entries(trace, "demo-api", "OPTIONS")).toEqual([
+    const run = await runCase(session, "preflighted");
+    expect(run.result).toMatchObject({ outcome: "blocked", status: null });
+    expect(entries(run.trace, "demo-api", "OPTIONS")).toEqual([
       expect.objectContaining({ status: 403 }),
     ]);
-    expect(entries(trace, "demo-api", "POST")).toEqual([]);
+    expect(entries(run.trace, "demo-api", "POST")).toEqual([]);
+    expectExplained(
+      run,
+      "preflight refused: the API answered the preflight with 403: its own CORS policy does not admit https://www.example.com",
+    );
   });
 });
 
@@ -126,11 +174,17 @@ describe("neither CORS settings nor OPTIONS bypass (emulated hand-made app)", ()
   it("the preflight gets Access's 403 and the browser reports a CORS failure", async () => {
     await freshPage(session, "no-cors-settings", email);
     await signInToApi(session, email);
-    const { result, trace } = await runCase(session, "preflighted");
-    expect(result).toMatchObject({ outcome: "blocked", status: null });
-    expect(entries(trace, "api-edge", "OPTIONS")).toEqual([
+    const run = await runCase(session, "preflighted");
+    expect(run.result).toMatchObject({ outcome: "blocked", status: null });
+    expect(entries(run.trace, "api-edge", "OPTIONS")).toEqual([
       expect.objectContaining({ status: 403 }),
     ]);
-    expect(entries(trace, "demo-api")).toEqual([]);
+    expect(entries(run.trace, "demo-api")).toEqual([]);
+    // Chromium names the missing allow-origin; the page names the 403 behind it.
+    expectExplained(
+      run,
+      "preflight refused: Access answered the preflight with 403: a preflight carries no cookie, and the API app has neither CORS settings nor OPTIONS bypass (preflight)",
+    );
+    expect(run.consoleSays).toMatch(/No 'Access-Control-Allow-Origin' header is present/);
   });
 });

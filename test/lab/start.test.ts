@@ -2,7 +2,8 @@
  * `npm start` as a newcomer meets it: the arguments it takes, what it prints,
  * and that Ctrl-C leaves nothing running.
  */
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import * as path from "node:path";
 import { checkStack, knownStacks, parseArgs, UsageError } from "../../lab/start";
@@ -48,6 +49,21 @@ describe("checkStack", () => {
   });
 });
 
+describe("npm start --help", () => {
+  it("documents every flag and exits 0 without starting anything", () => {
+    const run = spawnSync(process.execPath, [...startArgs, "--help"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(0);
+    for (const flag of ["--stack", "--port", "--scenario", "--open", "--ephemeral", "--help"]) {
+      expect(run.stdout).toMatch(new RegExp(`^ {2}${flag} `, "m"));
+    }
+    expect(run.stdout).not.toContain("Declaring");
+  });
+});
+
 describe("npm start", () => {
   it("exits 2 with the usage on an unknown stack, before declaring anything", () => {
     const run = spawnSync(process.execPath, [...startArgs, "--stack", "nope"], {
@@ -83,7 +99,8 @@ describe("npm start", () => {
       const command = stdout.split("\n").find((l) => l.includes("--host-resolver-rules="));
       expect(command).toContain(`MAP www.example.com 127.0.0.1:${port}`);
       expect(command).toContain("--ignore-certificate-errors-spki-list=");
-      expect(command).toMatch(/--user-data-dir=\S+ /);
+      // A profile per stack: Chromium keeps the flags a profile was first opened with.
+      expect(command).toMatch(/--user-data-dir=\S+\/profile-dev /);
       expect(command?.trim().endsWith("https://www.example.com/")).toBe(true);
       // The printed command is for a person; headless-only flags stay out of it.
       expect(command).not.toContain("--headless");
@@ -98,6 +115,10 @@ describe("npm start", () => {
       expect(await exit).toBe(130);
       expect(await accepts(port)).toBe(false);
       expect(await survivors(children)).toEqual([]);
+      // --ephemeral leaves no profile, certificate or token behind.
+      const profile = /--user-data-dir=(\S+) /.exec(command ?? "")?.[1] ?? "";
+      expect(profile).not.toBe("");
+      expect(existsSync(path.dirname(profile))).toBe(false);
     } finally {
       await stopChild(child);
     }
@@ -139,3 +160,70 @@ function accepts(port: number): Promise<boolean> {
     socket.once("error", () => resolve(false));
   });
 }
+
+/** Runs a printed command line as a person pasting it into a shell would. */
+function shell(line: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("sh", ["-c", line], { cwd: repoRoot });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("the doctor command npm start prints", () => {
+  let lab: ChildProcess;
+  let printed = "";
+
+  beforeAll(async () => {
+    lab = spawn(process.execPath, [...startArgs, "--port", "0", "--ephemeral"], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    await new Promise<void>((resolve, reject) => {
+      lab.once("exit", (code) => reject(new Error(`the lab exited ${code}`)));
+      lab.stdout!.on("data", (d: Buffer) => {
+        printed += d.toString();
+        if (printed.includes("Ctrl-C stops the lab.")) resolve();
+      });
+    });
+  }, 90_000);
+
+  afterAll(() => stopChild(lab));
+
+  const doctorLine = (): string =>
+    printed
+      .split("\n")
+      .find((l) => l.trim().startsWith("npm run -s doctor --"))
+      ?.trim() ?? "";
+
+  it("names the API, maps it to the lab's port with --resolve and trusts the lab's certificate", () => {
+    const port = /listening {2}https:\/\/127\.0\.0\.1:(\d+) /.exec(printed)?.[1];
+    expect(doctorLine()).toContain(`--url https://api.example.com:${port}/api/echo`);
+    expect(doctorLine()).toContain(`--resolve api.example.com:${port}:127.0.0.1`);
+    expect(doctorLine()).toMatch(/--cacert \S+\/cert-dev\.pem$/);
+  });
+
+  it("works as printed: the browser's verdict for a person logged in to the API", async () => {
+    const run = await shell(doctorLine());
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Actual request: POST → 200");
+    expect(run.stdout).toContain("Verdict: ✔ allowed");
+    // npm is silenced, and the doctor redacts: the token is never printed.
+    const token = /"\$\(cat (\S+)\)"/.exec(doctorLine())?.[1] ?? "";
+    const { readFileSync } = await import("node:fs");
+    expect(run.stdout).not.toContain(readFileSync(token, "utf8"));
+  }, 60_000);
+
+  it("without the token, says it could not judge the request as a logged-in person", async () => {
+    const withoutToken = doctorLine().replace(/--access-token "\$\(cat \S+\)" /, "");
+    expect(withoutToken).not.toContain("--access-token");
+    const run = await shell(withoutToken);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("Actual request: POST → 302");
+    expect(run.stdout).toContain("could not judge the request as a logged-in person");
+  }, 60_000);
+});

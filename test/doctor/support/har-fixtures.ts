@@ -115,7 +115,10 @@ function toEntry(r: Recorded, index: number): HarEntry {
   ];
   const requestHeaders = [...r.requestHeaders, ...browserHeaders];
   const cookieHeader = requestHeaders.find((h) => h.name.toLowerCase() === "cookie")?.value;
-  const responseHeaders = r.responseHeaders.filter((h) => !HOP_BY_HOP.has(h.name));
+  // Sorted by name, as DevTools lists them, so the files do not follow the server's order.
+  const responseHeaders = r.responseHeaders
+    .filter((h) => !HOP_BY_HOP.has(h.name))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (r.status !== 0) responseHeaders.push({ name: "date", value: FIXED_DATE });
   const location = responseHeaders.find((h) => h.name === "location")?.value ?? "";
   return {

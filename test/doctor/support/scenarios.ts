@@ -127,6 +127,29 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: "origin not allowed (Access leaves out every CORS header)",
+    behaviour: {
+      options: {
+        status: 200,
+        headers: {
+          ...ACCESS_HEADERS,
+          vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+        },
+      },
+      actual: accessLogin,
+    },
+    args: PUT_WITH_HEADERS,
+    expect: {
+      exit: 1,
+      step: "allow-origin",
+      severity: "fail",
+      cause: /The preflight response has no Access-Control-Allow-Origin header/,
+      fixKey: "corsAllowedOrigins",
+      fix: /fix: +Allow https:\/\/app\.example\.com: add it to `corsAllowedOrigins`/,
+      actualSent: false,
+    },
+  },
+  {
     name: "header missing from Access-Control-Allow-Headers",
     behaviour: {
       options: preflightOk({ "access-control-allow-headers": "content-type" }),
