@@ -13,7 +13,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { declareStack, stackConfig } from "../infra/recorder";
+import { declareStack, stackConfig, stackFileOf } from "../infra/recorder";
 import { sampleEmail } from "./access-rules";
 import type { ScenarioContext } from "./context";
 import { html, json } from "./context";
@@ -33,6 +33,8 @@ import { startWorker, type RunningWorker } from "./workerd";
 export interface LabOptions {
   /** The stack the scenarios are built on; default `dev`. */
   stack?: string;
+  /** The stack's config file; default `stacks/Pulumi.<stack>.yaml`. */
+  configFile?: string;
   /** Port on 127.0.0.1; 0 picks a free one. */
   port?: number;
   /** Supplies the TLS certificate for the lab's hosts; default a fresh in-memory one. */
@@ -98,10 +100,12 @@ function hostsOf(t: LabTopology): string[] {
 async function declareScenario(
   scenario: Scenario,
   token: Lab["serviceToken"],
+  configFile: string,
 ): Promise<LabTopology> {
   const declared = await declareStack(scenario.stack, {
     config: scenario.config,
     serviceToken: token,
+    configFile,
   });
   const topology = topologyOf(declared);
   if (scenario.dropCorsHeaders)
@@ -111,7 +115,10 @@ async function declareScenario(
 
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const stack = options.stack ?? "dev";
-  const scenarios = scenariosFor(stack, stackConfig(stack));
+  const configFile = options.configFile ?? stackFileOf(stack);
+  const configOf = (overrides: Record<string, unknown> = {}) =>
+    stackConfig(stack, overrides, configFile);
+  const scenarios = scenariosFor(stack, configOf());
   const serviceToken = {
     clientId: `${randomBytes(8).toString("hex")}.access`,
     clientSecret: randomBytes(32).toString("hex"),
@@ -120,23 +127,23 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const log = new LabLog();
   const page: PageAssets = await loadPageAssets();
 
-  // Config overrides never change hosts, so declaring the first scenario of
-  // each stack tells every name the certificate must cover. The other
-  // scenarios are declared in the background, ready before they are used.
+  // Only overrides of the host names change hosts, so declaring the first
+  // scenario with each pair of names tells every name the certificate must
+  // cover. The other scenarios are declared in the background, ready before
+  // they are used.
   const topologies = new Map<string, Promise<LabTopology>>();
   const declare = (s: Scenario): Promise<LabTopology> => {
     let t = topologies.get(s.name);
     if (!t) {
-      t = declareScenario(s, serviceToken);
+      t = declareScenario(s, serviceToken, configFile);
       topologies.set(s.name, t);
     }
     return t;
   };
   const hosts = new Set<string>();
-  for (const stackName of new Set(scenarios.map((s) => s.stack))) {
-    hostsOf(await declare(scenarios.find((x) => x.stack === stackName)!)).forEach((h) =>
-      hosts.add(h),
-    );
+  const hostKey = (s: Scenario) => `${s.config.frontendHostname}|${s.config.apiHostname}`;
+  for (const key of new Set(scenarios.map(hostKey))) {
+    hostsOf(await declare(scenarios.find((x) => hostKey(x) === key)!)).forEach((h) => hosts.add(h));
   }
   const certificate = await (options.certificate ?? newCertificate)([...hosts]);
   for (const s of scenarios) void declare(s).catch(() => undefined);
@@ -155,7 +162,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     if (missing.length > 0)
       throw new Error(`scenario ${name} uses hosts outside the certificate: ${missing.join(", ")}`);
 
-    const config = stackConfig(scenario.stack, scenario.config);
+    const config = configOf(scenario.config);
     const ctx: ScenarioContext = {
       topology,
       keys,
@@ -176,7 +183,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     current = {
       scenario,
       topology,
-      probeHeader: probeHeader(stackConfig(scenario.stack)),
+      probeHeader: probeHeader(configOf()),
       ctx,
       worker,
       workerKey,

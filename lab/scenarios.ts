@@ -4,6 +4,7 @@
  * real program with config overrides; the one exception is labelled as an
  * emulated hand-made app, because the program never declares it.
  */
+import { isCrossSite } from "./explain";
 import type { CorsSettings } from "./topology";
 
 export interface Scenario {
@@ -33,7 +34,8 @@ export function probeHeader(config: Record<string, unknown>): string | null {
   );
 }
 
-export const crossSiteStack = "prod";
+/** The guide's own hosts: a front end and an API on different sites. */
+export const guideHosts = { frontendHostname: "example.com", apiHostname: "api.mysite.com" };
 
 export function scenariosFor(stack: string, config: Record<string, unknown>): Scenario[] {
   const probe = probeHeader(config);
@@ -99,14 +101,16 @@ export function scenariosFor(stack: string, config: Record<string, unknown>): Sc
       dropCorsHeaders: true,
     },
   ];
-  if (stack !== crossSiteStack) {
+  const frontend = String(config["frontendHostname"] ?? "");
+  const api = String(config["apiHostname"] ?? "");
+  if (!isCrossSite({ frontendHost: frontend, apiHost: api })) {
     list.push({
       name: "cross-site",
-      title: `Cross-site hosts (${crossSiteStack} stack)`,
+      title: `Cross-site hosts (the guide's ${guideHosts.frontendHostname} → ${guideHosts.apiHostname})`,
       summary:
-        "The guide's example.com → api.mysite.com. The API's cookie is a third-party cookie there; with third-party cookies blocked, only the Worker path works, even after logging in to the API.",
-      stack: crossSiteStack,
-      config: {},
+        "This stack with the guide's host names, a front end and an API on different sites. The API's cookie is a third-party cookie there; with third-party cookies blocked, only the Worker path works, even after logging in to the API.",
+      stack,
+      config: { ...guideHosts, corsAllowedOrigins: [`https://${guideHosts.frontendHostname}`] },
       originAdmitsFrontend: true,
     });
   }

@@ -6,7 +6,7 @@
  * doctor command that checks the API through it.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { commandLine, findChromium, labFlags, prepareProfile } from "./browser";
@@ -17,6 +17,8 @@ import { cachedCertificate, labFiles, newCertificate } from "./tls";
 
 interface Args {
   stack: string;
+  /** The stack's config file, when it is not stacks/Pulumi.<stack>.yaml. */
+  configFile?: string;
   port: number;
   scenario?: string;
   open: boolean;
@@ -28,7 +30,7 @@ interface Args {
 export class UsageError extends Error {}
 
 export const usage =
-  "usage: npm start [-- --stack NAME] [--port N] [--scenario NAME] [--open] [--ephemeral]";
+  "usage: npm start [-- --stack NAME] [--config-file PATH] [--port N] [--scenario NAME] [--open] [--ephemeral]";
 
 export const help = `${usage}
 
@@ -37,6 +39,7 @@ Runs the Pulumi program for a stack in-process and brings up the local lab on
 a page that runs the guide's cases.
 
   --stack NAME      the stack to declare: stacks/Pulumi.<NAME>.yaml (default dev)
+  --config-file PATH  read the stack's config from PATH instead
   --port N          the port on 127.0.0.1 (default 8443; 0 picks a free one)
   --scenario NAME   the scenario to start with (default as-configured; the page
                     switches between them)
@@ -80,6 +83,7 @@ export function parseArgs(argv: string[]): Args {
       return v;
     };
     if (name === "--stack") args.stack = value();
+    else if (name === "--config-file") args.configFile = path.resolve(value());
     else if (name === "--port") args.port = Number(value());
     else if (name === "--scenario") args.scenario = value();
     else if (name === "--open") args.open = true;
@@ -143,7 +147,8 @@ async function main(): Promise<void> {
     return;
   }
   const args = parseArgs(argv);
-  checkStack(args.stack, knownStacks());
+  if (args.configFile === undefined) checkStack(args.stack, knownStacks());
+  else if (!existsSync(args.configFile)) throw new UsageError(`there is no ${args.configFile}`);
   // With --ephemeral a temporary folder stands in for .lab/, removed on exit.
   const stateDir = args.ephemeral
     ? mkdtempSync(path.join(tmpdir(), "access-bridge-lab-"))
@@ -157,6 +162,7 @@ async function main(): Promise<void> {
   );
   const lab = await startLab({
     stack: args.stack,
+    configFile: args.configFile,
     port: args.port,
     scenario: args.scenario,
     certificate: async (hosts) => {

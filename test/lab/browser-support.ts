@@ -11,6 +11,7 @@ import { headlessFlags, labFlags, prepareProfile } from "../../lab/browser";
 import type { ControlReply, ControlRequest, ReadyMessage } from "../../lab/control";
 import type { LogEntry } from "../../lab/log";
 import type { CaseResult } from "../../lab/page/case-result";
+import { fixtureStackFile } from "../support/stacks";
 
 export const chromiumPath = "/usr/bin/chromium";
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -40,7 +41,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 async function forkLab(stack: string): Promise<LabProcess> {
   const child: ChildProcess = fork(
     path.join(repoRoot, "lab", "start.ts"),
-    ["--stack", stack, "--port", "0", "--ephemeral"],
+    ["--stack", stack, "--config-file", fixtureStackFile(stack), "--port", "0", "--ephemeral"],
     {
       cwd: repoRoot,
       execArgv: ["-r", "ts-node/register/transpile-only"],

@@ -150,8 +150,18 @@ describe("scenarios", () => {
     expect(variant?.config).toEqual({ corsAllowedHeaders: ["content-type"] });
   });
 
-  it("adds the cross-site scenario unless the stack is the cross-site one", () => {
-    expect(scenariosFor("dev", config).map((s) => s.name)).toContain("cross-site");
-    expect(scenariosFor("prod", config).map((s) => s.name)).not.toContain("cross-site");
+  it("adds the guide's cross-site hosts as a scenario of a same-site stack, whatever its name", () => {
+    const sameSite = { ...config, frontendHostname: "www.shop.test", apiHostname: "api.shop.test" };
+    const crossSite = scenariosFor("staging", sameSite).find((s) => s.name === "cross-site");
+    expect(crossSite).toMatchObject({
+      stack: "staging",
+      config: {
+        frontendHostname: "example.com",
+        apiHostname: "api.mysite.com",
+        corsAllowedOrigins: ["https://example.com"],
+      },
+    });
+    const already = { ...config, frontendHostname: "shop.test", apiHostname: "api.shop-api.test" };
+    expect(scenariosFor("prod", already).map((s) => s.name)).not.toContain("cross-site");
   });
 });

@@ -3,11 +3,13 @@
  * and that Ctrl-C leaves nothing running.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { checkStack, knownStacks, parseArgs, UsageError } from "../../lab/start";
 import { headlessFlags } from "../../lab/browser";
+import { fixtureStackFile } from "../support/stacks";
 import { stopChild } from "./browser-support";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -37,9 +39,16 @@ describe("parseArgs", () => {
 });
 
 describe("checkStack", () => {
-  it("knows the stacks this checkout configures", () => {
-    expect(knownStacks()).toEqual(expect.arrayContaining(["dev", "prod"]));
-    expect(() => checkStack("prod", knownStacks())).not.toThrow();
+  it("knows the stacks a folder configures, by their Pulumi.<stack>.yaml files", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "stacks-"));
+    try {
+      for (const f of ["Pulumi.qa.yaml", "Pulumi.live.yaml", "README.md"])
+        writeFileSync(path.join(dir, f), "");
+      expect(knownStacks(dir)).toEqual(["live", "qa"]);
+      expect(() => checkStack("qa", knownStacks(dir))).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("names the missing stack file and the stacks there are", () => {
@@ -57,7 +66,15 @@ describe("npm start --help", () => {
       timeout: 30_000,
     });
     expect(run.status).toBe(0);
-    for (const flag of ["--stack", "--port", "--scenario", "--open", "--ephemeral", "--help"]) {
+    for (const flag of [
+      "--stack",
+      "--config-file",
+      "--port",
+      "--scenario",
+      "--open",
+      "--ephemeral",
+      "--help",
+    ]) {
       expect(run.stdout).toMatch(new RegExp(`^ {2}${flag} `, "m"));
     }
     expect(run.stdout).not.toContain("Declaring");
@@ -78,10 +95,11 @@ describe("npm start", () => {
   });
 
   it("prints the page's URL and a Chromium command that reaches it, and stops cleanly on SIGINT", async () => {
-    const child = spawn(process.execPath, [...startArgs, "--port", "0", "--ephemeral"], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [...startArgs, "--config-file", fixtureStackFile("dev"), "--port", "0", "--ephemeral"],
+      { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -15,6 +15,11 @@ export * from "../../infra/recorder";
 
 export const fixtureStacksDir = path.join(__dirname, "..", "fixtures", "stacks");
 
+/** The path of a fixture stack's file, for commands that take `--config-file`. */
+export function fixtureStackFile(stack: string): string {
+  return stackFileOf(stack, fixtureStacksDir);
+}
+
 /** `declareStack` on a fixture stack (`dev` or `prod`) unless told otherwise. */
 export function declareStack(stack: string, options: DeclareOptions = {}): Promise<DeclaredStack> {
   return declareAny(stack, { stacksDir: fixtureStacksDir, ...options });
