@@ -115,6 +115,12 @@ describe("the packed package, installed in another program", () => {
     expect(script(fromJs.resources).mainModule).toBe("index.js");
   });
 
+  it("brings the CORS doctor, compiled, as the access-bridge-doctor command", () => {
+    const bin = path.join(scratch, "node_modules", ".bin", "access-bridge-doctor");
+    const help = execFileSync(bin, ["--help"], { cwd: scratch, encoding: "utf8" });
+    expect(help).toMatch(/access-bridge-doctor --url <api url> --origin <page origin>/);
+  });
+
   it("type-checks from TypeScript with the declarations it ships", () => {
     writeFileSync(
       path.join(scratch, "check.ts"),
