@@ -1,3 +1,9 @@
 // The package's entry: what another Pulumi program, in any language, uses.
 export { AccessBridge, type AccessBridgeArgs } from "./infra/access-bridge";
 export { ConfigError, validateConfig, type AdoptIds, PreflightMode } from "./infra/config";
+export {
+  IdentityError,
+  verifyIdentity,
+  type VerifiedIdentity,
+  type VerifyIdentityOptions,
+} from "./worker/src/verify-identity";

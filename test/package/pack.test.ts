@@ -115,6 +115,14 @@ describe("the packed package, installed in another program", () => {
     expect(script(fromJs.resources).mainModule).toBe("index.js");
   });
 
+  it("offers the identity verifier on its own entry, without loading Pulumi", () => {
+    const probe = `const v = require("access-bridge/identity");
+const loaded = Object.keys(require.cache).some((f) => f.includes("@pulumi"));
+process.stdout.write(JSON.stringify([typeof v.verifyIdentity, typeof v.IdentityError, loaded]));`;
+    const out = execFileSync(process.execPath, ["-e", probe], { cwd: scratch, encoding: "utf8" });
+    expect(JSON.parse(out)).toEqual(["function", "function", false]);
+  });
+
   it("brings the CORS doctor, compiled, as the access-bridge-doctor command", () => {
     const bin = path.join(scratch, "node_modules", ".bin", "access-bridge-doctor");
     const help = execFileSync(bin, ["--help"], { cwd: scratch, encoding: "utf8" });
