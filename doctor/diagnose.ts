@@ -264,7 +264,7 @@ function accessLoginFinding(
       `The redirect carries no CORS headers, so the page only sees a CORS error.${noCreds}`,
     fix:
       `Guide option 1: log in to ${api} in this browser first, then reload ${req.origin} (the request must use \`credentials: 'include'\`). ` +
-      `Guide option 2: call the API through this stack's Worker on ${req.origin}/api/* (the route is frontendHostname + routePrefix), which adds the service token so no second login is needed.`,
+      `Guide option 2: call the API through this stack's Worker on ${req.origin}/api/* (the route is frontendHostname + routePrefix), which adds the service token so no second login is needed; the API then learns who called from X-Access-Bridge-Identity, a statement the Worker signs and the API verifies with the stack's identityJwks.`,
   };
 }
 

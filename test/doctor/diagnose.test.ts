@@ -76,6 +76,8 @@ describe("diagnose", () => {
     expect(f.step).toBe("access-login");
     expect(f.cause).toMatch(/no CF_Authorization cookie for https:\/\/api\.example\.com/);
     expect(f.fixKeys).toEqual(["log-in-first", "worker"]);
+    // The Worker path is where the API learns who called, from a header it can verify.
+    expect(f.fix).toMatch(/X-Access-Bridge-Identity, a statement the Worker signs .* identityJwks/);
   });
 
   it("recognises a same-host Access login path, and says cookies need credentials", () => {
