@@ -92,13 +92,18 @@ export async function sendRawResponse(
   socket.end(rawResponse(response.status, nodeHeaders(response), body));
 }
 
-/** A copy of a response whose body has been read, so it can cross between fetch implementations. */
-export async function bufferedResponse(response: {
+/**
+ * A response from another fetch implementation (miniflare bundles its own)
+ * as one of Node's, its body still streaming: the Worker streams an API's
+ * answer to the browser, and so must the lab. Only the stream object
+ * crosses, and Node's web streams are the one kind both share.
+ */
+export function crossedResponse(response: {
   status: number;
   headers: Iterable<[string, string]>;
-  arrayBuffer(): Promise<ArrayBuffer>;
-}): Promise<Response> {
+  body: unknown;
+}): Response {
   const nullBody = [101, 103, 204, 205, 304].includes(response.status);
-  const body = nullBody ? null : await response.arrayBuffer();
+  const body = nullBody ? null : (response.body as ReadableStream<Uint8Array> | null);
   return new Response(body, { status: response.status, headers: [...response.headers] });
 }

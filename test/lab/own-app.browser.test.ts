@@ -200,11 +200,16 @@ describe("the lab in front of your own front end and API", () => {
     expect(claims["email"]).toBe(email);
   });
 
-  it("streams a response from the dev server as it comes", async () => {
-    await session.page.evaluate(() => {
+  /**
+   * Reads a streamed response on the page while the server holds back its
+   * second half until `release`: the first half can only reach the page if
+   * nothing on the way waits for the whole body.
+   */
+  async function readStreamed(path: string, first: string, release: () => void): Promise<string[]> {
+    await session.page.evaluate((url) => {
       const w = globalThis as unknown as PageGlobals;
       w.streamed = [];
-      void fetch("/stream").then(async (response) => {
+      void fetch(url).then(async (response) => {
         const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
         for (;;) {
           const { done, value } = await reader.read();
@@ -213,22 +218,26 @@ describe("the lab in front of your own front end and API", () => {
         }
         w.streamed.push("(end)");
       });
-    });
-    // The dev server holds back the rest until told, so the first part can
-    // only reach the page if nothing on the way waits for the whole body.
-    await session.page.waitForFunction(() =>
-      (globalThis as unknown as PageGlobals).streamed.join("").includes("first\n"),
+    }, path);
+    await session.page.waitForFunction(
+      (text) => (globalThis as unknown as PageGlobals).streamed.join("").includes(text),
+      first,
     );
     const early = await session.page.evaluate(
       () => (globalThis as unknown as PageGlobals).streamed,
     );
-    expect(early.join("")).toBe("first\n");
-    frontend.releaseStream();
+    release();
     await session.page.waitForFunction(() =>
       (globalThis as unknown as PageGlobals).streamed.includes("(end)"),
     );
     const all = await session.page.evaluate(() => (globalThis as unknown as PageGlobals).streamed);
-    expect(all.join("")).toBe("first\nsecond\n(end)");
+    return [early.join(""), all.join("")];
+  }
+
+  it("streams a response from the dev server as it comes", async () => {
+    const [early, all] = await readStreamed("/stream", "first\n", () => frontend.releaseStream());
+    expect(early).toBe("first\n");
+    expect(all).toBe("first\nsecond\n(end)");
   });
 
   it("passes a JSON POST on /api through the Worker to your API, with the service token and your identity", async () => {
@@ -272,6 +281,15 @@ describe("the lab in front of your own front end and API", () => {
     });
     expect(status).toBe(403);
     expect(api.calls).toHaveLength(1);
+  });
+
+  it("streams your API's answer through the Worker as it comes", async () => {
+    const [early, all] = await readStreamed("/api/stream", "data: first\n\n", () =>
+      api.releaseStream(),
+    );
+    expect(early).toBe("data: first\n\n");
+    expect(all).toBe("data: first\n\ndata: second\n\n(end)");
+    expect(api.calls.at(-1)).toMatchObject({ method: "GET", path: "/api/stream" });
   });
 
   it("answers direct credentialed calls as the stack's CORS settings say", async () => {

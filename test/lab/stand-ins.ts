@@ -186,6 +186,8 @@ export interface TeamKeys {
 export interface StandInApi {
   url: string;
   calls: ApiCall[];
+  /** Lets `<any prefix>/stream` send its second half, which it holds until then. */
+  releaseStream(): void;
   /** Points the API's JWT check at a team's keys, as its configuration would. */
   trust(keys: TeamKeys): void;
   reset(): void;
@@ -200,6 +202,8 @@ export interface StandInApi {
 export async function standInApi(frontendOrigin: string): Promise<StandInApi> {
   let verify: ((token: string) => Promise<Verdict>) | undefined;
   const calls: ApiCall[] = [];
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -228,6 +232,12 @@ export async function standInApi(frontendOrigin: string): Promise<StandInApi> {
                 vary: "Origin",
               }
             : { vary: "Origin" };
+        if (assertion.verified && call.path.split("?")[0]!.endsWith("/stream")) {
+          res.writeHead(200, { "content-type": "text/event-stream", ...cors });
+          res.write("data: first\n\n");
+          void released.then(() => res.end("data: second\n\n"));
+          return;
+        }
         res.writeHead(assertion.verified ? 200 : 401, {
           "content-type": "application/json",
           ...cors,
@@ -263,7 +273,11 @@ export async function standInApi(frontendOrigin: string): Promise<StandInApi> {
         }
       };
     },
+    releaseStream: () => release(),
     reset: () => void (calls.length = 0),
-    close: () => closed(server),
+    close: () => {
+      release();
+      return closed(server);
+    },
   };
 }
