@@ -334,6 +334,10 @@ describe("the lab in front of your own front end and API", () => {
     try {
       await openPage(session, email);
       expect(new URL(labTab.url()).pathname).toBe("/__lab/");
+      expect(await labTab.textContent("#upstreams")).toBe(
+        `${frontendOrigin}/ is your front end (${frontend.url}) outside /api/ · ` +
+          `${apiOrigin} is your API (${api.url}): the cases call /api/echo on it`,
+      );
       api.reset();
       const { result } = await runCase(session, "worker");
       expect(result).toMatchObject({ outcome: "ok", status: 200 });
