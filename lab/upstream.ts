@@ -6,7 +6,8 @@
  */
 import { request as httpRequest, type ClientRequest, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { isIP } from "node:net";
+import { connect as netConnect, isIP } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 
 export type UpstreamFlag = "--frontend" | "--api";
 
@@ -75,31 +76,32 @@ export function upstreamRequest(origin: URL, options: RequestOptions): ClientReq
 }
 
 /**
- * Whether an upstream answers at all: any HTTP response will do, even a 404.
- * Resolves to the reason it does not, or undefined; never waits longer than
+ * Whether an upstream answers at all: it accepts a connection (and, for
+ * https://, completes a TLS handshake). No request is sent, because a dev
+ * server may take longer than the check to build its first page. Resolves to
+ * the reason it does not answer, or undefined; never waits longer than
  * `timeoutMs`.
  */
 export function probeUpstream(
   origin: string,
   timeoutMs = probeTimeoutMs,
 ): Promise<string | undefined> {
+  const url = new URL(origin);
+  const secure = url.protocol === "https:";
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(url.port || (secure ? 443 : 80));
   return new Promise((resolve) => {
-    let settled = false;
+    const socket = secure
+      ? tlsConnect({ host, port, rejectUnauthorized: false, servername: isIP(host) ? "" : host })
+      : netConnect({ host, port });
     const settle = (reason: string | undefined): void => {
-      if (settled) return;
-      settled = true;
       clearTimeout(timer);
-      req.destroy();
+      socket.destroy();
       resolve(reason);
     };
-    const req = upstreamRequest(new URL(origin), { method: "GET", path: "/", agent: false });
     const timer = setTimeout(() => settle(`no answer within ${timeoutMs / 1000} s`), timeoutMs);
-    req.once("response", (res) => {
-      res.resume();
-      settle(undefined);
-    });
-    req.once("error", (err: Error & { code?: string }) => settle(failureReason(err)));
-    req.end();
+    socket.once(secure ? "secureConnect" : "connect", () => settle(undefined));
+    socket.once("error", (err: Error & { code?: string }) => settle(failureReason(err)));
   });
 }
 

@@ -84,15 +84,14 @@ export interface StandInFrontend {
   socketsClosed: number;
   /** Lets `/stream` send its second half, which it holds until then. */
   releaseStream(): void;
-  reset(): void;
   close(): Promise<void>;
 }
 
 export async function standInFrontend(): Promise<StandInFrontend> {
   const sockets = new Set<Socket>();
   let release: () => void = () => undefined;
-  let released = new Promise<void>((resolve) => (release = resolve));
-  const state: Omit<StandInFrontend, "url" | "close" | "releaseStream" | "reset"> = {
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const state: Omit<StandInFrontend, "url" | "close" | "releaseStream"> = {
     requests: [],
     upgrades: [],
     socketMessages: [],
@@ -154,11 +153,6 @@ export async function standInFrontend(): Promise<StandInFrontend> {
   return Object.assign(state, {
     url,
     releaseStream: () => release(),
-    reset() {
-      state.requests.length = 0;
-      state.upgrades.length = 0;
-      released = new Promise<void>((resolve) => (release = resolve));
-    },
     async close() {
       release();
       for (const socket of sockets) socket.destroy();

@@ -63,14 +63,16 @@ function close(server: Server | ReturnType<typeof createTcpServer>): Promise<voi
 }
 
 describe("probeUpstream", () => {
-  it("takes any HTTP answer, a 404 too, as the server answering", async () => {
+  it("takes a server that accepts the connection as answering, without asking it for a page", async () => {
+    let requests = 0;
     const server = createServer((_req, res) => {
-      res.writeHead(404);
+      requests++;
       res.end();
     });
     const port = await listening(server);
     try {
       expect(await probeUpstream(`http://127.0.0.1:${port}`)).toBeUndefined();
+      expect(requests).toBe(0);
     } finally {
       await close(server);
     }
@@ -83,12 +85,12 @@ describe("probeUpstream", () => {
     expect(await probeUpstream(`http://127.0.0.1:${port}`)).toBe("nothing answers (ECONNREFUSED)");
   });
 
-  it("gives up on a server that accepts the connection and never answers", async () => {
+  it("gives up on an https:// server that accepts the connection and never answers", async () => {
     const held: Socket[] = [];
     const server = createTcpServer((socket) => void held.push(socket));
     const port = await listening(server);
     try {
-      expect(await probeUpstream(`http://127.0.0.1:${port}`, 200)).toBe("no answer within 0.2 s");
+      expect(await probeUpstream(`https://127.0.0.1:${port}`, 200)).toBe("no answer within 0.2 s");
     } finally {
       held.forEach((s) => s.destroy());
       await close(server);
