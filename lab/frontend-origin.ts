@@ -230,7 +230,7 @@ export function passUpgrade(
   socket.once("close", () => conn.destroy());
 }
 
-/** Request headers as a name → value map with the names lower-cased, from a Node request. */
+/** A Node request's headers as fetch `Headers`, for the edge's login check. */
 export function headersOf(incoming: IncomingHttpHeaders): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(incoming)) {
