@@ -11,6 +11,8 @@ export interface ScenarioContext {
   originCors: CorsSettings;
   /** Runs the declared Worker in workerd. */
   dispatchWorker(request: Request): Promise<Response>;
+  /** The API behind the API's Access edge: the demo API, or the user's with `--api`. */
+  callApi(request: Request): Promise<Response>;
 }
 
 export function noStore(headers: Record<string, string> = {}): Record<string, string> {

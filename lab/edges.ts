@@ -25,7 +25,6 @@ import {
 import type { ScenarioContext } from "./context";
 import { json } from "./context";
 import { answerPreflight, readPreflight } from "./cors";
-import { handleDemoApi } from "./demo-api";
 import { loginUrl, sessionSeconds } from "./idp";
 import type { LabApp } from "./topology";
 import { routeMatches } from "./topology";
@@ -37,6 +36,24 @@ export const servedByHeader = "x-lab-served-by";
 
 const authorizedPath = "/cdn-cgi/access/authorized";
 const logoutPath = "/cdn-cgi/access/logout";
+
+/** The lab's own path on the front end's host: its page and what the page asks for. */
+export const labPath = "/__lab/";
+
+/** Who answers a path on the front end's host once Access has let the person in. */
+export type FrontendParty = "access" | "lab" | "worker" | "origin";
+
+/**
+ * `/cdn-cgi/` belongs to Cloudflare on every proxied host, the lab's path to
+ * the lab, the route to the Worker, and the rest to the front end's origin
+ * (the demo page, or the user's dev server).
+ */
+export function frontendParty(routePattern: string, host: string, pathname: string): FrontendParty {
+  if (pathname.startsWith("/cdn-cgi/")) return "access";
+  if (pathname === labPath.slice(0, -1) || pathname.startsWith(labPath)) return "lab";
+  if (routeMatches(routePattern, host, pathname)) return "worker";
+  return "origin";
+}
 
 function withHeaders(request: Request, set: Record<string, string>): Request {
   const headers = new Headers(request.headers);
@@ -114,26 +131,39 @@ function logout(app: LabApp): Response {
  * `cloudflared access token` and the doctor's --access-token send it).
  */
 function presentedToken(request: Request): string | undefined {
-  return (
-    cookieValue(request.headers, "CF_Authorization") ??
-    request.headers.get("cf-access-token") ??
-    undefined
-  );
+  return tokenIn(request.headers);
+}
+
+function tokenIn(headers: Headers): string | undefined {
+  return cookieValue(headers, "CF_Authorization") ?? headers.get("cf-access-token") ?? undefined;
+}
+
+export interface AdmittedPerson {
+  token: string;
+  claims: AccessClaims & { email: string };
+  by: "cookie" | "cf-access-token";
 }
 
 /** The person behind a request's app token, if the token is valid for this app and its policies admit them. */
-function person(
+export function admittedPerson(
   ctx: ScenarioContext,
   app: LabApp,
-  request: Request,
-): { token: string; claims: AccessClaims; by: "cookie" | "cf-access-token" } | undefined {
-  const token = presentedToken(request);
+  headers: Headers,
+): AdmittedPerson | undefined {
+  const token = tokenIn(headers);
   if (!token) return undefined;
   const claims = verifyToken(ctx.keys, token, app.aud);
   if (!claims?.email || !personAllowed(app.access, claims.email)) return undefined;
-  const by =
-    cookieValue(request.headers, "CF_Authorization") === token ? "cookie" : "cf-access-token";
-  return { token, claims, by };
+  const by = cookieValue(headers, "CF_Authorization") === token ? "cookie" : "cf-access-token";
+  return { token, claims: { ...claims, email: claims.email }, by };
+}
+
+/** What the front end's Access edge adds to a request it lets through to the origin. */
+export function frontendAccessHeaders(who: AdmittedPerson): Record<string, string> {
+  return {
+    "cf-access-jwt-assertion": who.token,
+    "cf-access-authenticated-user-email": who.claims.email,
+  };
 }
 
 export async function handleFrontendEdge(
@@ -146,14 +176,11 @@ export async function handleFrontendEdge(
   if (url.pathname === authorizedPath) return authorized(ctx, app, request);
   if (url.pathname === logoutPath) return logout(app);
 
-  const who = person(ctx, app, request);
+  const who = admittedPerson(ctx, app, request.headers);
   if (!who) return redirectToLogin(ctx, app, request, "frontend-edge");
 
-  const forwarded = withHeaders(request, {
-    "cf-access-jwt-assertion": who.token,
-    "cf-access-authenticated-user-email": who.claims.email!,
-  });
-  if (routeMatches(ctx.topology.routePattern, url.hostname, url.pathname)) {
+  const forwarded = withHeaders(request, frontendAccessHeaders(who));
+  if (frontendParty(ctx.topology.routePattern, url.hostname, url.pathname) === "worker") {
     const response = await ctx.dispatchWorker(forwarded);
     ctx.log.add(
       "worker",
@@ -164,7 +191,7 @@ export async function handleFrontendEdge(
     );
     return response;
   }
-  return servePage(forwarded, who.claims.email!);
+  return servePage(forwarded, who.claims.email);
 }
 
 export async function handleApiEdge(ctx: ScenarioContext, request: Request): Promise<Response> {
@@ -182,7 +209,7 @@ export async function handleApiEdge(ctx: ScenarioContext, request: Request): Pro
         0,
         "optionsPreflightBypass: passed to the origin unauthenticated",
       );
-      return handleDemoApi(ctx, request);
+      return ctx.callApi(request);
     }
     if (app.corsHeaders) {
       const answer = answerPreflight(app.corsHeaders, readPreflight(request.headers));
@@ -226,9 +253,9 @@ export async function handleApiEdge(ctx: ScenarioContext, request: Request): Pro
       ctx.keys,
       accessClaims(ctx.topology.teamDomain, app.aud, { clientId: token.clientId }),
     );
-    return handleDemoApi(ctx, withHeaders(request, { "cf-access-jwt-assertion": assertion }));
+    return ctx.callApi(withHeaders(request, { "cf-access-jwt-assertion": assertion }));
   }
-  const who = person(ctx, app, request);
+  const who = admittedPerson(ctx, app, request.headers);
   if (who) {
     ctx.log.add(
       "api-edge",
@@ -237,11 +264,10 @@ export async function handleApiEdge(ctx: ScenarioContext, request: Request): Pro
       0,
       `${who.claims.email} passed the allow policy by ${who.by}`,
     );
-    return handleDemoApi(
-      ctx,
+    return ctx.callApi(
       withHeaders(request, {
         "cf-access-jwt-assertion": who.token,
-        "cf-access-authenticated-user-email": who.claims.email!,
+        "cf-access-authenticated-user-email": who.claims.email,
       }),
     );
   }

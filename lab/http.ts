@@ -1,5 +1,5 @@
 /** Adapters between Node's HTTP server and the fetch-style handlers the emulated parties are written as. */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 
 // RFC 9110 §7.6.1: connection-specific fields describe one hop and are not
 // part of the request the edges see.
@@ -35,7 +35,8 @@ export async function toFetchRequest(req: IncomingMessage): Promise<Request> {
   });
 }
 
-export async function sendFetchResponse(res: ServerResponse, response: Response): Promise<void> {
+/** Response headers as Node writes them: set-cookie kept apart, and the body's length and coding left to Node, since the lab's fetch-style responses carry decoded bodies. */
+function nodeHeaders(response: Response): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     if (name !== "set-cookie" && name !== "content-length" && name !== "content-encoding")
@@ -43,18 +44,66 @@ export async function sendFetchResponse(res: ServerResponse, response: Response)
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
-  const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
-  res.writeHead(response.status, headers);
-  res.end(body);
+  return headers;
 }
 
-/** A copy of a response whose body has been read, so it can cross between fetch implementations. */
-export async function bufferedResponse(response: {
+/** Writes a fetch-style response, streaming its body as it arrives (an API's server-sent events). */
+export async function sendFetchResponse(res: ServerResponse, response: Response): Promise<void> {
+  res.writeHead(response.status, nodeHeaders(response));
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  res.once("close", () => void reader.cancel().catch(() => undefined));
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done || res.destroyed) break;
+    res.write(value);
+  }
+  res.end();
+}
+
+/** A whole HTTP/1.1 response as bytes, for a socket no HTTP server writes to any more (an upgrade). */
+export function rawResponse(
+  status: number,
+  headers: Record<string, string | string[]>,
+  body: string | Uint8Array = "",
+): Buffer {
+  const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body);
+  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`];
+  for (const [name, value] of Object.entries({
+    ...headers,
+    "content-length": String(bytes.length),
+    connection: "close",
+  })) {
+    for (const v of Array.isArray(value) ? value : [value])
+      lines.push(`${name}: ${v.replace(/[\r\n]/g, "")}`);
+  }
+  return Buffer.concat([Buffer.from(`${lines.join("\r\n")}\r\n\r\n`), bytes]);
+}
+
+/** A fetch-style response written to a raw socket, which it then closes. */
+export async function sendRawResponse(
+  socket: { end(data: Buffer): unknown },
+  response: Response,
+): Promise<void> {
+  const body = response.body ? new Uint8Array(await response.arrayBuffer()) : undefined;
+  socket.end(rawResponse(response.status, nodeHeaders(response), body));
+}
+
+/**
+ * A response from another fetch implementation (miniflare bundles its own)
+ * as one of Node's, its body still streaming: the Worker streams an API's
+ * answer to the browser, and so must the lab. Only the stream object
+ * crosses, and Node's web streams are the one kind both share.
+ */
+export function crossedResponse(response: {
   status: number;
   headers: Iterable<[string, string]>;
-  arrayBuffer(): Promise<ArrayBuffer>;
-}): Promise<Response> {
+  body: unknown;
+}): Response {
   const nullBody = [101, 103, 204, 205, 304].includes(response.status);
-  const body = nullBody ? null : await response.arrayBuffer();
+  const body = nullBody ? null : (response.body as ReadableStream<Uint8Array> | null);
   return new Response(body, { status: response.status, headers: [...response.headers] });
 }

@@ -4,28 +4,56 @@
  *
  *   <team>.cloudflareaccess.com  the identity side (login, certs)      idp.ts
  *   <frontendHostname>           the front end's Access edge → Worker   edges.ts, workerd.ts
- *                                route, else the lab page
+ *                                route, the lab's page under /__lab/,
+ *                                else the demo page or --frontend       frontend-origin.ts
  *   <apiHostname>                the API's Access edge → demo API       edges.ts, demo-api.ts
+ *                                or --api                               api-origin.ts
+ *
+ * The same port answers plain HTTP with the team's signing keys, for an API
+ * under development that verifies `Cf-Access-Jwt-Assertion` (listener.ts).
  *
  * Everything here is emulation; the product (infra/, worker/) is only read,
  * through what the program declares.
  */
 import { randomBytes } from "node:crypto";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { declareStack, stackConfig, stackFileOf } from "../infra/recorder";
 import { sampleEmail } from "./access-rules";
+import { userApi } from "./api-origin";
 import type { ScenarioContext } from "./context";
-import { html, json } from "./context";
-import { handleApiEdge, handleFrontendEdge } from "./edges";
+import { escapeHtml, html, json } from "./context";
+import { handleDemoApi } from "./demo-api";
+import {
+  admittedPerson,
+  frontendAccessHeaders,
+  frontendParty,
+  handleApiEdge,
+  handleFrontendEdge,
+  labPath,
+} from "./edges";
 import { explainFailure, isCrossSite, thirdPartyCookieNote, type Setting } from "./explain";
-import { sendFetchResponse, toFetchRequest } from "./http";
-import { handleTeamDomain, sessionSeconds } from "./idp";
+import {
+  headersOf,
+  originRequestHeaders,
+  passRequest,
+  passUpgrade,
+  type OriginCall,
+} from "./frontend-origin";
+import { sendFetchResponse, sendRawResponse, toFetchRequest } from "./http";
+import { certsPath, handleTeamDomain, sessionSeconds } from "./idp";
+import { listen } from "./listener";
 import { LabLog } from "./log";
 import { loadPageAssets, type PageAssets } from "./page-assets";
 import { originPolicy, probeHeader, scenariosFor, type Scenario } from "./scenarios";
 import type { LabCertificate } from "./tls";
 import { newCertificate } from "./tls";
+import { unreachable } from "./upstream";
 import { accessClaims, newKeySet, signToken, type KeySet } from "./tokens";
 import { topologyOf, type LabTopology } from "./topology";
 import { startWorker, type RunningWorker } from "./workerd";
@@ -47,6 +75,10 @@ export interface LabOptions {
    * NET::ERR_CERT_AUTHORITY_INVALID and the lab would otherwise see nothing).
    */
   onCertificateRefused?: (alert: string) => void;
+  /** The user's front-end dev server, e.g. `http://localhost:5173`, served outside the route prefix. */
+  frontend?: string;
+  /** The user's API, e.g. `http://localhost:8080`, behind the API's Access edge. */
+  api?: string;
 }
 
 /** TLS alerts a client sends when it does not trust the server's certificate. */
@@ -62,6 +94,17 @@ export interface ApiToken {
   email: string;
   /** The API's host name. */
   host: string;
+}
+
+/** What an API behind the lab checks `Cf-Access-Jwt-Assertion` against. */
+export interface ApiJwtCheck {
+  /** The team's keys over plain HTTP on the lab's port, for a server that does not trust the lab's certificate. */
+  certs: string;
+  /** The team's usual certs URL, served by the lab over HTTPS. */
+  teamCerts: string;
+  issuer: string;
+  /** The API app's AUD tag, as the program declared it. */
+  audience: string;
 }
 
 export interface ActiveScenario {
@@ -82,6 +125,12 @@ export interface Lab {
   use(name: string): Promise<ActiveScenario>;
   /** `https://<frontendHostname>/` of the active scenario. */
   frontendUrl(): string;
+  /** The lab's page: `/__lab/` when the front end is the user's, else the front end's root. */
+  pageUrl(): string;
+  /** The user's servers the lab stands in front of, as given. */
+  upstreams: { frontend?: string; api?: string };
+  /** How the API verifies the assertions Access sends it, for the active scenario. */
+  apiJwt(): ApiJwtCheck;
   /** A person's token for the active API app, valid while this lab runs. */
   apiToken(): ApiToken;
   close(): Promise<void>;
@@ -118,7 +167,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const configFile = options.configFile ?? stackFileOf(stack);
   const configOf = (overrides: Record<string, unknown> = {}) =>
     stackConfig(stack, overrides, configFile);
-  const scenarios = scenariosFor(stack, configOf());
+  const scenarios = scenariosFor(stack, configOf(), { ownApi: options.api !== undefined });
   const serviceToken = {
     clientId: `${randomBytes(8).toString("hex")}.access`,
     clientSecret: randomBytes(32).toString("hex"),
@@ -126,6 +175,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const keys: KeySet = newKeySet();
   const log = new LabLog();
   const page: PageAssets = await loadPageAssets();
+  const apiOrigin = options.api !== undefined ? userApi(options.api, log) : undefined;
+  const frontendOrigin = options.frontend !== undefined ? new URL(options.frontend) : undefined;
+  const pageUrlOf = (t: LabTopology): string =>
+    `https://${t.frontend.hostname}${frontendOrigin ? labPath : "/"}`;
 
   // Only overrides of the host names change hosts, so declaring the first
   // scenario with each pair of names tells every name the certificate must
@@ -171,6 +224,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         topology.api.corsHeaders ??
         originPolicy(config, topology.frontend.hostname, scenario.originAdmitsFrontend),
       dispatchWorker: (request) => active().worker.fetch(request),
+      callApi: (request) => (apiOrigin ? apiOrigin(request) : handleDemoApi(ctx, request)),
     };
     // Variants of one stack upload the same Worker with the same bindings;
     // keep it running rather than restart workerd for each.
@@ -217,15 +271,18 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
 
   async function servePage(rt: Runtime, request: Request, email: string): Promise<Response> {
     const url = new URL(request.url);
-    if (url.pathname === "/" || url.pathname === "/index.html") return html(page.html);
-    if (url.pathname === "/main.js") {
+    const root = url.pathname === "/" || url.pathname === "/index.html";
+    if (url.pathname === labPath || (root && !frontendOrigin)) return html(page.html);
+    if (url.pathname === labPath.slice(0, -1))
+      return new Response(null, { status: 301, headers: { location: labPath } });
+    if (url.pathname === `${labPath}main.js`) {
       return new Response(page.script, {
         headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" },
       });
     }
-    if (url.pathname === "/__lab/state") return json(stateOf(rt, email));
-    if (url.pathname === "/__lab/explain") return json(explain(rt, url.searchParams));
-    if (url.pathname === "/__lab/log")
+    if (url.pathname === `${labPath}state`) return json(stateOf(rt, email));
+    if (url.pathname === `${labPath}explain`) return json(explain(rt, url.searchParams));
+    if (url.pathname === `${labPath}log`)
       return json(log.since(Number(url.searchParams.get("since") ?? "0")));
     return json({ error: "not found" }, 404);
   }
@@ -276,6 +333,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       preflight: setting.preflight,
       crossSite: isCrossSite(setting) ? thirdPartyCookieNote(setting) : null,
       corsHeaders: t.api.corsHeaders ?? null,
+      upstreams: { frontend: options.frontend ?? null, api: options.api ?? null },
       logSeq: log.last,
     };
   }
@@ -284,14 +342,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     const rt = current!;
     const url = new URL(request.url);
     const t = rt.topology;
-    if (url.pathname === "/__lab/use" && hosts.has(url.hostname)) {
+    if (url.pathname === `${labPath}use` && hosts.has(url.hostname)) {
       const next = await use(url.searchParams.get("scenario") ?? "");
       return new Response(null, {
         status: 302,
-        headers: {
-          location: `https://${next.topology.frontend.hostname}/`,
-          "cache-control": "no-store",
-        },
+        headers: { location: pageUrlOf(next.topology), "cache-control": "no-store" },
       });
     }
     if (url.hostname === t.teamDomain) return handleTeamDomain(rt.ctx, request);
@@ -307,37 +362,142 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
 
   await use(options.scenario ?? scenarios[0]!.name);
 
+  /**
+   * A request for the user's front end that the front end's edge lets
+   * through, ready to pass on; undefined for anything the fetch-style
+   * handlers answer (the login redirect among them).
+   */
+  function frontendCall(req: IncomingMessage, upgrade?: string): OriginCall | undefined {
+    const rt = current;
+    if (!frontendOrigin || !rt) return undefined;
+    const url = new URL(req.url ?? "/", `https://${(req.headers.host ?? "").replace(/:\d+$/, "")}`);
+    const { frontend, routePattern } = rt.topology;
+    if (url.hostname !== frontend.hostname) return undefined;
+    if (frontendParty(routePattern, url.hostname, url.pathname) !== "origin") return undefined;
+    const who = admittedPerson(rt.ctx, frontend, headersOf(req.headers));
+    if (!who) return undefined;
+    return {
+      origin: frontendOrigin,
+      path: `${url.pathname}${url.search}`,
+      publicOrigin: url.origin,
+      headers: originRequestHeaders(req.rawHeaders, {
+        originHost: frontendOrigin.host,
+        publicHost: frontend.hostname,
+        clientIp: req.socket.remoteAddress ?? "127.0.0.1",
+        access: frontendAccessHeaders(who),
+        upgrade,
+      }),
+    };
+  }
+
+  function frontendUnreachable(url: string, method: string, reason: string): Response {
+    const message = unreachable("--frontend", options.frontend ?? "", reason);
+    log.add("frontend", method, url, 502, message);
+    return html(
+      `<!doctype html><meta charset="utf-8"><title>Front end not reachable</title>
+<p>The lab could not reach your front end: ${escapeHtml(message)}.</p>
+<p>Start your dev server and reload. The lab's own page is at <a href="${labPath}">${labPath}</a>.</p>`,
+      502,
+      { "x-lab-served-by": "lab" },
+    );
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const call = frontendCall(req);
+    if (call) {
+      const url = `${call.publicOrigin}${call.path}`;
+      passRequest(req, res, call, (reason) => {
+        void sendFetchResponse(res, frontendUnreachable(url, req.method ?? "GET", reason));
+      });
+      return;
+    }
+    await sendFetchResponse(res, await route(await toFetchRequest(req)));
+  }
+
+  /**
+   * A WebSocket upgrade: piped to the user's dev server when its edge lets
+   * the person in; anything else gets the answer the same request would get
+   * without the upgrade (a login redirect, the Worker's answer), on the socket.
+   */
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on("error", () => socket.destroy());
+    const call = frontendCall(req, req.headers.upgrade);
+    if (call) {
+      const url = `${call.publicOrigin}${call.path}`;
+      passUpgrade(socket, head, req.method ?? "GET", call, (result) => {
+        if ("failed" in result) frontendUnreachable(url, req.method ?? "GET", result.failed);
+        else
+          log.add(
+            "frontend",
+            req.method ?? "GET",
+            url,
+            result.status,
+            `WebSocket upgrade passed to ${options.frontend}`,
+          );
+      });
+      return;
+    }
+    await sendRawResponse(socket, await route(await toFetchRequest(req)));
+  }
+
   const server: Server = createServer(
     { key: certificate.key, cert: certificate.cert },
     (req, res) => {
-      void (async () => {
-        try {
-          await sendFetchResponse(res, await route(await toFetchRequest(req)));
-        } catch (err) {
-          log.add(
-            "lab",
-            req.method ?? "",
-            req.url ?? "",
-            500,
-            `lab error: ${(err as Error).message}`,
-          );
-          if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-          res.end("lab error; see the terminal");
-          console.error(err);
-        }
-      })();
+      serve(req, res).catch((err: unknown) => {
+        log.add(
+          "lab",
+          req.method ?? "",
+          req.url ?? "",
+          500,
+          `lab error: ${(err as Error).message}`,
+        );
+        // Once an answer has started, cutting it short is the only honest signal left.
+        if (res.headersSent) return void res.destroy();
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end("lab error; see the terminal");
+        console.error(err);
+      });
     },
   );
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgrade(req, socket, head).catch((err: unknown) => {
+      log.add("lab", req.method ?? "", req.url ?? "", 500, `lab error: ${(err as Error).message}`);
+      socket.destroy();
+    });
+  });
   server.on("tlsClientError", (err: Error & { code?: string }) => {
     if (err.code === undefined || !CERTIFICATE_REFUSED.has(err.code)) return;
     log.add("lab", "TLS", "", 0, `a client refused the lab's certificate (${err.code})`);
     options.onCertificateRefused?.(err.code);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+
+  // Plain HTTP on the same port: the team's signing keys for a server under
+  // development, which has no reason to trust the lab's certificate. Only
+  // public keys are served this way; everything else is HTTPS.
+  const plain = createHttpServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if ((req.method === "GET" || req.method === "HEAD") && path === certsPath) {
+      log.add(
+        "idp",
+        req.method,
+        `http://127.0.0.1:${port}${certsPath}`,
+        200,
+        "signing keys (plain HTTP)",
+      );
+      void sendFetchResponse(res, json(keys.jwks));
+      return;
+    }
+    void sendFetchResponse(
+      res,
+      new Response(
+        `The lab speaks HTTPS: open ${pageUrlOf(current!.topology)} in the Chromium that npm start printed.\n` +
+          `Plain HTTP on this port serves only ${certsPath}, the team's signing keys, for an API under development.\n`,
+        { status: 400, headers: { "content-type": "text/plain; charset=utf-8" } },
+      ),
+    );
   });
-  const port = (server.address() as AddressInfo).port;
+  const listener = await listen(options.port ?? 0, server, plain);
+  const port = listener.port;
 
   return {
     port,
@@ -349,6 +509,20 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     active,
     use,
     frontendUrl: () => `https://${current!.topology.frontend.hostname}/`,
+    pageUrl: () => pageUrlOf(current!.topology),
+    upstreams: {
+      ...(options.frontend !== undefined ? { frontend: options.frontend } : {}),
+      ...(options.api !== undefined ? { api: options.api } : {}),
+    },
+    apiJwt() {
+      const { api, teamDomain } = current!.topology;
+      return {
+        certs: `http://127.0.0.1:${port}${certsPath}`,
+        teamCerts: `https://${teamDomain}${certsPath}`,
+        issuer: `https://${teamDomain}`,
+        audience: api.aud,
+      };
+    },
     apiToken() {
       const { api } = current!.topology;
       const email = sampleEmail(api.access);
@@ -356,8 +530,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       return { token: signToken(keys, claims), email, host: api.hostname };
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listener.close();
       await current?.worker.dispose();
     },
   };

@@ -1,5 +1,7 @@
 /** What each emulated party did with each request, for the page's trace panel and for the tests. */
-export type Party = "frontend-edge" | "api-edge" | "worker" | "demo-api" | "idp" | "lab";
+/** `frontend` and `api` are the user's own servers, given with `--frontend` and `--api`. */
+export type Party =
+  "frontend-edge" | "api-edge" | "worker" | "demo-api" | "frontend" | "api" | "idp" | "lab";
 
 /** What a party answered the browser with, so the page can say which CORS rule failed. */
 export interface Answer {

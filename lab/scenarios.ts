@@ -19,6 +19,8 @@ export interface Scenario {
   dropCorsHeaders?: boolean;
   /** Whether the demo API's own CORS policy admits the front end (it matters when OPTIONS bypass Access). */
   originAdmitsFrontend: boolean;
+  /** It shows the demo API's own policy, so it has no meaning in front of the user's API. */
+  demoApiOnly?: boolean;
 }
 
 function strings(value: unknown): string[] {
@@ -37,7 +39,12 @@ export function probeHeader(config: Record<string, unknown>): string | null {
 /** The guide's own hosts: a front end and an API on different sites. */
 export const guideHosts = { frontendHostname: "example.com", apiHostname: "api.mysite.com" };
 
-export function scenariosFor(stack: string, config: Record<string, unknown>): Scenario[] {
+/** The scenarios for a stack; in front of the user's API (`ownApi`), without those about the demo API's own policy. */
+export function scenariosFor(
+  stack: string,
+  config: Record<string, unknown>,
+  options: { ownApi?: boolean } = {},
+): Scenario[] {
   const probe = probeHeader(config);
   const headers = strings(config["corsAllowedHeaders"]);
   const withoutProbe = headers.filter((h) => h.toLowerCase() !== (probe ?? "content-type"));
@@ -79,7 +86,7 @@ export function scenariosFor(stack: string, config: Record<string, unknown>): Sc
       name: "preflight-origin",
       title: "preflight: origin (origin allows)",
       summary:
-        "OPTIONS bypass Access (optionsPreflightBypass) and reach the demo API, whose own CORS policy admits the front end.",
+        "OPTIONS bypass Access (optionsPreflightBypass) and reach the API, whose own CORS policy must admit the front end (the demo API's does).",
       config: { preflight: "origin" },
     },
     {
@@ -90,6 +97,7 @@ export function scenariosFor(stack: string, config: Record<string, unknown>): Sc
         "OPTIONS bypass Access, and the demo API's own CORS policy does not admit the front end: its 403 decides.",
       config: { preflight: "origin" },
       originAdmitsFrontend: false,
+      demoApiOnly: true,
     },
     {
       ...base,
@@ -114,7 +122,7 @@ export function scenariosFor(stack: string, config: Record<string, unknown>): Sc
       originAdmitsFrontend: true,
     });
   }
-  return list;
+  return options.ownApi ? list.filter((s) => !s.demoApiOnly) : list;
 }
 
 /** The demo API's own CORS policy: the stack's CORS intent, for the front end's origin or, to show a refusal, for another site. */

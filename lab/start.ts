@@ -1,9 +1,10 @@
 /**
- * `npm start [-- --stack NAME] [--port N] [--scenario NAME] [--open] [--ephemeral]`
+ * `npm start [-- --stack NAME] [--frontend URL] [--api URL] [--port N] [--scenario NAME] [--open] [--ephemeral]`
  *
  * Runs the Pulumi program in-process for the stack, brings up the local lab
- * and prints the URL, the Chromium command line that reaches it and a
- * doctor command that checks the API through it.
+ * (in front of the user's own dev servers when given) and prints the URL,
+ * the Chromium command line that reaches it and a doctor command that checks
+ * the API through it.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -14,6 +15,7 @@ import { serveControl } from "./control";
 import { displayPath, labDoctorCommand } from "./doctor-command";
 import { startLab, type Lab } from "./lab";
 import { cachedCertificate, labFiles, newCertificate } from "./tls";
+import { checkUpstreams, parseUpstream, type UpstreamFlag } from "./upstream";
 
 interface Args {
   stack: string;
@@ -24,22 +26,33 @@ interface Args {
   open: boolean;
   /** Keep the key in memory and everything else in a temporary folder removed on exit; write nothing under .lab/ (for tests). */
   ephemeral: boolean;
+  /** The user's front-end dev server (an origin), served outside the route prefix. */
+  frontend?: string;
+  /** The user's API (an origin), behind the API's Access edge. */
+  api?: string;
 }
 
 /** A mistake on the command line: reported with the usage, exit code 2. */
 export class UsageError extends Error {}
 
 export const usage =
-  "usage: npm start [-- --stack NAME] [--config-file PATH] [--port N] [--scenario NAME] [--open] [--ephemeral]";
+  "usage: npm start [-- --stack NAME] [--config-file PATH] [--frontend URL] [--api URL] [--port N] [--scenario NAME] [--open] [--ephemeral]";
 
 export const help = `${usage}
 
-Runs the Pulumi program for a stack in-process and brings up the local lab on
-127.0.0.1: both Access edges, the declared Worker in workerd, a demo API and
-a page that runs the guide's cases.
+Runs the Pulumi program for a stack in-process and brings up the local lab
+on 127.0.0.1: both Access edges, the declared Worker in workerd, a demo API and
+a page that runs the guide's cases. With --frontend and --api it stands in
+front of your own dev servers instead of the demo ones.
 
   --stack NAME      the stack to declare: stacks/Pulumi.<NAME>.yaml (default dev)
   --config-file PATH  read the stack's config from PATH instead
+  --frontend URL    your front end's dev server, e.g. http://localhost:5173: the
+                    front end's host serves it outside the route prefix
+                    (WebSockets and streams pass through); the lab's page moves
+                    to /__lab/
+  --api URL         your API, e.g. http://localhost:8080, behind the API's
+                    Access edge instead of the demo API
   --port N          the port on 127.0.0.1 (default 8443; 0 picks a free one)
   --scenario NAME   the scenario to start with (default as-configured; the page
                     switches between them)
@@ -88,11 +101,50 @@ export function parseArgs(argv: string[]): Args {
     else if (name === "--scenario") args.scenario = value();
     else if (name === "--open") args.open = true;
     else if (name === "--ephemeral") args.ephemeral = true;
+    else if (name === "--frontend") args.frontend = upstream(name, value());
+    else if (name === "--api") args.api = upstream(name, value());
     else throw new UsageError(`unknown option ${flag}`);
   }
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)
     throw new UsageError("--port must be 0..65535");
+  for (const flag of ["--frontend", "--api"] as const) {
+    const origin = flag === "--frontend" ? args.frontend : args.api;
+    if (origin !== undefined && isLabItself(origin, args.port))
+      throw new UsageError(`${flag} ${origin} is the lab's own port; give your server's`);
+  }
   return args;
+}
+
+function upstream(flag: UpstreamFlag, value: string): string {
+  try {
+    return parseUpstream(flag, value);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** Whether an upstream would send the lab's requests back to the lab. */
+function isLabItself(origin: string, labPort: number): boolean {
+  const url = new URL(origin);
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  return port === labPort && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+}
+
+/** The servers given with --frontend and --api, to check before anything starts. */
+function upstreamsOf(args: Args): { flag: UpstreamFlag; origin: string }[] {
+  return [
+    ...(args.frontend !== undefined
+      ? [{ flag: "--frontend" as const, origin: args.frontend }]
+      : []),
+    ...(args.api !== undefined ? [{ flag: "--api" as const, origin: args.api }] : []),
+  ];
+}
+
+/** Upstreams that did not answer at start: one line each, naming the flag and the URL. */
+export class UpstreamError extends Error {
+  constructor(readonly reasons: string[]) {
+    super(reasons.join("\n"));
+  }
 }
 
 /** Says once a minute, not on every retry, that a browser does not trust the lab's certificate. */
@@ -114,6 +166,35 @@ function certificateRefusedNotice(): (alert: string) => void {
   };
 }
 
+/** What the welcome says about the user's own servers: where they are served, and how the API checks its assertions. */
+export function upstreamLines(
+  lab: Pick<Lab, "upstreams" | "active" | "pageUrl" | "apiJwt">,
+): string[] {
+  const { frontend, api } = lab.upstreams;
+  if (frontend === undefined && api === undefined) return [];
+  const t = lab.active().topology;
+  const prefix = t.worker.bindings["ROUTE_PREFIX"] ?? "/api";
+  const jwt = lab.apiJwt();
+  return [
+    ...(frontend !== undefined
+      ? [
+          `  lab page   ${lab.pageUrl()} (the guide's cases)`,
+          `  front end  ${frontend} serves https://${t.frontend.hostname}/ outside ${prefix}/ (the Worker's route)`,
+        ]
+      : []),
+    ...(api !== undefined
+      ? [
+          `  api        ${api} serves https://${t.api.hostname}/ behind its Access edge`,
+          "",
+          "Your API gets Cf-Access-Jwt-Assertion signed by the lab's team keys. Verify it with:",
+          `  certs      ${jwt.certs}   (the team's ${jwt.teamCerts}, over plain HTTP)`,
+          `  issuer     ${jwt.issuer}`,
+          `  audience   ${jwt.audience}`,
+        ]
+      : []),
+  ];
+}
+
 function printWelcome(lab: Lab, browserArgs: string[], doctor: string, tokenFile: string): void {
   const chromium = findChromium() ?? "chromium";
   const url = lab.frontendUrl();
@@ -125,6 +206,7 @@ function printWelcome(lab: Lab, browserArgs: string[], doctor: string, tokenFile
       `  open       ${url}`,
       `  listening  https://127.0.0.1:${lab.port} for ${lab.hosts.join(", ")}`,
       `  log in as  any address the stack's allowedEmails / allowedEmailDomains admit`,
+      ...upstreamLines(lab),
       "",
       "The names must resolve to the lab, so open it in Chromium or Chrome started like this:",
       `  ${commandLine(chromium, [...browserArgs, url])}`,
@@ -157,6 +239,10 @@ async function main(): Promise<void> {
     process.once("exit", () => rmSync(stateDir, { recursive: true, force: true }));
   }
   const files = labFiles(stateDir, args.stack);
+  // A dev server that is not running would otherwise show up as a 502 in
+  // the browser much later; say so now, with the flag to fix.
+  const unanswered = await checkUpstreams(upstreamsOf(args));
+  if (unanswered.length > 0) throw new UpstreamError(unanswered);
   process.stdout.write(
     `Declaring the ${args.stack} stack with the real program and starting the lab…\n`,
   );
@@ -165,6 +251,8 @@ async function main(): Promise<void> {
     configFile: args.configFile,
     port: args.port,
     scenario: args.scenario,
+    ...(args.frontend !== undefined ? { frontend: args.frontend } : {}),
+    ...(args.api !== undefined ? { api: args.api } : {}),
     certificate: async (hosts) => {
       if (!args.ephemeral) return cachedCertificate(stateDir, args.stack, hosts);
       const certificate = await newCertificate(hosts);
@@ -235,6 +323,13 @@ if (require.main === module) {
     if (err instanceof UsageError) {
       process.stderr.write(`npm start: ${err.message}\n${usage}\n`);
       process.exit(2);
+    }
+    if (err instanceof UpstreamError) {
+      for (const reason of err.reasons) process.stderr.write(`npm start: ${reason}\n`);
+      process.stderr.write(
+        "Start it first, or leave the flag out to use the lab's demo front end or API.\n",
+      );
+      process.exit(1);
     }
     const busy = (err as { code?: string }).code === "EADDRINUSE";
     process.stderr.write(

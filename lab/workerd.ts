@@ -5,7 +5,7 @@
  */
 import { Miniflare } from "miniflare";
 import type { LabLog } from "./log";
-import { bufferedResponse } from "./http";
+import { crossedResponse } from "./http";
 import type { LabWorker } from "./topology";
 
 export interface RunningWorker {
@@ -47,7 +47,7 @@ export async function startWorker(
         body: hasBody ? await request.arrayBuffer() : undefined,
         redirect: "manual",
       } as never);
-      return bufferedResponse(response as unknown as Response);
+      return crossedResponse(response as unknown as Response);
     },
     dispose: () => mf.dispose(),
   };

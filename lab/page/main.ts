@@ -16,6 +16,8 @@ interface LabState {
   routePrefix: string;
   probeHeader: string | null;
   preflight: "cloudflare" | "origin" | "none";
+  /** The user's own servers the lab stands in front of (`--frontend`, `--api`). */
+  upstreams: { frontend: string | null; api: string | null };
   logSeq: number;
 }
 
@@ -193,6 +195,18 @@ async function main(): Promise<void> {
   if (state.crossSite !== null) {
     $("cross-site").textContent = `Cross-site: ${state.crossSite}`;
     $("cross-site").hidden = false;
+  }
+  const yours = [
+    state.upstreams.frontend !== null
+      ? `${state.frontendOrigin}/ is your front end (${state.upstreams.frontend}) outside ${state.routePrefix}/`
+      : null,
+    state.upstreams.api !== null
+      ? `${state.apiOrigin} is your API (${state.upstreams.api}): the cases call ${state.routePrefix}/echo on it`
+      : null,
+  ].filter((line): line is string => line !== null);
+  if (yours.length > 0) {
+    $("upstreams").textContent = yours.join(" · ");
+    $("upstreams").hidden = false;
   }
   $<HTMLAnchorElement>("api-login").href = `${state.apiOrigin}/`;
   $<HTMLAnchorElement>("api-logout").href = `${state.apiOrigin}/cdn-cgi/access/logout`;

@@ -20,7 +20,7 @@ const readyTimeoutMs = 75_000;
 
 /** The lab, running as `npm start` runs it but in a child process, with a control channel. */
 export interface LabProcess extends ReadyMessage {
-  use(scenario: string): Promise<{ frontendUrl: string; apiUrl: string }>;
+  use(scenario: string): Promise<{ frontendUrl: string; pageUrl: string; apiUrl: string }>;
   log(since: number): Promise<{ entries: LogEntry[]; last: number }>;
   stop(): Promise<void>;
 }
@@ -30,6 +30,8 @@ export interface Session {
   context: BrowserContext;
   page: Page;
   frontendUrl: string;
+  /** The lab's page: the front end's root, or /__lab/ in front of the user's own front end. */
+  pageUrl: string;
   apiUrl: string;
   /** Chromium's console messages on the page, oldest first. */
   console: string[];
@@ -38,10 +40,19 @@ export interface Session {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-async function forkLab(stack: string): Promise<LabProcess> {
+async function forkLab(stack: string, labArgs: string[]): Promise<LabProcess> {
   const child: ChildProcess = fork(
     path.join(repoRoot, "lab", "start.ts"),
-    ["--stack", stack, "--config-file", fixtureStackFile(stack), "--port", "0", "--ephemeral"],
+    [
+      "--stack",
+      stack,
+      "--config-file",
+      fixtureStackFile(stack),
+      "--port",
+      "0",
+      "--ephemeral",
+      ...labArgs,
+    ],
     {
       cwd: repoRoot,
       execArgv: ["-r", "ts-node/register/transpile-only"],
@@ -82,7 +93,7 @@ async function forkLab(stack: string): Promise<LabProcess> {
     async use(scenario) {
       const reply = await ask({ type: "use", scenario });
       if (reply.type !== "used") throw new Error(`unexpected reply ${reply.type}`);
-      return { frontendUrl: reply.frontendUrl, apiUrl: reply.apiUrl };
+      return { frontendUrl: reply.frontendUrl, pageUrl: reply.pageUrl, apiUrl: reply.apiUrl };
     },
     async log(since) {
       const reply = await ask({ type: "log", since });
@@ -111,14 +122,14 @@ export function stopChild(child: ChildProcess, graceMs = 8_000): Promise<void> {
 
 export async function openSession(
   stack: string,
-  options: { recordHar?: string } = {},
+  options: { recordHar?: string; labArgs?: string[] } = {},
 ): Promise<Session> {
   if (!existsSync(chromiumPath)) {
     throw new Error(
       `Chromium is missing at ${chromiumPath}. Install Debian's chromium package (.ci/run installs it: apt-get install chromium).`,
     );
   }
-  const lab = await forkLab(stack);
+  const lab = await forkLab(stack, options.labArgs ?? []);
   const userDataDir = mkdtempSync(path.join(tmpdir(), "access-bridge-lab-"));
   prepareProfile(userDataDir);
   let context: BrowserContext;
@@ -141,6 +152,7 @@ export async function openSession(
     context,
     page,
     frontendUrl: lab.frontendUrl,
+    pageUrl: lab.pageUrl,
     apiUrl: "",
     console: messages,
     async close() {
@@ -172,13 +184,14 @@ export async function freshPage(session: Session, scenario: string, email: strin
   await session.context.clearCookies();
   const urls = await session.lab.use(scenario);
   session.frontendUrl = urls.frontendUrl;
+  session.pageUrl = urls.pageUrl;
   session.apiUrl = urls.apiUrl;
   await openPage(session, email);
 }
 
 /** Opens the lab page, logging in to the front end first if Access asks for it. */
 export async function openPage(session: Session, email: string): Promise<void> {
-  await signIn(session.page, session.frontendUrl, email);
+  await signIn(session.page, session.pageUrl, email);
   await session.page.waitForSelector("body[data-ready=true]");
 }
 

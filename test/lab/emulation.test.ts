@@ -1,6 +1,7 @@
 /** The emulated Access rules the lab's edges apply, tested directly. */
 import { matchServiceToken, personAllowed } from "../../lab/access-rules";
 import { answerPreflight, preflightVary, responseCorsHeaders } from "../../lab/cors";
+import { frontendParty } from "../../lab/edges";
 import { probeHeader, scenariosFor } from "../../lab/scenarios";
 import { routeMatches, type AppAccess, type CorsSettings } from "../../lab/topology";
 import { accessClaims, newKeySet, signToken, verifyToken } from "../../lab/tokens";
@@ -137,6 +138,28 @@ describe("routeMatches", () => {
   });
 });
 
+describe("frontendParty", () => {
+  const route = "www.example.com/api/*";
+  it.each([
+    ["/api/things", "worker"],
+    ["/__lab/", "lab"],
+    ["/__lab", "lab"],
+    ["/__lab/state", "lab"],
+    ["/cdn-cgi/access/authorized", "access"],
+    ["/", "origin"],
+    ["/src/main.tsx", "origin"],
+    ["/apix", "origin"],
+    ["/__labs", "origin"],
+  ])("gives %s to the %s", (path, party) => {
+    expect(frontendParty(route, "www.example.com", path)).toBe(party);
+  });
+
+  it("keeps the lab's path for the lab even when the route takes the whole host", () => {
+    expect(frontendParty("www.example.com/*", "www.example.com", "/__lab/")).toBe("lab");
+    expect(frontendParty("www.example.com/*", "www.example.com", "/")).toBe("worker");
+  });
+});
+
 describe("scenarios", () => {
   const config = { corsAllowedHeaders: ["content-type", "x-requested-with"] };
 
@@ -148,6 +171,13 @@ describe("scenarios", () => {
   it("removes exactly the probed header in the header-not-allowed variant", () => {
     const variant = scenariosFor("dev", config).find((s) => s.name === "header-not-allowed");
     expect(variant?.config).toEqual({ corsAllowedHeaders: ["content-type"] });
+  });
+
+  it("leaves out, in front of the user's API, the scenario about the demo API's own policy", () => {
+    const demo = scenariosFor("dev", config).map((s) => s.name);
+    const own = scenariosFor("dev", config, { ownApi: true }).map((s) => s.name);
+    expect(demo).toContain("preflight-origin-refuses");
+    expect(own).toEqual(demo.filter((name) => name !== "preflight-origin-refuses"));
   });
 
   it("adds the guide's cross-site hosts as a scenario of a same-site stack, whatever its name", () => {

@@ -7,7 +7,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { checkStack, knownStacks, parseArgs, UsageError } from "../../lab/start";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { checkStack, knownStacks, parseArgs, upstreamLines, UsageError } from "../../lab/start";
 import { headlessFlags } from "../../lab/browser";
 import { fixtureStackFile } from "../support/stacks";
 import { stopChild } from "./browser-support";
@@ -28,10 +30,29 @@ describe("parseArgs", () => {
     });
   });
 
+  it("reads your servers' origins from --frontend and --api", () => {
+    expect(
+      parseArgs(["--frontend", "http://localhost:5173/", "--api=http://127.0.0.1:8080"]),
+    ).toMatchObject({ frontend: "http://localhost:5173", api: "http://127.0.0.1:8080" });
+  });
+
   it.each([
     [["--stack"], /--stack needs a value/],
     [["--port", "http"], /--port must be 0..65535/],
     [["--verbose"], /unknown option --verbose/],
+    [
+      ["--frontend", "localhost:5173"],
+      /--frontend localhost:5173: not an http:\/\/ or https:\/\/ URL/,
+    ],
+    [
+      ["--api", "http://localhost:8080/v1"],
+      /--api http:\/\/localhost:8080\/v1: give the server's origin alone/,
+    ],
+    [["--api"], /--api needs a value/],
+    [
+      ["--frontend", "https://127.0.0.1:8443"],
+      /--frontend https:\/\/127\.0\.0\.1:8443 is the lab's own port/,
+    ],
   ])("refuses %j as a usage error", (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(message);
     expect(() => parseArgs(argv)).toThrow(UsageError);
@@ -69,6 +90,8 @@ describe("npm start --help", () => {
     for (const flag of [
       "--stack",
       "--config-file",
+      "--frontend",
+      "--api",
       "--port",
       "--scenario",
       "--open",
@@ -91,6 +114,27 @@ describe("npm start", () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('unknown stack "nope"');
     expect(run.stderr).toContain("usage: npm start");
+    expect(run.stdout).not.toContain("Declaring");
+  });
+
+  it("exits 1 naming the flag and the URL of a server that does not answer, before declaring anything", async () => {
+    const gone = createServer();
+    await new Promise<void>((resolve) => gone.listen(0, "127.0.0.1", () => resolve()));
+    const origin = `http://127.0.0.1:${(gone.address() as AddressInfo).port}`;
+    await new Promise((resolve) => gone.close(resolve));
+    const run = spawnSync(
+      process.execPath,
+      [...startArgs, "--config-file", fixtureStackFile("dev"), "--frontend", origin, "--ephemeral"],
+      {
+        cwd: repoRoot,
+        encoding: "utf8",
+        timeout: 30_000,
+      },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      `npm start: --frontend ${origin}: nothing answers (ECONNREFUSED)\n`,
+    );
     expect(run.stdout).not.toContain("Declaring");
   });
 
@@ -141,6 +185,44 @@ describe("npm start", () => {
       await stopChild(child);
     }
   }, 90_000);
+});
+
+describe("what npm start prints about your own servers", () => {
+  const lab = {
+    upstreams: { frontend: "http://localhost:5173", api: "http://localhost:8080" },
+    pageUrl: () => "https://www.example.com/__lab/",
+    apiJwt: () => ({
+      certs: "http://127.0.0.1:8443/cdn-cgi/access/certs",
+      teamCerts: "https://team.cloudflareaccess.com/cdn-cgi/access/certs",
+      issuer: "https://team.cloudflareaccess.com",
+      audience: "aud-api",
+    }),
+    active: () =>
+      ({
+        topology: {
+          frontend: { hostname: "www.example.com" },
+          api: { hostname: "api.example.com" },
+          worker: { bindings: { ROUTE_PREFIX: "/api" } },
+        },
+      }) as unknown as ReturnType<Parameters<typeof upstreamLines>[0]["active"]>,
+  };
+
+  it("says where each is served and what the API verifies its assertions with", () => {
+    expect(upstreamLines(lab)).toEqual([
+      "  lab page   https://www.example.com/__lab/ (the guide's cases)",
+      "  front end  http://localhost:5173 serves https://www.example.com/ outside /api/ (the Worker's route)",
+      "  api        http://localhost:8080 serves https://api.example.com/ behind its Access edge",
+      "",
+      "Your API gets Cf-Access-Jwt-Assertion signed by the lab's team keys. Verify it with:",
+      "  certs      http://127.0.0.1:8443/cdn-cgi/access/certs   (the team's https://team.cloudflareaccess.com/cdn-cgi/access/certs, over plain HTTP)",
+      "  issuer     https://team.cloudflareaccess.com",
+      "  audience   aud-api",
+    ]);
+  });
+
+  it("says nothing more without them", () => {
+    expect(upstreamLines({ ...lab, upstreams: {} })).toEqual([]);
+  });
 });
 
 function childPids(pid: number): number[] {
