@@ -1,13 +1,20 @@
 import { spawnOnWorkerCore } from "./cpu";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 
-export const workerdBinary = path.join(__dirname, "..", "node_modules", ".bin", "workerd");
+/**
+ * The native binary, as the workerd package resolves it for this platform.
+ * `node_modules/.bin/workerd` is a Node wrapper until the package's install
+ * script replaces it, and npm may skip that script; the wrapper does not hand
+ * the control fd on, so workerd could never report its ports through it.
+ */
+export const workerdBinary = (createRequire(__filename)("workerd") as { default: string }).default;
 
 /** One Worker served on its own loopback socket. */
 export interface WorkerSpec {

@@ -1,11 +1,14 @@
 import {
   API_HOSTNAME,
+  CLIENT_ID,
   CLIENT_SECRET,
   claims,
+  FRONTEND,
   guideWorker,
   type Harness,
   newSigningKey,
   ourWorker,
+  rawFrontendRequest,
   signJwt,
   startWorker,
 } from "./harness";
@@ -15,7 +18,26 @@ import {
  * case states what the guide does (the hole) and checks that ours closes it.
  */
 const key = newSigningKey("key-1");
+const stranger = newSigningKey("key-stranger");
 const jwt = signJwt(key);
+
+/**
+ * A request with its path exactly as written and any method, as a `Response`.
+ * Each attack's `send` gets a harness whose `fetch` already targets the
+ * Worker under test; this reaches the same Worker.
+ */
+async function raw(
+  h: Harness,
+  path: string,
+  headers: Record<string, string>,
+  method = "GET",
+): Promise<Response> {
+  const answer = await rawFrontendRequest(h, target.get(h), path, headers, method);
+  return new Response(answer.body, { status: answer.status });
+}
+
+/** The variant each per-test harness view sends to (`undefined`: the guide, the main Worker). */
+const target = new WeakMap<Harness, string | undefined>();
 
 interface Attack {
   property: string;
@@ -146,6 +168,257 @@ const attacks: Attack[] = [
   },
 ];
 
+/** The hardening cases: what an attack review found reaching the API or the browser. */
+const hardening: Attack[] = [
+  {
+    property: "lets no underscore spelling speak for the verified user or the service token",
+    send: (h) =>
+      raw(h, "/api/x", {
+        "cf-access-jwt-assertion": jwt,
+        X_Access_Bridge_User_Email: "admin@mysite.com",
+        cf_access_client_id: "attacker-id",
+      }),
+    guide: (_response, h) => {
+      expect(h.apiCalls[0]?.headers["x_access_bridge_user_email"]).toBe("admin@mysite.com");
+      expect(h.apiCalls[0]?.headers["cf_access_client_id"]).toBe("attacker-id");
+    },
+    ours: (response, h) => {
+      expect(response.status).toBe(200);
+      expect(h.apiCalls).toHaveLength(1);
+      expect(h.apiCalls[0]?.headers["x-access-bridge-user-email"]).toBe("ada@mysite.com");
+      expect(h.apiCalls[0]?.headers).not.toHaveProperty("x_access_bridge_user_email");
+      expect(h.apiCalls[0]?.headers).not.toHaveProperty("cf_access_client_id");
+    },
+  },
+  {
+    property: "forwards no method outside GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+    send: (h) => raw(h, "/api/x", { "cf-access-jwt-assertion": jwt }, "PROPFIND"),
+    guide: (response, h) => {
+      expect(response.status).toBe(200);
+      expect(h.apiCalls.map((c) => c.method)).toEqual(["PROPFIND"]);
+      expect(h.apiCalls[0]?.headers["cf-access-client-secret"]).toBe(CLIENT_SECRET);
+    },
+    ours: refusedWith(405),
+  },
+  {
+    property: "sends no TRACE, which an API may echo with the service token in the body",
+    // The API stand-in that accepts any method records the request, then drops the connection.
+    networkFailure: true,
+    send: (h) => raw(h, "/api/x", { "cf-access-jwt-assertion": jwt }, "TRACE"),
+    guide: (_response, h) => {
+      expect(h.apiCalls.map((c) => c.method)).toEqual(["TRACE"]);
+      expect(h.apiCalls[0]?.headers["cf-access-client-secret"]).toBe(CLIENT_SECRET);
+    },
+    ours: refusedWith(405),
+  },
+  {
+    property: "forwards no path that leaves the prefix once ; parameters are read",
+    send: (h) => raw(h, "/api/..;/admin", { "cf-access-jwt-assertion": jwt }),
+    guide: (_response, h) => {
+      expect(h.apiCalls.map((c) => c.url)).toEqual([`https://${API_HOSTNAME}/api/..;/admin`]);
+    },
+    ours: refusedWith(404),
+  },
+  {
+    property: "forwards no double-encoded, overlong, %u or full-width traversal",
+    send: async (h) => {
+      const paths = [
+        "/api/%252e%252e%252fadmin",
+        "/api/%c0%ae%c0%ae/admin",
+        "/api/%u002e%u002e/admin",
+        "/api/%ef%bc%8e%ef%bc%8e/admin",
+      ];
+      const statuses = [];
+      for (const path of paths) {
+        statuses.push((await raw(h, path, { "cf-access-jwt-assertion": jwt })).status);
+      }
+      return new Response(JSON.stringify(statuses));
+    },
+    guide: async (response, h) => {
+      expect(await response.json()).toEqual([200, 200, 200, 200]);
+      expect(h.apiCalls).toHaveLength(4);
+    },
+    ours: async (response, h) => {
+      expect(await response.json()).toEqual([404, 404, 404, 404]);
+      expect(h.apiCalls).toHaveLength(0);
+    },
+  },
+  {
+    property: "passes no client-sent forwarding, method-override or Access headers",
+    send: (h) =>
+      h.fetch("/api/x", {
+        jwt,
+        headers: {
+          "x-forwarded-proto": "http",
+          "x-forwarded-for": "10.0.0.1",
+          "x-original-uri": "/admin",
+          "x-real-ip": "10.0.0.1",
+          "x-http-method-override": "DELETE",
+          "cf-access-authenticated-user-email": "admin@mysite.com",
+        },
+      }),
+    guide: (_response, h) => {
+      expect(h.apiCalls[0]?.headers).toMatchObject({
+        "x-forwarded-proto": "http",
+        "x-forwarded-for": "10.0.0.1",
+        "x-original-uri": "/admin",
+        "x-real-ip": "10.0.0.1",
+        "x-http-method-override": "DELETE",
+        "cf-access-authenticated-user-email": "admin@mysite.com",
+      });
+    },
+    ours: (response, h) => {
+      expect(response.status).toBe(200);
+      const headers = h.apiCalls[0]!.headers;
+      expect(headers["x-access-bridge-user-email"]).toBe("ada@mysite.com");
+      for (const name of [
+        "x-forwarded-proto",
+        "x-forwarded-for",
+        "x-original-uri",
+        "x-real-ip",
+        "x-http-method-override",
+        "cf-access-authenticated-user-email",
+      ]) {
+        expect(headers).not.toHaveProperty(name);
+      }
+    },
+  },
+  {
+    property: "passes no reflective CORS to the browser",
+    // The API reflects whatever Origin it is sent.
+    send: (h) => h.fetch("/api/x", { jwt }),
+    api: () =>
+      new Response("{}", {
+        headers: {
+          "access-control-allow-origin": "https://evil.example",
+          "access-control-allow-credentials": "true",
+        },
+      }),
+    guide: (response) => {
+      expect(response.headers.get("access-control-allow-origin")).toBe("https://evil.example");
+      expect(response.headers.get("access-control-allow-credentials")).toBe("true");
+    },
+    ours: (response) => {
+      expect(response.status).toBe(200);
+      expect(response.headers.has("access-control-allow-origin")).toBe(false);
+      expect(response.headers.has("access-control-allow-credentials")).toBe(false);
+    },
+  },
+  {
+    property: "verifies no padded or oversized spelling of an assertion",
+    send: async (h) => {
+      const oversized = signJwt(key, claims({ pad: "x".repeat(10_000) }));
+      const statuses = [];
+      for (const assertion of [`${jwt}==`, oversized]) {
+        statuses.push((await raw(h, "/api/x", { "cf-access-jwt-assertion": assertion })).status);
+      }
+      return new Response(JSON.stringify(statuses));
+    },
+    guide: async (response, h) => {
+      expect(await response.json()).toEqual([200, 200]);
+      expect(h.apiCalls).toHaveLength(2);
+    },
+    ours: async (response, h) => {
+      expect(await response.json()).toEqual([403, 403]);
+      expect(h.apiCalls).toHaveLength(0);
+    },
+  },
+  {
+    property: "turns a burst of forged kids into no API call and at most one keys fetch",
+    send: async (h) => {
+      const before = h.certsFetches;
+      const tokens = Array.from({ length: 40 }, (_, i) =>
+        signJwt({ ...stranger, kid: `forged-${i}` }),
+      );
+      const responses = await Promise.all(tokens.map((t) => h.fetch("/api/x", { jwt: t })));
+      return new Response(
+        JSON.stringify({
+          statuses: [...new Set(responses.map((r) => r.status))],
+          certsFetches: h.certsFetches - before,
+        }),
+      );
+    },
+    guide: async (response, h) => {
+      expect(await response.json()).toEqual({ statuses: [200], certsFetches: 0 });
+      expect(h.apiCalls).toHaveLength(40);
+    },
+    ours: async (response, h) => {
+      const { statuses, certsFetches } = (await response.json()) as {
+        statuses: number[];
+        certsFetches: number;
+      };
+      expect(statuses).toEqual([403]);
+      expect(certsFetches).toBeLessThanOrEqual(1);
+      expect(h.apiCalls).toHaveLength(0);
+    },
+  },
+  {
+    property: "forwards no assertion that names neither a person nor a service token",
+    send: (h) => h.fetch("/api/x", { jwt: signJwt(key, claims({ email: undefined })) }),
+    guide: (response, h) => {
+      expect(response.status).toBe(200);
+      expect(h.apiCalls).toHaveLength(1);
+    },
+    ours: refusedWith(403),
+  },
+  {
+    property: "names a service token by its common name, not as an anonymous person",
+    send: (h) =>
+      h.fetch("/api/x", {
+        jwt: signJwt(key, claims({ email: undefined, common_name: "ci.access" })),
+      }),
+    guide: (_response, h) => {
+      expect(h.apiCalls[0]?.headers).not.toHaveProperty("x-access-bridge-common-name");
+    },
+    ours: (response, h) => {
+      expect(response.status).toBe(200);
+      expect(h.apiCalls[0]?.headers["x-access-bridge-common-name"]).toBe("ci.access");
+      expect(h.apiCalls[0]?.headers).not.toHaveProperty("x-access-bridge-user-email");
+    },
+  },
+  {
+    property: "hands the browser no upper-cased token, nor one inside a header name",
+    send: (h) => h.fetch("/api/x", { jwt }),
+    api: () =>
+      new Response("ok", {
+        headers: { "x-echo": CLIENT_SECRET.toUpperCase(), [`x-${CLIENT_ID}`]: "1", "x-api": "1" },
+      }),
+    guide: (response) => {
+      expect(response.headers.get("x-echo")).toBe(CLIENT_SECRET.toUpperCase());
+      expect(response.headers.has(`x-${CLIENT_ID}`)).toBe(true);
+    },
+    ours: (response) => {
+      expect(response.headers.get("x-api")).toBe("1");
+      expect(response.headers.has("x-echo")).toBe(false);
+      expect(response.headers.has(`x-${CLIENT_ID}`)).toBe(false);
+    },
+  },
+  {
+    property: "sends the browser to no spelling of the API host",
+    send: (h) => h.fetch("/api/x", { jwt }),
+    api: () =>
+      new Response(null, {
+        status: 302,
+        headers: {
+          location: `https://${API_HOSTNAME}./api/next`,
+          "content-location": `https://${API_HOSTNAME}/api/x`,
+          refresh: `5; url=https:/\t/${API_HOSTNAME}/api/later`,
+        },
+      }),
+    guide: (response) => {
+      expect(response.headers.get("location")).toBe(`https://${API_HOSTNAME}./api/next`);
+      expect(response.headers.get("content-location")).toBe(`https://${API_HOSTNAME}/api/x`);
+      expect(response.headers.get("refresh")).toContain(API_HOSTNAME);
+    },
+    ours: (response) => {
+      expect(response.status).toBe(302);
+      expect(response.headers.get("location")).toBe(`${FRONTEND}/api/next`);
+      expect(response.headers.get("content-location")).toBe(`${FRONTEND}/api/x`);
+      expect(response.headers.get("refresh")).toBe(`5; url=${FRONTEND}/api/later`);
+    },
+  },
+];
+
 describe("the guide's Worker beside ours", () => {
   const harnesses: { normal?: Harness; failing?: Harness } = {};
   beforeAll(async () => {
@@ -165,7 +438,7 @@ describe("the guide's Worker beside ours", () => {
     }
   });
 
-  const cases = attacks.flatMap((a) => [
+  const cases = [...attacks, ...hardening].flatMap((a) => [
     ["the guide fails", a.property, a, "guide"] as const,
     ["ours", a.property, a, "ours"] as const,
   ]);
@@ -175,7 +448,9 @@ describe("the guide's Worker beside ours", () => {
     if (attack.api) h.api = attack.api;
     const send: Harness["fetch"] = (path, init = {}) =>
       h.fetch(path, { ...init, worker: which === "ours" ? "ours" : undefined });
-    const response = await attack.send({ ...h, fetch: send });
+    const view = { ...h, fetch: send };
+    target.set(view, which === "ours" ? "ours" : undefined);
+    const response = await attack.send(view);
     await attack[which](response, h);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, createHmac, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { Miniflare } from "miniflare";
 import { readFileSync } from "node:fs";
+import * as http from "node:http";
 import * as path from "node:path";
 import { bundleWorker, compatibilityDate } from "../../worker/build";
 
@@ -116,6 +117,8 @@ export interface Harness {
   api: ApiHandler;
   /** `false` makes the keys endpoint answer 503. */
   certsUp: boolean;
+  /** When set, the keys endpoint holds every answer until it settles. */
+  certsGate: Promise<void> | undefined;
   /** The key set the keys endpoint serves. */
   jwks: { keys: Record<string, unknown>[] };
   /** Sends a request to the main Worker, or to the named variant. */
@@ -134,7 +137,11 @@ export interface StartOptions {
   script?: string;
   bindings?: Record<string, string>;
   keys: SigningKey[];
-  /** Makes every API request fail at the network level (socket destroyed). */
+  /**
+   * Makes every API request fail at the network level (socket destroyed),
+   * after recording its method and headers. Any method gets that far, even
+   * one Node's fetch would refuse to build (`TRACE`).
+   */
   apiNetworkFailure?: boolean;
   /**
    * More Workers in the same workerd process, each its own isolate (so its
@@ -188,7 +195,9 @@ export async function startWorker(options: StartOptions): Promise<Harness> {
             harness.apiCalls.push({
               method: req.method ?? "",
               url: `?://${host}${req.url ?? ""}`,
-              headers: {},
+              headers: Object.fromEntries(
+                Object.entries(req.headers).map(([name, value]) => [name, String(value)]),
+              ),
               body: Buffer.alloc(0),
             });
             req.socket.destroy();
@@ -203,6 +212,7 @@ export async function startWorker(options: StartOptions): Promise<Harness> {
         const url = new URL(request.url);
         if (url.href === CERTS_URL && request.method === "GET") {
           harness.certsFetches++;
+          await harness.certsGate;
           return certsResponse();
         }
         if (url.host === API_HOSTNAME) {
@@ -256,9 +266,71 @@ export async function startWorker(options: StartOptions): Promise<Harness> {
     harness.logs.length = 0;
     harness.api = defaultApi;
     harness.certsUp = true;
+    harness.certsGate = undefined;
   };
   harness.dispose = () => mf.dispose();
   return harness;
+}
+
+/**
+ * Sends a request with its path exactly as written, bypassing client-side URL
+ * normalisation; it also shows the headers as they go on the wire, which
+ * `dispatchFetch` does not (it drops `Content-Length`).
+ */
+export async function rawRequest(
+  h: Harness,
+  rawPath: string,
+  headers: Record<string, string>,
+  method = "GET",
+  body?: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  const base = await h.mf.ready;
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: base.hostname, port: base.port, path: rawPath, method, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/**
+ * {@link rawRequest} as if sent to the front end (`FRONTEND` + the raw path),
+ * to the main Worker or the named variant.
+ */
+export function rawFrontendRequest(
+  h: Harness,
+  worker: string | undefined,
+  rawPath: string,
+  headers: Record<string, string>,
+  method = "GET",
+): ReturnType<typeof rawRequest> {
+  const routing: Record<string, string> = { "MF-Original-URL": `${FRONTEND}${rawPath}` };
+  if (worker !== undefined) routing["MF-Route-Override"] = worker;
+  return rawRequest(h, rawPath, { ...headers, ...routing }, method);
+}
+
+/**
+ * Waits until `done()` holds: for things the Worker does in the background,
+ * such as starting a keys fetch. Fails the test when it never does.
+ */
+export async function waitUntil(done: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error("condition never held");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /**
@@ -284,6 +356,21 @@ export async function expectJsonError(response: Response, status: number): Promi
   expect(response.headers.get("content-type")).toBe("application/json");
   expect(response.headers.get("cache-control")).toBe("no-store");
   const body = (await response.json()) as { error: unknown; requestId: unknown };
+  expect(Object.keys(body).sort()).toEqual(["error", "requestId"]);
+  expect(typeof body.error).toBe("string");
+  expect(typeof body.requestId).toBe("string");
+  return body.requestId as string;
+}
+
+/** {@link expectJsonError} for a {@link rawRequest} answer. */
+export function expectRawJsonError(
+  response: { status: number; headers: http.IncomingHttpHeaders; body: string },
+  status: number,
+): string {
+  expect(response.status).toBe(status);
+  expect(response.headers["content-type"]).toBe("application/json");
+  expect(response.headers["cache-control"]).toBe("no-store");
+  const body = JSON.parse(response.body) as { error: unknown; requestId: unknown };
   expect(Object.keys(body).sort()).toEqual(["error", "requestId"]);
   expect(typeof body.error).toBe("string");
   expect(typeof body.requestId).toBe("string");

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import * as http from "node:http";
 import {
   API_HOSTNAME,
   AUD,
@@ -12,6 +11,8 @@ import {
   type Harness,
   headerObject,
   newSigningKey,
+  rawRequest,
+  expectRawJsonError,
   sha256,
   signHs256WithPublicKey,
   signJwt,
@@ -24,39 +25,6 @@ import {
 const key = newSigningKey("key-1");
 const stranger = newSigningKey("key-stranger");
 const jwt = signJwt(key);
-
-/**
- * Sends a request with its path exactly as written, bypassing client-side URL
- * normalisation; it also shows the headers as they go on the wire, which
- * `dispatchFetch` does not (it drops `Content-Length`).
- */
-async function rawRequest(
-  h: Harness,
-  rawPath: string,
-  headers: Record<string, string>,
-  method = "GET",
-  body?: string,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  const base = await h.mf.ready;
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: base.hostname, port: base.port, path: rawPath, method, headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 describe("proxy Worker, route prefix kept", () => {
   let h: Harness;
@@ -90,6 +58,30 @@ describe("proxy Worker, route prefix kept", () => {
       "/api%2fx",
       "/api/..%5cx",
       "/api/x%00",
+      // `;` parameters hide a dot segment from the URL parser, not from Tomcat.
+      "/api/..;/admin",
+      "/api/.;/..;/admin",
+      "/api/v1/..;jsessionid=x/..;/admin",
+      // Double encoding, decoded twice by the server.
+      "/api/%252e%252e%252fadmin",
+      "/api/%25",
+      // Overlong UTF-8 dots, slashes and backslashes, and bytes that never start UTF-8.
+      "/api/%c0%ae%c0%ae/admin",
+      "/api/%C0%AF",
+      "/api/%e0%80%ae%e0%80%ae/admin",
+      "/api/%f0%80%80%ae",
+      "/api/..%c1%9cadmin",
+      "/api/%fe",
+      // IIS-style %u escapes.
+      "/api/%u002e%u002e/admin",
+      "/api/..%u002fadmin",
+      "/api/..%u005cadmin",
+      // Full-width and small forms, which Unicode normalisation folds to ASCII.
+      "/api/%ef%bc%8e%ef%bc%8e/admin",
+      "/api/..%EF%BC%8Fadmin",
+      "/api/..%ef%bc%bcadmin",
+      "/api/%ef%b9%92%ef%b9%92/admin",
+      "/api/%e2%80%a5/admin",
     ])("answers 404 for the raw path %s and forwards nothing", async (rawPath) => {
       const response = await rawRequest(h, rawPath, { "cf-access-jwt-assertion": jwt });
       expect(response.status).toBe(404);
@@ -98,6 +90,28 @@ describe("proxy Worker, route prefix kept", () => {
         requestId: expect.any(String),
       });
       expect(h.apiCalls).toHaveLength(0);
+    });
+
+    it("answers 404 for raw full-width dots and solidus, as the URL parser encodes them", async () => {
+      await expectJsonError(await h.fetch("/api/\uff0e\uff0e\uff0fadmin", { jwt }), 404);
+      await expectJsonError(await h.fetch("/api/\uff0e\uff0e\uff3cadmin", { jwt }), 404);
+      expect(h.apiCalls).toHaveLength(0);
+    });
+
+    it("forwards paths that only look like the refused ones", async () => {
+      const paths = [
+        "/api/.well-known/x",
+        "/api/v1/file.json",
+        "/api/a..b/c",
+        "/api/matrix;a=1/x",
+        "/api/caf%C3%A9",
+        "/api/%E2%82%AC",
+        "/api/50%",
+      ];
+      for (const path of paths) {
+        expect((await rawRequest(h, path, { "cf-access-jwt-assertion": jwt })).status).toBe(200);
+      }
+      expect(h.apiCalls.map((c) => new URL(c.url).pathname)).toEqual(paths);
     });
 
     it("forwards a dot segment that stays inside the prefix to the normalised path", async () => {
@@ -176,15 +190,109 @@ describe("proxy Worker, route prefix kept", () => {
       expect(h.apiCalls).toHaveLength(1);
     });
 
-    it("accepts an email-less (service token) assertion without inventing a user", async () => {
+    it("forwards a service token's assertion with its common name and no user", async () => {
       const token = signJwt(key, claims({ email: undefined, common_name: "ci.access", sub: "" }));
       const response = await h.fetch("/api/x", {
         jwt: token,
-        headers: { "x-access-bridge-user-email": "mallory@evil.example" },
+        headers: {
+          "x-access-bridge-user-email": "mallory@evil.example",
+          "x-access-bridge-common-name": "admin.access",
+        },
       });
       expect(response.status).toBe(200);
       expect(h.apiCalls).toHaveLength(1);
+      expect(h.apiCalls[0]?.headers["x-access-bridge-common-name"]).toBe("ci.access");
       expect(h.apiCalls[0]?.headers).not.toHaveProperty("x-access-bridge-user-email");
+    });
+
+    it("sends a person's email and no common name, whatever the client adds", async () => {
+      const token = signJwt(key, claims({ common_name: "ci.access" }));
+      await rawRequest(h, "/api/x", {
+        "cf-access-jwt-assertion": token,
+        X_Access_Bridge_Common_Name: "admin.access",
+        "x-access-bridge-common-name": "admin.access",
+      });
+      expect(h.apiCalls).toHaveLength(1);
+      expect(h.apiCalls[0]?.headers["x-access-bridge-user-email"]).toBe("ada@mysite.com");
+      expect(Object.keys(h.apiCalls[0]!.headers).map((n) => n.replaceAll("_", "-"))).not.toContain(
+        "x-access-bridge-common-name",
+      );
+    });
+
+    it.each([
+      ["neither email nor common_name", { email: undefined }],
+      ["an empty email", { email: "" }],
+      ["an email that is not a string", { email: 42 }],
+      ["an email list", { email: ["ada@mysite.com"] }],
+      ["an empty common_name", { email: undefined, common_name: "" }],
+      ["a common_name that is not a string", { email: undefined, common_name: { cn: "x" } }],
+      ["a common_name beside an empty email", { email: "", common_name: "ci.access" }],
+    ])("refuses an assertion with %s with 403 and forwards nothing", async (_name, overrides) => {
+      const response = await h.fetch("/api/x", { jwt: signJwt(key, claims(overrides)) });
+      await expectJsonError(response, 403);
+      expect(h.apiCalls).toHaveLength(0);
+    });
+
+    describe("assertion spelling", () => {
+      const [head, body, signature] = jwt.split(".") as [string, string, string];
+      const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+      // A 2048-bit signature is 342 characters: the last one carries 4 unused
+      // bits, so its neighbour in the alphabet decodes to the same bytes.
+      const last = signature.slice(-1);
+      const sibling = alphabet[alphabet.indexOf(last) ^ 1]!;
+      const sameBytes = `${head}.${body}.${signature.slice(0, -1)}${sibling}`;
+
+      it("has a sibling spelling that decodes to the same signature", () => {
+        expect(signature).toHaveLength(342);
+        expect(Buffer.from(sameBytes.split(".")[2]!, "base64url")).toEqual(
+          Buffer.from(signature, "base64url"),
+        );
+      });
+
+      it.each([
+        ["padding appended", `${jwt}==`],
+        ["one padding character", `${jwt}=`],
+        [
+          "a space inside the signature",
+          `${head}.${body}.${signature.slice(0, 100)} ${signature.slice(100)}`,
+        ],
+        ["a different final character that decodes to the same bytes", sameBytes],
+        [
+          "standard base64 characters",
+          `${head}.${body}.${signature.replace(/-/g, "+").replace(/_/g, "/")}`,
+        ],
+        ["a fourth segment", `${jwt}.${signature}`],
+        ["an empty signature", `${head}.${body}.`],
+        ["two segments", `${head}.${body}`],
+      ])("refuses a valid token with %s with 403 and forwards nothing", async (_name, variant) => {
+        expect(variant).not.toBe(jwt);
+        expectRawJsonError(
+          await rawRequest(h, "/api/x", { "cf-access-jwt-assertion": variant }),
+          403,
+        );
+        expect(h.apiCalls).toHaveLength(0);
+      });
+
+      it("refuses a validly signed assertion over 8 KB and accepts one just under", async () => {
+        const withPad = (n: number): string => signJwt(key, claims({ pad: "x".repeat(n) }));
+        // The largest padding that keeps the token within 8192 bytes, and one more byte.
+        let pad = Math.floor(((8192 - withPad(0).length) * 3) / 4) + 4;
+        while (withPad(pad).length > 8192) pad--;
+        const fits = withPad(pad);
+        const over = withPad(pad + 1);
+        expect(fits.length).toBeLessThanOrEqual(8192);
+        expect(over.length).toBeGreaterThan(8192);
+
+        expect((await h.fetch("/api/x", { jwt: fits })).status).toBe(200);
+        await expectJsonError(await h.fetch("/api/x", { jwt: over }), 403);
+        await expectJsonError(await h.fetch("/api/x", { jwt: withPad(30 * 1024) }), 403);
+        expect(h.apiCalls).toHaveLength(1);
+      });
+
+      it("still forwards the canonical spelling", async () => {
+        expect((await h.fetch("/api/x", { jwt })).status).toBe(200);
+        expect(h.apiCalls).toHaveLength(1);
+      });
     });
 
     it("uses the incoming cf-ray as the request id", async () => {
@@ -253,6 +361,34 @@ describe("proxy Worker, route prefix kept", () => {
     });
   });
 
+  describe("methods", () => {
+    it("answers an unverified caller 401 or 403 before looking at the method", async () => {
+      const anonymous = await rawRequest(h, "/api/x", {}, "TRACE");
+      expectRawJsonError(anonymous, 401);
+      expect(anonymous.headers.allow).toBeUndefined();
+      const forged = await rawRequest(h, "/api/x", { "cf-access-jwt-assertion": "a.b.c" }, "TRACE");
+      expectRawJsonError(forged, 403);
+      expect(h.apiCalls).toHaveLength(0);
+    });
+
+    it("answers 404 outside the route whatever the method", async () => {
+      expectRawJsonError(
+        await rawRequest(h, "/admin", { "cf-access-jwt-assertion": jwt }, "TRACE"),
+        404,
+      );
+      expect(h.apiCalls).toHaveLength(0);
+    });
+
+    it("forwards each allowed method as it came", async () => {
+      const methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+      for (const method of methods) {
+        const response = await rawRequest(h, "/api/x", { "cf-access-jwt-assertion": jwt }, method);
+        expect(response.status).toBe(200);
+      }
+      expect(h.apiCalls.map((c) => c.method)).toEqual(methods);
+    });
+  });
+
   describe("forwarding", () => {
     it("forwards method, body and ordinary headers, with the service token and the verified user", async () => {
       const response = await h.fetch("/api/v1/items?x=1", {
@@ -307,6 +443,107 @@ describe("proxy Worker, route prefix kept", () => {
       ]) {
         expect(headers).not.toHaveProperty(name);
       }
+    });
+
+    it("drops headers spelt with underscores as servers that fold them read them", async () => {
+      const response = await rawRequest(h, "/api/x", {
+        "cf-access-jwt-assertion": jwt,
+        X_Access_Bridge_User_Email: "admin@mysite.com",
+        "X-Access_Bridge-User_Email": "admin@mysite.com",
+        X_Access_Bridge_Client_IP: "10.0.0.1",
+        cf_access_client_id: "attacker-id",
+        Cf_Access_Client_Secret: "attacker-secret",
+        CF_ACCESS_JWT_ASSERTION: "forged",
+        X_Forwarded_For: "10.0.0.1",
+        x_real_ip: "10.0.0.1",
+        X_HTTP_Method_Override: "DELETE",
+        cf_connecting_ip: "10.0.0.1",
+        cf_ipcountry: "XX",
+        Transfer_Encoding: "chunked",
+        x_keep_me: "yes",
+      });
+      expect(response.status).toBe(200);
+      expect(h.apiCalls).toHaveLength(1);
+      const headers = h.apiCalls[0]!.headers;
+      expect(headers["x_keep_me"]).toBe("yes");
+      expect(headers["x-access-bridge-user-email"]).toBe("ada@mysite.com");
+      expect(headers["cf-access-client-id"]).toBe(CLIENT_ID);
+      expect(headers["cf-access-client-secret"]).toBe(CLIENT_SECRET);
+      const underscored = Object.keys(headers).filter((name) => name.includes("_"));
+      expect(underscored).toEqual(["x_keep_me"]);
+    });
+
+    it("drops forwarding, rewriting and method-override headers and Access's other headers", async () => {
+      const spoofed = {
+        "x-forwarded-proto": "http",
+        "x-forwarded-prefix": "/admin",
+        "x-forwarded-for": "10.0.0.1",
+        "x-forwarded-host": "evil.com",
+        "x-forwarded-port": "8080",
+        "x-forwarded-server": "evil.com",
+        forwarded: "for=10.0.0.1;host=evil.com;proto=http",
+        "x-original-uri": "/admin",
+        "x-original-host": "evil.com",
+        "x-original-url": "/admin",
+        "x-rewrite-url": "/admin",
+        "x-host": "evil.com",
+        "x-real-ip": "10.0.0.1",
+        "true-client-ip": "10.0.0.1",
+        "x-http-method-override": "DELETE",
+        "x-http-method": "DELETE",
+        "x-method-override": "DELETE",
+        "x-envoy-original-path": "/admin",
+        "x-envoy-internal": "true",
+        "cf-access-authenticated-user-email": "admin@mysite.com",
+        "cf-access-token": "forged",
+        "cf-access-client-note": "x",
+      };
+      const response = await rawRequest(h, "/api/x", {
+        "cf-access-jwt-assertion": jwt,
+        ...spoofed,
+        "x-keep": "yes",
+      });
+      expect(response.status).toBe(200);
+      expect(h.apiCalls).toHaveLength(1);
+      const headers = h.apiCalls[0]!.headers;
+      expect(headers["x-keep"]).toBe("yes");
+      expect(headers["x-access-bridge-user-email"]).toBe("ada@mysite.com");
+      expect(headers["cf-access-client-id"]).toBe(CLIENT_ID);
+      for (const name of Object.keys(spoofed)) expect(headers).not.toHaveProperty(name);
+      expect(
+        Object.keys(headers)
+          .filter((n) => n.startsWith("cf-access-"))
+          .sort(),
+      ).toEqual(["cf-access-client-id", "cf-access-client-secret"]);
+    });
+
+    it("tells the API the client's address from CF-Connecting-IP, in its own header", async () => {
+      await h.fetch("/api/x", {
+        jwt,
+        headers: { "cf-connecting-ip": "203.0.113.7", "x-access-bridge-client-ip": "10.0.0.1" },
+      });
+      expect(h.apiCalls).toHaveLength(1);
+      expect(h.apiCalls[0]!.headers["x-access-bridge-client-ip"]).toBe("203.0.113.7");
+      // The runtime does not pass CF-Connecting-IP on to a subrequest.
+      expect(h.apiCalls[0]!.headers).not.toHaveProperty("cf-connecting-ip");
+    });
+
+    it("hands on no client-sent address when CF-Connecting-IP is absent", async () => {
+      // A Worker-to-Worker call: no edge in front of it to add CF-Connecting-IP.
+      const response = await (
+        await h.mf.getWorker()
+      ).fetch(`${FRONTEND}/api/x`, {
+        headers: {
+          "cf-access-jwt-assertion": jwt,
+          "x-access-bridge-client-ip": "10.0.0.1",
+          X_Access_Bridge_Client_Ip: "10.0.0.2",
+        },
+      });
+      expect(response.status).toBe(200);
+      expect(h.apiCalls).toHaveLength(1);
+      const names = Object.keys(h.apiCalls[0]!.headers).map((n) => n.replaceAll("_", "-"));
+      expect(names).toContain("x-access-bridge-user-email");
+      expect(names).not.toContain("x-access-bridge-client-ip");
     });
 
     it("drops hop-by-hop headers, including those Connection names", async () => {
@@ -492,17 +729,106 @@ describe("proxy Worker, route prefix kept", () => {
       expect(all).not.toContain(CLIENT_ID);
     });
 
+    it("drops every Access-Control-* header the API sends", async () => {
+      h.api = () =>
+        new Response("{}", {
+          headers: {
+            "access-control-allow-origin": "https://evil.example",
+            "access-control-allow-credentials": "true",
+            "access-control-expose-headers": "x-api",
+            "access-control-allow-methods": "GET, POST",
+            "access-control-allow-headers": "content-type",
+            "access-control-max-age": "600",
+            access_control_allow_origin: "https://evil.example",
+            vary: "Origin",
+            "x-api": "1",
+          },
+        });
+      const response = await h.fetch("/api/x", {
+        jwt,
+        headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-api")).toBe("1");
+      expect(response.headers.get("vary")).toBe("Origin");
+      const names = [...response.headers.keys()].map((n) => n.replaceAll("_", "-"));
+      expect(names.filter((n) => n.startsWith("access-control-"))).toEqual([]);
+      expect(h.apiCalls).toHaveLength(1);
+    });
+
+    it("drops a header carrying the token in any letter case, in its value or its name", async () => {
+      h.api = () => {
+        const headers = new Headers({ "x-api": "1" });
+        headers.set("x-echo-secret", CLIENT_SECRET.toUpperCase());
+        headers.set("x-echo-id", `id=${CLIENT_ID.toUpperCase()}`);
+        headers.set(
+          "x-mixed",
+          `Bearer ${CLIENT_SECRET.slice(0, 5).toUpperCase()}${CLIENT_SECRET.slice(5)}`,
+        );
+        headers.set(`x-${CLIENT_SECRET}`, "1");
+        headers.set(`x-seen-${CLIENT_ID}`, "1");
+        return new Response("ok", { headers });
+      };
+      const response = await h.fetch("/api/x", { jwt });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-api")).toBe("1");
+      const all = JSON.stringify(headerObject(response.headers)).toLowerCase();
+      expect(all).not.toContain(CLIENT_SECRET.toLowerCase());
+      expect(all).not.toContain(CLIENT_ID.toLowerCase());
+      expect([...response.headers.keys()].filter((n) => n.startsWith("x-"))).toEqual(["x-api"]);
+    });
+
     it.each([
       [`https://${API_HOSTNAME}/api/v1/next?x=1#f`, `${FRONTEND}/api/v1/next?x=1#f`],
+      [`https://${API_HOSTNAME}./api/x`, `${FRONTEND}/api/x`],
+      [`https://${API_HOSTNAME.toUpperCase()}.:443/api/x`, `${FRONTEND}/api/x`],
+      [`https:/\t/${API_HOSTNAME}/api/x`, `${FRONTEND}/api/x`],
+      [`ht\ttps://${API_HOSTNAME}/api/x`, `${FRONTEND}/api/x`],
+      [`https://api.my\tsite.com/api/x`, `${FRONTEND}/api/x`],
+      [`http:${API_HOSTNAME}/api/x`, `${FRONTEND}/api/x`],
+      [`https:\\\\${API_HOSTNAME}/api/x`, `${FRONTEND}/api/x`],
       [`http://${API_HOSTNAME}/api/v1/next`, `${FRONTEND}/api/v1/next`],
       [`//${API_HOSTNAME}/api/v1/next`, `${FRONTEND}/api/v1/next`],
       ["/api/v1/relative", "/api/v1/relative"],
       ["https://elsewhere.example/api", "https://elsewhere.example/api"],
+      [`https://${API_HOSTNAME}.evil.example/x`, `https://${API_HOSTNAME}.evil.example/x`],
+      [`https://${API_HOSTNAME}:8443/x`, `https://${API_HOSTNAME}:8443/x`],
+      // Same scheme, no slashes: a browser reads a path on the front end.
+      [`https:${API_HOSTNAME}/x`, `https:${API_HOSTNAME}/x`],
     ])("maps Location %s to %s", async (location, expected) => {
       h.api = () => new Response(null, { status: 303, headers: { location } });
       const response = await h.fetch("/api/x", { jwt });
       expect(response.status).toBe(303);
       expect(response.headers.get("location")).toBe(expected);
+    });
+
+    it("maps Content-Location and a Refresh URL as it maps Location", async () => {
+      h.api = () =>
+        new Response("{}", {
+          status: 201,
+          headers: {
+            "content-location": `https://${API_HOSTNAME}./api/items/7`,
+            refresh: `5; url=https://${API_HOSTNAME}/api/next`,
+            "x-api": "1",
+          },
+        });
+      const response = await h.fetch("/api/items", { jwt, method: "POST", body: "{}" });
+      expect(response.status).toBe(201);
+      expect(response.headers.get("x-api")).toBe("1");
+      expect(response.headers.get("content-location")).toBe(`${FRONTEND}/api/items/7`);
+      expect(response.headers.get("refresh")).toBe(`5; url=${FRONTEND}/api/next`);
+    });
+
+    it.each([
+      [`0;URL='https://${API_HOSTNAME}/api/a'`, `0;URL='${FRONTEND}/api/a'`],
+      [`3, url = "http://${API_HOSTNAME}./api/b"`, `3, url = "${FRONTEND}/api/b"`],
+      [`1; https://${API_HOSTNAME}/api/c`, `1; ${FRONTEND}/api/c`],
+      ["5; url=https://elsewhere.example/x", "5; url=https://elsewhere.example/x"],
+      ["5", "5"],
+    ])("maps Refresh %s to %s", async (refresh, expected) => {
+      h.api = () => new Response("ok", { headers: { refresh } });
+      const response = await h.fetch("/api/x", { jwt });
+      expect(response.headers.get("refresh")).toBe(expected);
     });
   });
 });
@@ -550,6 +876,23 @@ describe("proxy Worker, route prefix stripped", () => {
     expect(response.headers.get("location")).toBe("/api/v1/next?x=1");
   });
 
+  it("puts the prefix back on a path-only Content-Location and Refresh URL", async () => {
+    h.api = () =>
+      new Response("ok", {
+        headers: { "content-location": "/v1/items/7", refresh: "0; url=/v1/next" },
+      });
+    const response = await h.fetch("/api/v1/items", { jwt });
+    expect(response.headers.get("content-location")).toBe("/api/v1/items/7");
+    expect(response.headers.get("refresh")).toBe("0; url=/api/v1/next");
+  });
+
+  it("maps an API-host Location with a trailing dot back under the prefix", async () => {
+    h.api = () =>
+      new Response(null, { status: 302, headers: { location: `https://${API_HOSTNAME}./v1/x` } });
+    const response = await h.fetch("/api/v1/x", { jwt });
+    expect(response.headers.get("location")).toBe(`${FRONTEND}/api/v1/x`);
+  });
+
   it("maps an API-host Location back under the prefix", async () => {
     h.api = () =>
       new Response(null, {
@@ -571,4 +914,31 @@ describe("proxy Worker, route prefix stripped", () => {
     );
     expect(h.apiCalls).toHaveLength(0);
   });
+});
+
+describe("proxy Worker, methods outside the forwarded set", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // The API stand-in that takes any method: Node's fetch will not build a
+    // TRACE, so the usual one could not even record it. It records the
+    // request, then drops the connection.
+    h = await startWorker({ keys: [key], apiNetworkFailure: true });
+  });
+  afterEach(() => h.reset());
+  afterAll(async () => {
+    expect(h.unexpected).toEqual([]);
+    await h.dispose();
+  });
+  const allow = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+  it.each(["TRACE", "PROPFIND", "PROPPATCH", "MKCOL", "PURGE", "COPY", "MOVE", "LOCK", "SEARCH"])(
+    "refuses %s from a verified caller with 405 and Allow, and forwards nothing",
+    async (method) => {
+      const response = await rawRequest(h, "/api/x", { "cf-access-jwt-assertion": jwt }, method);
+      expectRawJsonError(response, 405);
+      expect(response.headers.allow).toBe(allow);
+      expect(JSON.parse(response.body).error).toBe("method not allowed");
+      expect(h.apiCalls).toHaveLength(0);
+    },
+  );
 });

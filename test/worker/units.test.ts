@@ -6,19 +6,31 @@ import {
   parseTimeout,
   readConfig,
 } from "../../worker/src/env";
+import { isWellFormedAssertion } from "../../worker/src/assertion";
 import {
+  canonicalName,
+  CLIENT_IP_HEADER,
+  COMMON_NAME_HEADER,
   droppedRequestHeaders,
   responseChanges,
-  rewriteLocation,
   rewriteRequestHeaders,
   USER_EMAIL_HEADER,
 } from "../../worker/src/headers";
-import { keepKeysThroughOutages, type RemoteKeySet } from "../../worker/src/key-set";
+import { identityOf } from "../../worker/src/identity";
+import type { JSONWebKeySet } from "jose";
+import {
+  KEYS_COOLDOWN_MS,
+  KEYS_MAX_AGE_MS,
+  TeamKeys,
+  type KeyFinder,
+} from "../../worker/src/key-set";
+import { isForwardedMethod } from "../../worker/src/methods";
+import { rewriteLocation, rewriteRefresh } from "../../worker/src/redirects";
 import { requestIdOf } from "../../worker/src/request-id";
 import { TokenCache } from "../../worker/src/token-cache";
-import { hasEncodedTraversal, isInsidePrefix, upstreamPath } from "../../worker/src/route";
+import { hasTraversal, isInsidePrefix, upstreamPath } from "../../worker/src/route";
 import { forwardedBody, upstreamUrl } from "../../worker/src/upstream";
-import { headerObject } from "./harness";
+import { headerObject, newSigningKey } from "./harness";
 
 const token = { clientId: "id-1", clientSecret: "secret-1" };
 
@@ -37,11 +49,39 @@ describe("route predicates", () => {
     ]);
   });
 
-  it("flags encoded separators and dots", () => {
-    expect(
-      ["/api/..%2fx", "/api/%2E%2E", "/api/%5c", "/api/a%2Fb"].every(hasEncodedTraversal),
-    ).toBe(true);
-    expect(hasEncodedTraversal("/api/v1/a%20b")).toBe(false);
+  it("flags encoded separators and dots, ;-hidden dot segments and Unicode lookalikes", () => {
+    const flagged = [
+      "/api/..%2fx",
+      "/api/%2E%2E",
+      "/api/%5c",
+      "/api/a%2Fb",
+      "/api/..;/admin",
+      "/api/.;/x",
+      "/api/x/..",
+      "/api/%252e",
+      "/api/%c0%AE",
+      "/api/%C1%9C",
+      "/api/%e0%80%af",
+      "/api/%F0%80%80%AE",
+      "/api/%u002E",
+      "/api/%ef%bc%8e",
+      "/api/%EF%BC%8F",
+      "/api/%ef%bc%bc",
+      "/api/\uff0e\uff0e/admin",
+      "/api/..\uff0fadmin",
+      "/api/..\uff3cadmin",
+    ];
+    expect(flagged.filter((path) => !hasTraversal(path))).toEqual([]);
+    const passed = [
+      "/api/v1/a%20b",
+      "/api/.well-known/x",
+      "/api/a..b",
+      "/api/x;v=1/y",
+      "/api/%C3%A9",
+      "/api/%E2%82%AC",
+      "/api/%ef%bc%a1",
+    ];
+    expect(passed.filter(hasTraversal)).toEqual([]);
   });
 
   it("strips the prefix only when asked, never leaving an empty path", () => {
@@ -114,7 +154,15 @@ describe("bindings", () => {
 });
 
 describe("upstream request headers", () => {
-  it("drops hop-by-hop, connection-listed, front-end and Access headers, then adds the token", () => {
+  const person = { email: "ada@mysite.com" };
+
+  it("reads a name as servers that fold underscores do", () => {
+    expect(canonicalName("x_access_bridge_user_email")).toBe(USER_EMAIL_HEADER);
+    expect(canonicalName("cf_access-client_id")).toBe("cf-access-client-id");
+    expect(canonicalName("accept")).toBe("accept");
+  });
+
+  it("drops hop-by-hop, connection-listed, front-end and Access headers, then adds its own", () => {
     const incoming = new Headers({
       connection: "keep-alive, x-hop",
       "x-hop": "1",
@@ -128,39 +176,66 @@ describe("upstream request headers", () => {
       cookie: "a=1",
       host: "evil.com",
       "x-forwarded-host": "evil.com",
+      "x-forwarded-for": "10.0.0.1",
       forwarded: "host=evil.com;proto=https",
       "x-original-url": "/admin",
       "x-rewrite-url": "/admin",
+      "x-host": "evil.com",
+      "x-real-ip": "10.0.0.1",
+      "true-client-ip": "10.0.0.1",
+      "x-http-method-override": "DELETE",
+      "x-http-method": "DELETE",
+      "x-method-override": "DELETE",
+      "x-envoy-original-path": "/admin",
       "cf-access-jwt-assertion": "jwt",
       "cf-access-client-id": "attacker",
       "cf-access-client-secret": "attacker",
-      "cf-access-client-anything": "x",
+      "cf-access-authenticated-user-email": "admin@mysite.com",
       [USER_EMAIL_HEADER]: "mallory@evil.example",
+      [COMMON_NAME_HEADER]: "admin.access",
+      [CLIENT_IP_HEADER]: "10.0.0.1",
+      x_access_bridge_user_email: "mallory@evil.example",
+      cf_access_client_secret: "attacker",
+      cf_connecting_ip: "10.0.0.1",
+      "cf-ipcountry": "GB",
       accept: "application/json",
     });
-    rewriteRequestHeaders(incoming, droppedRequestHeaders(incoming), token, "ada@mysite.com");
+    rewriteRequestHeaders(incoming, droppedRequestHeaders(incoming), token, person, "203.0.113.7");
     expect(headerObject(incoming)).toEqual({
       accept: "application/json",
+      "cf-ipcountry": "GB",
       "cf-access-client-id": "id-1",
       "cf-access-client-secret": "secret-1",
       [USER_EMAIL_HEADER]: "ada@mysite.com",
+      [CLIENT_IP_HEADER]: "203.0.113.7",
     });
   });
 
-  it("keeps what the API may see, CSRF markers included", () => {
+  it("keeps what the API may see, CSRF markers and underscored names of its own included", () => {
     const incoming = new Headers({
       origin: "https://app.mysite.com",
       "sec-fetch-site": "same-origin",
       "content-type": "application/json",
       authorization: "Bearer api-token",
+      x_request_id: "r-1",
+      "cf-ray": "8f00aa11bb22cc33-LHR",
+      "x-forwarded": "not a family member",
     });
     expect(droppedRequestHeaders(incoming)).toEqual([]);
   });
 
-  it("sends no user header when the token has no email", () => {
-    const incoming = new Headers({ [USER_EMAIL_HEADER]: "x" });
-    rewriteRequestHeaders(incoming, droppedRequestHeaders(incoming), token, undefined);
+  it("names a service token by its common name and sends no user", () => {
+    const incoming = new Headers({ [USER_EMAIL_HEADER]: "x", [CLIENT_IP_HEADER]: "10.0.0.1" });
+    rewriteRequestHeaders(
+      incoming,
+      droppedRequestHeaders(incoming),
+      token,
+      { commonName: "ci.access" },
+      null,
+    );
+    expect(incoming.get(COMMON_NAME_HEADER)).toBe("ci.access");
     expect(incoming.has(USER_EMAIL_HEADER)).toBe(false);
+    expect(incoming.has(CLIENT_IP_HEADER)).toBe(false);
   });
 });
 
@@ -171,59 +246,123 @@ describe("response headers", () => {
       connection: "keep-alive",
       "keep-alive": "timeout=5",
       "transfer-encoding": "chunked",
+      vary: "Origin",
     });
     expect(responseChanges(headers, token)).toBeUndefined();
   });
 
-  it("drops cookies, anything carrying the token, and hop-by-hop headers the runtime keeps", () => {
+  it("drops cookies, CORS, the token in any case or place, and hop-by-hop headers the runtime keeps", () => {
     const headers = new Headers({
       // The runtime writes Connection and Keep-Alive itself; x-conn is only named here.
       connection: "keep-alive, x-conn",
       "x-conn": "1",
       "proxy-connection": "keep-alive",
-      "x-echo": "secret-1",
-      "x-echo-id": "prefix id-1 suffix",
+      "x-echo": "SECRET-1",
+      "x-echo-id": "prefix Id-1 suffix",
+      "x-seen-secret-1": "yes",
+      "access-control-allow-origin": "https://evil.example",
+      "access-control-allow-credentials": "true",
+      access_control_expose_headers: "x-echo",
       "content-type": "text/plain",
     });
     headers.append("set-cookie", "a=1");
     headers.append("set-cookie", "b=2");
     const changes = responseChanges(headers, token);
     expect(new Set(changes?.dropped)).toEqual(
-      new Set(["x-conn", "proxy-connection", "x-echo", "x-echo-id", "set-cookie"]),
+      new Set([
+        "x-conn",
+        "proxy-connection",
+        "x-echo",
+        "x-echo-id",
+        "x-seen-secret-1",
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+        "access_control_expose_headers",
+        "set-cookie",
+      ]),
     );
-    expect(changes?.location).toBeUndefined();
+    expect(changes?.urls).toEqual([]);
   });
 
-  it("hands back the Location to map", () => {
-    const changes = responseChanges(new Headers({ location: "/v1/next" }), token);
-    expect(changes).toEqual({ dropped: [], location: "/v1/next" });
+  it("treats the token's characters literally", () => {
+    const dotted = { clientId: "a.b", clientSecret: "(s+)" };
+    expect(responseChanges(new Headers({ "x-a": "axb", "x-b": "ssss" }), dotted)).toBeUndefined();
+    expect(responseChanges(new Headers({ "x-a": "A.B", "x-b": "(S+)" }), dotted)?.dropped).toEqual([
+      "x-a",
+      "x-b",
+    ]);
   });
+
+  it("hands back the URL headers to map", () => {
+    const changes = responseChanges(
+      new Headers({ location: "/v1/next", "content-location": "/v1/x", refresh: "0; url=/v1/y" }),
+      token,
+    );
+    expect(changes).toEqual({
+      dropped: [],
+      urls: [
+        ["content-location", "/v1/x"],
+        ["location", "/v1/next"],
+        ["refresh", "0; url=/v1/y"],
+      ],
+    });
+  });
+});
+
+describe("redirect mapping", () => {
+  const frontEnd = (pathPrefix: string) => ({
+    apiHostname: "api.mysite.com",
+    origin: "https://app.mysite.com",
+    pathPrefix,
+  });
+  const map = (location: string, prefix = "/api"): string =>
+    rewriteLocation(location, frontEnd(prefix));
 
   it("maps a Location on the API host, in any spelling, to the front end's route", () => {
-    const map = (location: string, prefix = "/api"): string =>
-      rewriteLocation(location, "api.mysite.com", "https://app.mysite.com", prefix);
     expect(map("https://api.mysite.com/v1?x=1#f")).toBe("https://app.mysite.com/api/v1?x=1#f");
     expect(map("http://API.mysite.com:80/v1")).toBe("https://app.mysite.com/api/v1");
     expect(map("//api.mysite.com/v1")).toBe("https://app.mysite.com/api/v1");
     expect(map("https:\\\\api.mysite.com/v1")).toBe("https://app.mysite.com/api/v1");
+    expect(map("https://api.mysite.com./v1")).toBe("https://app.mysite.com/api/v1");
+    expect(map("https:/\t/api.mysite.com/v1")).toBe("https://app.mysite.com/api/v1");
+    expect(map("\x01https://api.mysite.com\r\n/v1")).toBe("https://app.mysite.com/api/v1");
+    expect(map("http:api.mysite.com/v1")).toBe("https://app.mysite.com/api/v1");
+    expect(map("https://user@api.mysite.com/v1")).toBe("https://app.mysite.com/api/v1");
     expect(map("/v1/next?x=1")).toBe("/api/v1/next?x=1");
     expect(map("/api/v1/next", "")).toBe("/api/v1/next");
     expect(map("https://api.mysite.com/v1", "")).toBe("https://app.mysite.com/v1");
   });
 
-  it("leaves other hosts and path-relative Locations alone", () => {
-    const map = (location: string): string =>
-      rewriteLocation(location, "api.mysite.com", "https://app.mysite.com", "/api");
+  it("leaves other hosts and relative URLs alone", () => {
     for (const location of [
       "https://api.mysite.com.evil.com/",
+      "https://api.mysite.com..//x",
       "https://api.mysite.com:8443/x",
       "https://evil.com/?next=https://api.mysite.com/",
       "//evil.com/x",
       "/\\evil.com/x",
+      "/\t/evil.com/x",
+      "https:api.mysite.com/x",
       "next",
       "mailto:ops@mysite.com",
+      "ftp://api.mysite.com/x",
     ]) {
       expect(map(location)).toBe(location);
+    }
+  });
+
+  it("maps the URL of a Refresh header and keeps the rest of it", () => {
+    const refresh = (value: string): string => rewriteRefresh(value, frontEnd("/api"));
+    expect(refresh("5; url=https://api.mysite.com/v1")).toBe(
+      "5; url=https://app.mysite.com/api/v1",
+    );
+    expect(refresh("0;URL='https://api.mysite.com./v1'")).toBe(
+      "0;URL='https://app.mysite.com/api/v1'",
+    );
+    expect(refresh('2, url="/v1/x" ')).toBe('2, url="/api/v1/x" ');
+    expect(refresh("1; //api.mysite.com/v1")).toBe("1; https://app.mysite.com/api/v1");
+    for (const value of ["5", "5; url=", "5; url=https://elsewhere.example/", "0; url=next"]) {
+      expect(refresh(value)).toBe(value);
     }
   });
 });
@@ -287,11 +426,105 @@ describe("cross-site write predicate", () => {
   });
 });
 
+describe("methods", () => {
+  it("forwards the seven methods an API serves and nothing else", () => {
+    const forwarded = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    expect(forwarded.every(isForwardedMethod)).toBe(true);
+    for (const method of [
+      "TRACE",
+      "TRACK",
+      "CONNECT",
+      "PROPFIND",
+      "MKCOL",
+      "PURGE",
+      "get",
+      "Patch",
+    ]) {
+      expect(isForwardedMethod(method)).toBe(false);
+    }
+  });
+});
+
+describe("assertion spelling", () => {
+  const segment = (bytes: number, fill = 0x41): string =>
+    Buffer.alloc(bytes, fill).toString("base64url");
+  const token = (signature: string): string => `${segment(30)}.${segment(200)}.${signature}`;
+
+  it("accepts three unpadded base64url segments with a canonical signature", () => {
+    for (const bytes of [1, 2, 3, 64, 256, 257]) {
+      expect(isWellFormedAssertion(token(segment(bytes, 0xff)))).toBe(true);
+    }
+  });
+
+  it("refuses a signature whose unused bits are set", () => {
+    // 256 bytes leave 4 unused bits in the last character, 257 bytes leave 2.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (const bytes of [256, 257]) {
+      const canonical = segment(bytes, 0xff);
+      const last = alphabet.indexOf(canonical.slice(-1));
+      const sibling = `${canonical.slice(0, -1)}${alphabet[last | 1]}`;
+      expect(Buffer.from(sibling, "base64url")).toEqual(Buffer.from(canonical, "base64url"));
+      expect(isWellFormedAssertion(token(sibling))).toBe(false);
+    }
+  });
+
+  it("refuses padding, foreign characters, a length no encoding has, and the wrong number of segments", () => {
+    const signature = segment(256, 0x11);
+    for (const bad of [
+      token(`${signature}==`),
+      token(`${signature.slice(0, 10)} ${signature.slice(10)}`),
+      token(`${signature.slice(0, 10)}+/${signature.slice(12)}`),
+      token(`${signature}A`.slice(0, 341)), // 341 characters: 4n+1 encodes nothing
+      token(""),
+      `${segment(30)}.${segment(200)}`,
+      `${token(signature)}.${signature}`,
+      `.${segment(200)}.${signature}`,
+    ]) {
+      expect(isWellFormedAssertion(bad)).toBe(false);
+    }
+  });
+
+  it("refuses more than 8192 bytes", () => {
+    const head = segment(30);
+    const signature = segment(256, 0x11);
+    const sized = (length: number): string =>
+      `${head}.${"A".repeat(length - head.length - signature.length - 2)}.${signature}`;
+    expect(sized(8192)).toHaveLength(8192);
+    expect(isWellFormedAssertion(sized(8192))).toBe(true);
+    expect(isWellFormedAssertion(sized(8193))).toBe(false);
+  });
+});
+
+describe("identity", () => {
+  it("is a person with a non-empty email, a service token with a common name and no email", () => {
+    expect(identityOf({ email: "ada@mysite.com", common_name: "x" })).toEqual({
+      email: "ada@mysite.com",
+    });
+    expect(identityOf({ common_name: "ci.access" })).toEqual({ commonName: "ci.access" });
+  });
+
+  it("is nobody otherwise", () => {
+    for (const payload of [
+      {},
+      { email: "" },
+      { email: 1 },
+      { email: null, common_name: "ci.access" },
+      { email: "", common_name: "ci.access" },
+      { common_name: "" },
+      { common_name: ["ci.access"] },
+    ]) {
+      expect(identityOf(payload)).toBeUndefined();
+    }
+  });
+});
+
 describe("verified token cache", () => {
+  const ada = { email: "ada@mysite.com" };
+
   it("returns a token until its exp plus the tolerance, then forgets it", () => {
     const cache = new TokenCache(10, 5);
-    cache.set("t", { email: "ada@mysite.com", exp: 1000 });
-    expect(cache.get("t", 1004.9)).toEqual({ email: "ada@mysite.com", exp: 1000 });
+    cache.set("t", { identity: ada, exp: 1000 });
+    expect(cache.get("t", 1004.9)).toEqual({ identity: ada, exp: 1000 });
     expect(cache.get("t", 1005)).toBeUndefined();
     expect(cache.size).toBe(0);
     expect(cache.get("other", 0)).toBeUndefined();
@@ -299,69 +532,155 @@ describe("verified token cache", () => {
 
   it("holds at most its capacity, dropping the oldest first", () => {
     const cache = new TokenCache(3, 0);
-    for (const token of ["a", "b", "c", "d", "e"]) cache.set(token, { email: token, exp: 100 });
+    const as = (name: string) => ({ identity: { commonName: name }, exp: 100 });
+    for (const token of ["a", "b", "c", "d", "e"]) cache.set(token, as(token));
     expect(cache.size).toBe(3);
-    expect(["a", "b", "c", "d", "e"].map((t) => cache.get(t, 0)?.email)).toEqual([
+    expect(["a", "b", "c", "d", "e"].map((t) => cache.get(t, 0)?.identity)).toEqual([
       undefined,
       undefined,
-      "c",
-      "d",
-      "e",
+      { commonName: "c" },
+      { commonName: "d" },
+      { commonName: "e" },
     ]);
-    cache.set("d", { email: "d2", exp: 100 });
+    cache.set("d", as("d2"));
     expect(cache.size).toBe(3);
-    expect(cache.get("c", 0)?.email).toBe("c");
+    expect(cache.get("c", 0)?.identity).toEqual({ commonName: "c" });
   });
 });
 
-describe("key set through a keys outage", () => {
-  const header = { alg: "RS256", kid: "k1" };
+describe("team keys", () => {
+  const current = newSigningKey("k1");
+  const rotated = newSigningKey("k2");
   const token = { payload: "", signature: "" };
-  const cachedSet = { keys: [{ kty: "RSA", kid: "k1" }] };
-  type Key = Awaited<ReturnType<RemoteKeySet>>;
-  const remoteKey = { type: "remote" } as unknown as Key;
-  const localKey = { type: "local" } as unknown as Key;
-  class TokenFault extends Error {}
+  const header = (kid: string) => ({ alg: "RS256", kid });
+  class UnknownKid extends Error {}
+  /** Stands in for jose's `createLocalJWKSet`: a key by `kid`, the JWK itself for the key. */
+  const finderFor = (jwks: JSONWebKeySet): KeyFinder => {
+    if (!Array.isArray(jwks.keys)) throw new TypeError("not a key set");
+    return async (protectedHeader) => {
+      const found = jwks.keys.find((k) => k.kid === protectedHeader?.kid);
+      if (!found) throw new UnknownKid();
+      return found as never;
+    };
+  };
+  const isUnknownKid = (err: unknown) => err instanceof UnknownKid;
 
-  function setUp(remoteResult: () => Promise<Key>, cached: typeof cachedSet | undefined) {
-    const remote = Object.assign(jest.fn(remoteResult), { jwks: () => cached });
-    const localFor = jest.fn(() => async () => localKey);
-    const getKey = keepKeysThroughOutages(
-      remote as unknown as RemoteKeySet,
-      localFor,
-      (err) => err instanceof TokenFault,
+  /** A keys endpoint under the test's control, and a clock that moves only when told. */
+  function setUp() {
+    const endpoint = {
+      keys: [current.jwk],
+      up: true,
+      fetches: 0,
+      /** Answers held until released, so fetches overlap as under load. */
+      held: [] as (() => void)[],
+    };
+    const clock = { now: 1_000_000 };
+    const waited: Promise<unknown>[] = [];
+    const keys = new TeamKeys(
+      () => {
+        endpoint.fetches++;
+        const answer = { keys: [...endpoint.keys] };
+        const up = endpoint.up;
+        return new Promise((resolve, reject) => {
+          endpoint.held.push(() => (up ? resolve(answer) : reject(new TypeError("network lost"))));
+        });
+      },
+      finderFor,
+      isUnknownKid,
+      () => clock.now,
     );
-    return { getKey, remote, localFor };
+    const release = async () => {
+      while (endpoint.held.length > 0) endpoint.held.shift()!();
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    const getKey = (kid: string) => keys.getKey([header(kid), token], (p) => waited.push(p));
+    /** Settles every call, releasing the endpoint until none is waiting. */
+    const settle = async <T>(calls: Promise<T>[]) => {
+      const results = Promise.allSettled(calls);
+      await release();
+      await release();
+      return results;
+    };
+    return { endpoint, clock, keys, getKey, settle, waited };
   }
 
-  it("uses the remote set while it answers", async () => {
-    const { getKey, localFor } = setUp(async () => remoteKey, cachedSet);
-    await expect(getKey(header, token)).resolves.toBe(remoteKey);
-    expect(localFor).not.toHaveBeenCalled();
+  it("shares one fetch among concurrent requests on a cold isolate", async () => {
+    const { endpoint, getKey, settle, waited } = setUp();
+    const results = await settle(Array.from({ length: 40 }, () => getKey("k1")));
+    expect(results.map((r) => r.status)).toEqual(Array(40).fill("fulfilled"));
+    expect(endpoint.fetches).toBe(1);
+    expect(waited).toHaveLength(1);
   });
 
-  it("falls back to the keys it already had when the refetch fails", async () => {
-    const { getKey, remote, localFor } = setUp(async () => {
-      throw new TypeError("network connection lost");
-    }, cachedSet);
-    await expect(getKey(header, token)).resolves.toBe(localKey);
-    expect(remote).toHaveBeenCalledTimes(1);
-    expect(localFor).toHaveBeenCalledWith(cachedSet);
+  it("refetches for unknown kids at most once per cooldown, however many arrive at once", async () => {
+    const { endpoint, clock, getKey, settle } = setUp();
+    await settle([getKey("k1")]);
+
+    clock.now += KEYS_COOLDOWN_MS - 1;
+    const early = await settle(Array.from({ length: 40 }, (_, i) => getKey(`forged-${i}`)));
+    expect(early.every((r) => r.status === "rejected")).toBe(true);
+    expect(endpoint.fetches).toBe(1);
+
+    clock.now += 1;
+    const late = await settle(Array.from({ length: 40 }, (_, i) => getKey(`forged-${i}`)));
+    expect(late.every((r) => r.status === "rejected")).toBe(true);
+    expect(endpoint.fetches).toBe(2);
   });
 
-  it("fails closed when it never had keys", async () => {
-    const { getKey, localFor } = setUp(async () => {
-      throw new TypeError("network connection lost");
-    }, undefined);
-    await expect(getKey(header, token)).rejects.toThrow("network connection lost");
-    expect(localFor).not.toHaveBeenCalled();
+  it("finds a rotated key once the cooldown has passed, for every request waiting on the fetch", async () => {
+    const { endpoint, clock, getKey, settle } = setUp();
+    await settle([getKey("k1")]);
+    endpoint.keys = [current.jwk, rotated.jwk];
+    clock.now += KEYS_COOLDOWN_MS;
+    const results = await settle(Array.from({ length: 10 }, () => getKey("k2")));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill("fulfilled"));
+    expect(endpoint.fetches).toBe(2);
   });
 
-  it("does not retry a token the keys refused", async () => {
-    const { getKey, localFor } = setUp(async () => {
-      throw new TokenFault("no matching key");
-    }, cachedSet);
-    await expect(getKey(header, token)).rejects.toBeInstanceOf(TokenFault);
-    expect(localFor).not.toHaveBeenCalled();
+  it("refetches keys past their age, and keeps them when the refetch fails", async () => {
+    const { endpoint, clock, getKey, settle } = setUp();
+    await settle([getKey("k1")]);
+    clock.now += KEYS_MAX_AGE_MS;
+    endpoint.up = false;
+    const during = await settle(Array.from({ length: 10 }, () => getKey("k1")));
+    expect(during.map((r) => r.status)).toEqual(Array(10).fill("fulfilled"));
+    expect(endpoint.fetches).toBe(2);
+
+    // Still stale, but the failed attempt started a cooldown.
+    await settle([getKey("k1")]);
+    expect(endpoint.fetches).toBe(2);
+    clock.now += KEYS_COOLDOWN_MS;
+    endpoint.up = true;
+    await settle([getKey("k1")]);
+    expect(endpoint.fetches).toBe(3);
+    await settle([getKey("k1")]);
+    expect(endpoint.fetches).toBe(3);
+  });
+
+  it("fails closed while it never had keys, and tries again on the next request", async () => {
+    const { endpoint, getKey, settle } = setUp();
+    endpoint.up = false;
+    const down = await settle(Array.from({ length: 5 }, () => getKey("k1")));
+    expect(down.every((r) => r.status === "rejected")).toBe(true);
+    expect(endpoint.fetches).toBe(1);
+    endpoint.up = true;
+    const up = await settle([getKey("k1")]);
+    expect(up[0]?.status).toBe("fulfilled");
+    expect(endpoint.fetches).toBe(2);
+  });
+
+  it("does not count a key set it cannot read as keys", async () => {
+    let fetches = 0;
+    const keys = new TeamKeys(
+      async () => {
+        fetches++;
+        return { keys: "none" } as never;
+      },
+      finderFor,
+      isUnknownKid,
+    );
+    await expect(keys.getKey([header("k1"), token], () => undefined)).rejects.toThrow(TypeError);
+    await expect(keys.getKey([header("k1"), token], () => undefined)).rejects.toThrow(TypeError);
+    expect(fetches).toBe(2);
   });
 });

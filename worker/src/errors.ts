@@ -1,3 +1,5 @@
+import { ALLOWED_METHODS } from "./methods";
+
 /**
  * An error whose status and message are safe to show the caller. Anything
  * else that escapes the handler becomes a generic 500.
@@ -11,19 +13,26 @@ export class HttpError extends Error {
     readonly publicMessage: string,
     /** Logged only, under the request id. */
     readonly detail?: string,
+    /** Headers the status calls for, such as a 405's `Allow`. */
+    readonly headers?: Record<string, string>,
   ) {
     super(publicMessage);
   }
 
   toResponse(requestId: string): Response {
-    return jsonError(this.status, this.publicMessage, requestId);
+    return jsonError(this.status, this.publicMessage, requestId, this.headers);
   }
 }
 
-export function jsonError(status: number, error: string, requestId: string): Response {
+export function jsonError(
+  status: number,
+  error: string,
+  requestId: string,
+  headers?: Record<string, string>,
+): Response {
   return new Response(JSON.stringify({ error, requestId }), {
     status,
-    headers: { "content-type": "application/json", "cache-control": "no-store" },
+    headers: { ...headers, "content-type": "application/json", "cache-control": "no-store" },
   });
 }
 
@@ -37,6 +46,9 @@ export const invalidAssertion = (detail: string): HttpError =>
 // and the log still tell a keys outage apart from a bad token.
 export const keysUnavailable = (detail: string): HttpError =>
   new HttpError(403, "cannot verify Cloudflare Access assertion right now", detail);
+// Not logged: refusing a probe is routine.
+export const methodNotAllowed = (): HttpError =>
+  new HttpError(405, "method not allowed", undefined, { allow: ALLOWED_METHODS });
 export const crossSiteWrite = (): HttpError => new HttpError(403, "cross-site request refused");
 export const badGateway = (detail: string): HttpError =>
   new HttpError(502, "upstream unreachable", detail);

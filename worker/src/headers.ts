@@ -1,9 +1,26 @@
-/** The header the API reads to learn who acted; the Worker alone sets it. */
+import type { Identity } from "./identity";
+
+/** Every header the Worker sets itself starts so; the client's never reach the API. */
+const OWN_PREFIX = "x-access-bridge-";
+/** A person's verified `email`. */
 export const USER_EMAIL_HEADER = "x-access-bridge-user-email";
+/** A service token's verified `common_name`, on requests no person made. */
+export const COMMON_NAME_HEADER = "x-access-bridge-common-name";
+/** The client's address as Cloudflare reports it in `CF-Connecting-IP`. */
+export const CLIENT_IP_HEADER = "x-access-bridge-client-ip";
+
+/**
+ * A header name as the API's server may read it. CGI, WSGI and Rack fold `_`
+ * into `-` (`X_Access_Bridge_User_Email` arrives as the Worker's own header),
+ * so every drop decision is made on this form. Names come lower-cased.
+ */
+export function canonicalName(name: string): string {
+  return name.includes("_") ? name.replaceAll("_", "-") : name;
+}
 
 // RFC 9110 §7.6.1: these describe one connection, not the message, so a proxy
 // must not forward them; `Connection` may name more.
-const HOP_BY_HOP = new Set([
+const HOP_BY_HOP = [
   "connection",
   "keep-alive",
   "proxy-connection",
@@ -11,29 +28,51 @@ const HOP_BY_HOP = new Set([
   "trailer",
   "transfer-encoding",
   "upgrade",
-]);
+];
 
 // The runtime writes a response's connection-level headers itself and drops
 // all of these but `Proxy-Connection` on the way out, so the Worker leaves
 // them to it.
 const HOP_BY_HOP_DROPPED_BY_RUNTIME = new Set(
-  [...HOP_BY_HOP].filter((name) => name !== "proxy-connection"),
+  HOP_BY_HOP.filter((name) => name !== "proxy-connection"),
 );
 
-/** Request headers that belong to the front end, to Access or to the client's proxy. */
+/** Request headers dropped by exact (canonical) name. */
 const DROPPED_REQUEST_HEADERS = new Set([
+  ...HOP_BY_HOP,
+  // The front end's, or the client's proxy's.
   "cookie",
-  "cf-access-jwt-assertion",
   "proxy-authorization",
   "host",
-  // Servers that honour these take the host or path from them instead of the
-  // URL, which would undo the constant host and the route prefix.
-  "x-forwarded-host",
+  // Frameworks take the URL's host, scheme or path, the client's address or
+  // the method from these instead of the request itself, which would undo
+  // the constant host, the route prefix, IP allow-lists and the method rule.
   "forwarded",
-  "x-original-url",
-  "x-rewrite-url",
-  USER_EMAIL_HEADER,
+  "x-host",
+  "x-real-ip",
+  "true-client-ip",
+  "x-http-method-override",
+  "x-http-method",
+  "x-method-override",
 ]);
+
+/**
+ * Whether a canonical request header name is in a family the client must not
+ * speak for: Access's (`Cf-Access-Jwt-Assertion`, `-Authenticated-User-Email`,
+ * the service token, which the Worker sets itself), the forwarding and
+ * rewriting headers proxies and frameworks trust, and the Worker's own.
+ */
+function hasDroppedPrefix(name: string): boolean {
+  if (name.startsWith("cf-")) return name.startsWith("cf-access-");
+  return (
+    name.startsWith("x-") &&
+    (name.startsWith("x-forwarded-") ||
+      name.startsWith("x-original-") ||
+      name.startsWith("x-rewrite-") ||
+      name.startsWith("x-envoy-") ||
+      name.startsWith(OWN_PREFIX))
+  );
+}
 
 /** The names a `Connection` header value lists, lower-cased. */
 function listedNames(connection: string): string[] {
@@ -46,20 +85,22 @@ export interface ServiceToken {
 }
 
 /**
- * The names among the client's headers that must not reach the API: what
- * belongs to the front end, to Access or to the connection, including what a
- * `Connection` header lists. The runtime copies the headers natively; this
- * pass reads the names alone, because each header handed to JavaScript
+ * The names among the client's headers that must not reach the API, as the
+ * client spelled them, including what a `Connection` header lists. A name
+ * with `_` that reads as any `cf-*` header goes too: Cloudflare's own
+ * headers are the edge's to set. The runtime copies the headers natively;
+ * this pass reads the names alone, because each header handed to JavaScript
  * costs far more than one the runtime copies.
  */
 export function droppedRequestHeaders(headers: Headers): string[] {
   const dropped: string[] = [];
   let listsMore = false;
   for (const name of headers.keys()) {
+    const canonical = canonicalName(name);
     if (
-      DROPPED_REQUEST_HEADERS.has(name) ||
-      HOP_BY_HOP.has(name) ||
-      name.startsWith("cf-access-client-")
+      DROPPED_REQUEST_HEADERS.has(canonical) ||
+      hasDroppedPrefix(canonical) ||
+      (canonical !== name && canonical.startsWith("cf-"))
     ) {
       dropped.push(name);
       if (name === "connection") listsMore = true;
@@ -71,52 +112,81 @@ export function droppedRequestHeaders(headers: Headers): string[] {
 
 /**
  * Turns a copy of the client's headers into the ones the API receives, in
- * place: minus `dropped`, plus the verified user and the service token.
+ * place: minus `dropped`, plus who the verified assertion names, the client's
+ * address and the service token.
  */
 export function rewriteRequestHeaders(
   headers: Headers,
   dropped: string[],
   token: ServiceToken,
-  email: string | undefined,
+  identity: Identity,
+  clientIp: string | null,
 ): void {
   for (const name of dropped) headers.delete(name);
-  if (email !== undefined) headers.set(USER_EMAIL_HEADER, email);
+  if ("email" in identity) headers.set(USER_EMAIL_HEADER, identity.email);
+  else headers.set(COMMON_NAME_HEADER, identity.commonName);
+  if (clientIp) headers.set(CLIENT_IP_HEADER, clientIp);
   headers.set("cf-access-client-id", token.clientId);
   headers.set("cf-access-client-secret", token.clientSecret);
 }
 
+/** Response headers whose URL may point at the API host, mapped like a redirect. */
+export type UrlHeader = "location" | "content-location" | "refresh";
+const URL_HEADERS = new Set<string>(["location", "content-location", "refresh"]);
+
 /** What the API's response headers need before the browser may see them. */
 export interface ResponseChanges {
-  /** Names to delete: cookies, anything carrying the token, leftover hop-by-hop. */
+  /** Names to delete: cookies, CORS, anything carrying the token, leftover hop-by-hop. */
   dropped: string[];
-  /** The API's `Location`, to be mapped with {@link rewriteLocation}. */
-  location: string | undefined;
+  /** URL headers to map back to the front end, with their values. */
+  urls: [UrlHeader, string][];
+}
+
+// The token is the same on every request of a deployment, so its pattern is
+// built once.
+let tokenPattern: { token: ServiceToken; pattern: RegExp } | undefined;
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Matches the token's id or secret in any letter case. */
+function patternFor(token: ServiceToken): RegExp {
+  if (tokenPattern?.token !== token) {
+    const source = `${escapeRegExp(token.clientId)}|${escapeRegExp(token.clientSecret)}`;
+    tokenPattern = { token, pattern: new RegExp(source, "i") };
+  }
+  return tokenPattern.pattern;
 }
 
 /**
  * Reads the API's response headers once and says what must change, or
  * `undefined` when they can go back as they are. That is the common case, and
  * it lets the Worker return the API's response without copying it.
+ *
+ * `Access-Control-*` goes because the browser talks to the front end's own
+ * origin: an API that reflects any `Origin` with credentials would otherwise
+ * make the person's session readable cross-site through the front end.
  */
 export function responseChanges(
   headers: Headers,
   token: ServiceToken,
 ): ResponseChanges | undefined {
-  const { clientId, clientSecret } = token;
+  const carriesToken = patternFor(token);
   const dropped: string[] = [];
-  let location: string | undefined;
+  const urls: [UrlHeader, string][] = [];
   let connection: string | undefined;
   headers.forEach((value, name) => {
+    const canonical = canonicalName(name);
     if (
-      name === "set-cookie" ||
-      name === "proxy-connection" ||
+      canonical === "set-cookie" ||
+      canonical === "proxy-connection" ||
+      canonical.startsWith("access-control-") ||
       // An API that echoes request headers must not hand the service token to the browser.
-      value.includes(clientId) ||
-      value.includes(clientSecret)
+      carriesToken.test(value) ||
+      carriesToken.test(name)
     ) {
       dropped.push(name);
-    } else if (name === "location") {
-      location = value;
+    } else if (URL_HEADERS.has(name)) {
+      urls.push([name as UrlHeader, value]);
     } else if (name === "connection") {
       connection = value;
     }
@@ -126,33 +196,6 @@ export function responseChanges(
       if (!HOP_BY_HOP_DROPPED_BY_RUNTIME.has(name)) dropped.push(name);
     }
   }
-  if (dropped.length === 0 && location === undefined) return undefined;
-  return { dropped, location };
-}
-
-/**
- * Maps a `Location` on the API host back to the front end's route, so a
- * redirect never sends the browser to the API directly: absolute and
- * scheme-relative URLs on the API host become the front end's, and a
- * path-only one gets back the prefix the API never saw. Other hosts and
- * path-relative locations are left alone.
- */
-export function rewriteLocation(
-  location: string,
-  apiHostname: string,
-  frontendOrigin: string,
-  pathPrefix: string,
-): string {
-  if (location.startsWith("/") && !location.startsWith("//") && !location.startsWith("/\\")) {
-    return `${pathPrefix}${location}`;
-  }
-  if (!/^(https?:)?[/\\]{2}/i.test(location)) return location;
-  let url: URL;
-  try {
-    url = new URL(location, `https://${apiHostname}`);
-  } catch {
-    return location;
-  }
-  if (url.host !== apiHostname) return location;
-  return `${frontendOrigin}${pathPrefix}${url.pathname}${url.search}${url.hash}`;
+  if (dropped.length === 0 && urls.length === 0) return undefined;
+  return { dropped, urls };
 }

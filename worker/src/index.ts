@@ -1,22 +1,26 @@
+import { isWellFormedAssertion } from "./assertion";
 import { isCrossSiteWrite } from "./csrf";
 import { readConfig, type Config, type Env } from "./env";
 import {
   crossSiteWrite,
   errorSummary,
   HttpError,
+  invalidAssertion,
   jsonError,
+  methodNotAllowed,
   missingAssertion,
   notFound,
 } from "./errors";
 import {
   droppedRequestHeaders,
   responseChanges,
-  rewriteLocation,
   rewriteRequestHeaders,
   type ServiceToken,
 } from "./headers";
+import { isForwardedMethod } from "./methods";
+import { rewriteLocation, rewriteRefresh, type FrontEnd } from "./redirects";
 import { requestIdOf } from "./request-id";
-import { hasEncodedTraversal, isInsidePrefix, upstreamPath } from "./route";
+import { hasTraversal, isInsidePrefix, upstreamPath } from "./route";
 import { callUpstream, upstreamUrl } from "./upstream";
 import { cachedIdentity, verifyAssertion } from "./verify";
 
@@ -40,19 +44,33 @@ function deploymentOf(env: Env): Deployment {
   return deployed.deployment;
 }
 
-async function proxy(request: Request, { config, token }: Deployment): Promise<Response> {
+/**
+ * The order is the contract's: where (404), who (401, 403), what (405, then
+ * the cross-site rule), and only then the API. Each step is cheap before the
+ * next; only a verified caller learns which methods the route serves.
+ */
+async function proxy(
+  request: Request,
+  { config, token }: Deployment,
+  ctx: ExecutionContext,
+): Promise<Response> {
   const url = new URL(request.url);
   const pathname = url.pathname;
-  if (!isInsidePrefix(pathname, config.routePrefix) || hasEncodedTraversal(pathname)) {
+  if (!isInsidePrefix(pathname, config.routePrefix) || hasTraversal(pathname)) {
     throw notFound();
   }
 
-  const assertion = request.headers.get("cf-access-jwt-assertion");
+  const headers = request.headers;
+  const assertion = headers.get("cf-access-jwt-assertion");
   if (!assertion) throw missingAssertion();
-  const { email } =
+  if (!isWellFormedAssertion(assertion)) {
+    throw invalidAssertion("not three canonical base64url segments of at most 8 KB");
+  }
+  const identity =
     cachedIdentity(assertion, config.teamDomain, config.aud) ??
-    (await verifyAssertion(assertion, config.teamDomain, config.aud));
+    (await verifyAssertion(assertion, config.teamDomain, config.aud, (p) => ctx.waitUntil(p)));
 
+  if (!isForwardedMethod(request.method)) throw methodNotAllowed();
   if (isCrossSiteWrite(request, url)) throw crossSiteWrite();
 
   const target = upstreamUrl(
@@ -60,11 +78,12 @@ async function proxy(request: Request, { config, token }: Deployment): Promise<R
     upstreamPath(pathname, config.routePrefix, config.stripRoutePrefix),
     url.search,
   );
-  const dropped = droppedRequestHeaders(request.headers);
+  const dropped = droppedRequestHeaders(headers);
+  const clientIp = headers.get("cf-connecting-ip");
   const upstream = await callUpstream(
     target,
     request,
-    (headers) => rewriteRequestHeaders(headers, dropped, token, email),
+    (forwarded) => rewriteRequestHeaders(forwarded, dropped, token, identity, clientIp),
     config.upstreamTimeoutMs,
   );
 
@@ -89,19 +108,23 @@ function backToBrowser(
   const response = new Response(upstream.body, upstream);
   const headers = response.headers;
   for (const name of changes.dropped) headers.delete(name);
-  if (changes.location !== undefined) {
-    const pathPrefix = config.stripRoutePrefix ? config.routePrefix : "";
-    headers.set(
-      "location",
-      rewriteLocation(changes.location, config.apiHostname, frontend.origin, pathPrefix),
-    );
+  if (changes.urls.length > 0) {
+    const frontEnd: FrontEnd = {
+      apiHostname: config.apiHostname,
+      origin: frontend.origin,
+      pathPrefix: config.stripRoutePrefix ? config.routePrefix : "",
+    };
+    for (const [name, value] of changes.urls) {
+      const rewrite = name === "refresh" ? rewriteRefresh : rewriteLocation;
+      headers.set(name, rewrite(value, frontEnd));
+    }
   }
   return response;
 }
 
-async function fetch(request: Request, env: Env): Promise<Response> {
+async function fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   try {
-    return await proxy(request, deploymentOf(env));
+    return await proxy(request, deploymentOf(env), ctx);
   } catch (err) {
     // Only failures are answered or logged under an id, so only they pay for one.
     const requestId = requestIdOf(request);

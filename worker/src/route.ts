@@ -9,13 +9,34 @@ export function isInsidePrefix(pathname: string, prefix: string): boolean {
 }
 
 /**
- * Encoded separators and dots survive URL normalisation and may be decoded
- * again by the API's server, turning `/api/..%2fadmin` into `/admin`.
+ * What the URL parser leaves in a path that the API's server may still turn
+ * into a step out of the prefix, so `/api/<any of these>admin` could reach
+ * `/admin`. Each alternative is one family of spellings.
  */
-const ENCODED_TRAVERSAL = /%2f|%5c|%2e|%00/i;
+const TRAVERSAL = new RegExp(
+  [
+    // An encoded dot, slash, backslash or NUL, decoded again by the server;
+    // `%25` is an encoded `%`, which makes any of them once more (`%252e`).
+    "%(?:2e|2f|5c|00|25)",
+    // IIS-style `%u002e`; never a valid percent-encoding.
+    "%u",
+    // Overlong UTF-8 (`%c0%ae` is a dot, `%e0%80%af` a slash) and lead bytes
+    // that never start valid UTF-8: lenient decoders turn them into ASCII.
+    "%c[01]|%e0%[89]|%f0%8|%f[5-9a-f]",
+    // Full-width and small forms of `.`, `/` and `\` (U+FF0E, U+FF0F, U+FF3C,
+    // U+FE52, U+FE68, U+2024, U+2025), which Unicode normalisation folds to
+    // ASCII: encoded, as the URL parser leaves them, and raw.
+    "%ef%bc%(?:8e|8f|bc)|%ef%b9%(?:92|a8)|%e2%80%a[45]",
+    "[\uff0e\uff0f\uff3c\ufe52\ufe68\u2024\u2025]",
+    // A `.` or `..` segment once `;` parameters are removed: Tomcat-style
+    // servers read `/api/..;/admin` as `/admin`; the URL parser does not.
+    "(?:^|/)\\.\\.?(?:[;/]|$)",
+  ].join("|"),
+  "i",
+);
 
-export function hasEncodedTraversal(pathname: string): boolean {
-  return ENCODED_TRAVERSAL.test(pathname);
+export function hasTraversal(pathname: string): boolean {
+  return TRAVERSAL.test(pathname);
 }
 
 /** The path the API sees: the prefix removed when stripping, never empty. */

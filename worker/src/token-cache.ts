@@ -1,7 +1,8 @@
+import type { Identity } from "./identity";
+
 /** What a verified token told us, kept until it expires. */
 export interface CachedToken {
-  /** The `email` claim, absent for service-token callers. */
-  email: string | undefined;
+  identity: Identity;
   /** Seconds since the epoch, from the token's `exp`. */
   exp: number;
 }

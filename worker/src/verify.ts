@@ -1,13 +1,7 @@
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  errors,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from "jose";
+import { createLocalJWKSet, errors, jwtVerify, type JWTPayload } from "jose";
 import { errorSummary, invalidAssertion, keysUnavailable } from "./errors";
-import { keepKeysThroughOutages } from "./key-set";
+import { identityOf, type Identity } from "./identity";
+import { fetchKeySet, TeamKeys, type WaitUntil } from "./key-set";
 import { TokenCache } from "./token-cache";
 
 /** Allowed drift between Access's clock and ours when checking `exp` and `nbf`. */
@@ -15,13 +9,8 @@ export const CLOCK_TOLERANCE_S = 5;
 /** Verified tokens kept per isolate; past this the oldest is dropped. */
 export const TOKEN_CACHE_SIZE = 1000;
 
-export interface Identity {
-  /** The `email` claim, absent for service-token callers. */
-  email: string | undefined;
-}
-
 interface Verifier {
-  keys: JWTVerifyGetKey;
+  keys: TeamKeys;
   tokens: TokenCache;
 }
 
@@ -41,11 +30,15 @@ function verifierFor(teamDomain: string, aud: string): Verifier {
   const key = `${teamDomain}\n${aud}`;
   let verifier = verifiers.get(key);
   if (!verifier) {
-    // jose refetches for an unknown `kid` at most once per cooldown (30 s), so
-    // forged kids cannot turn the Worker into a load generator for Access.
-    const remote = createRemoteJWKSet(new URL(`https://${teamDomain}/cdn-cgi/access/certs`));
-    const keys = keepKeysThroughOutages(remote, createLocalJWKSet, isTokenFault);
-    verifier = { keys, tokens: new TokenCache(TOKEN_CACHE_SIZE, CLOCK_TOLERANCE_S) };
+    const certs = `https://${teamDomain}/cdn-cgi/access/certs`;
+    verifier = {
+      keys: new TeamKeys(
+        () => fetchKeySet(certs),
+        createLocalJWKSet,
+        (err) => err instanceof errors.JWKSNoMatchingKey,
+      ),
+      tokens: new TokenCache(TOKEN_CACHE_SIZE, CLOCK_TOLERANCE_S),
+    };
     verifiers.set(key, verifier);
   }
   last = { teamDomain, aud, verifier };
@@ -80,20 +73,22 @@ export function cachedIdentity(
   teamDomain: string,
   aud: string,
 ): Identity | undefined {
-  const cached = verifierFor(teamDomain, aud).tokens.get(token, Date.now() / 1000);
-  return cached && { email: cached.email };
+  return verifierFor(teamDomain, aud).tokens.get(token, Date.now() / 1000)?.identity;
 }
 
 /**
  * Verifies a Cloudflare Access assertion: RS256 only, signed by a current key
  * of the team, `iss` the team, `aud` containing the app's tag, `exp`/`nbf`
- * within {@link CLOCK_TOLERANCE_S}. Throws an `HttpError`, 403 both for a bad
- * token and when no keys can be had to check it (fail closed).
+ * within {@link CLOCK_TOLERANCE_S}, and naming a person or a service token
+ * (see {@link identityOf}). Throws an `HttpError`, 403 both for a bad token
+ * and when no keys can be had to check it (fail closed). `waitUntil` keeps a
+ * keys fetch this request starts alive for the requests that share it.
  */
 export async function verifyAssertion(
   token: string,
   teamDomain: string,
   aud: string,
+  waitUntil: WaitUntil,
 ): Promise<Identity> {
   const cached = cachedIdentity(token, teamDomain, aud);
   if (cached) return cached;
@@ -101,7 +96,7 @@ export async function verifyAssertion(
   const verifier = verifierFor(teamDomain, aud);
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, verifier.keys, {
+    ({ payload } = await jwtVerify(token, (...args) => verifier.keys.getKey(args, waitUntil), {
       algorithms: ["RS256"],
       issuer: `https://${teamDomain}`,
       audience: aud,
@@ -113,8 +108,10 @@ export async function verifyAssertion(
     throw keysUnavailable(describeError(err));
   }
 
-  const email =
-    typeof payload.email === "string" && payload.email !== "" ? payload.email : undefined;
-  verifier.tokens.set(token, { email, exp: payload.exp as number });
-  return { email };
+  const identity = identityOf(payload);
+  if (identity === undefined) {
+    throw invalidAssertion("names neither a person (email) nor a service token (common_name)");
+  }
+  verifier.tokens.set(token, { identity, exp: payload.exp as number });
+  return identity;
 }
