@@ -21,6 +21,12 @@ export interface Measurements {
   throughput: Pair[];
   /** Back-to-back windows at 1 connection, the order alternating. */
   latency: Pair[];
+  /**
+   * With `--baseline`: an earlier build of ours, loaded in the same rounds as
+   * the other two (one result per throughput round), so a change's cost is
+   * measured at the same moment rather than across runs.
+   */
+  baseline?: LoadResult[];
 }
 
 /** A paired ratio of ours to the guide: the median over pairs, and the range it came from. */
@@ -45,6 +51,8 @@ export interface Summary {
   guide: WorkerSummary;
   ours: WorkerSummary;
   ratios: { throughput: PairedRatio; p50: PairedRatio };
+  /** With `--baseline`: req/s of the baseline over the guide's, and of ours over the baseline's. */
+  baseline?: { vsGuide: PairedRatio; oursVsBaseline: PairedRatio };
 }
 
 export interface Verdict {
@@ -77,7 +85,10 @@ export function median(values: number[]): number {
  * the median skips the pairs it still spoiled.
  */
 export function pairedRatio(pairs: Pair[], figure: (result: LoadResult) => number): PairedRatio {
-  const values = pairs.map((pair) => figure(pair.ours) / figure(pair.guide));
+  return ratioOf(pairs.map((pair) => figure(pair.ours) / figure(pair.guide)));
+}
+
+function ratioOf(values: number[]): PairedRatio {
   return {
     median: median(values),
     min: Math.min(...values),
@@ -114,6 +125,19 @@ export function summarize(m: Measurements): Summary {
       throughput: pairedRatio(m.throughput, (r) => r.requestsPerSecond),
       p50: pairedRatio(m.latency, (r) => r.p50Ms),
     },
+    ...(m.baseline ? { baseline: baselineRatios(m.throughput, m.baseline) } : {}),
+  };
+}
+
+/** Per round: the baseline over the guide, and ours over the baseline; each the median of rounds. */
+export function baselineRatios(
+  rounds: Pair[],
+  baseline: LoadResult[],
+): { vsGuide: PairedRatio; oursVsBaseline: PairedRatio } {
+  const rps = (i: number) => baseline[i]?.requestsPerSecond ?? NaN;
+  return {
+    vsGuide: ratioOf(rounds.map((pair, i) => rps(i) / pair.guide.requestsPerSecond)),
+    oursVsBaseline: ratioOf(rounds.map((pair, i) => pair.ours.requestsPerSecond / rps(i))),
   };
 }
 
@@ -204,6 +228,15 @@ export function formatReport(summary: Summary, checks: Verdict[], bundleBytes: n
     `(range ${range(throughput)}). p50: back-to-back windows, order alternating; ratio = median`,
     `of ${p50.pairs} pairs (range ${range(p50)}).`,
     "",
+    ...(summary.baseline
+      ? [
+          `baseline (--baseline), loaded in the same rounds: baseline vs guide ` +
+            `${summary.baseline.vsGuide.median.toFixed(2)}x (range ${range(summary.baseline.vsGuide)}); ` +
+            `ours vs baseline ${summary.baseline.oursVsBaseline.median.toFixed(2)}x ` +
+            `(range ${range(summary.baseline.oursVsBaseline)}).`,
+          "",
+        ]
+      : []),
     `bundle worker/dist/index.js: ${bundleBytes} bytes (${(bundleBytes / 1000).toFixed(1)} KB)`,
     "",
     formatTable(checkRows),

@@ -1,7 +1,7 @@
 import { browserHeaders } from "./browser-headers";
 import { pinningNote, pinSelfOffWorkerCore } from "./cpu";
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import * as path from "node:path";
@@ -60,6 +60,9 @@ const plan = process.argv.includes("--quick")
     };
 /** Send what a browser's request carries, not just `Host` and the assertion. */
 const withBrowserHeaders = process.argv.includes("--browser-headers");
+/** `--baseline <bundle>`: an earlier build of ours, measured in the same rounds. */
+const baselineIndex = process.argv.indexOf("--baseline");
+const baselinePath = baselineIndex > 0 ? process.argv[baselineIndex + 1] : undefined;
 const resultsPath = path.join(
   __dirname,
   "results",
@@ -68,7 +71,7 @@ const resultsPath = path.join(
 /** The whole run stops itself after this, whatever state it is in. */
 const runBudgetMs = 300_000;
 
-type TargetName = "floor" | WorkerName;
+type TargetName = "floor" | "baseline" | WorkerName;
 
 interface Target {
   name: TargetName;
@@ -110,6 +113,9 @@ async function main(): Promise<void> {
   const bindings = {
     CF_ACCESS_CLIENT_ID: clientId,
     CF_ACCESS_CLIENT_SECRET: randomBytes(32).toString("hex"),
+    IDENTITY_SIGNING_KEY: generateKeyPairSync("ed25519")
+      .privateKey.export({ format: "pem", type: "pkcs8" })
+      .toString(),
     API_HOSTNAME: apiHostname,
     ACCESS_TEAM_DOMAIN: teamDomain,
     ACCESS_AUD: aud,
@@ -140,6 +146,21 @@ async function main(): Promise<void> {
     upstream.port,
   );
   running.workerds.push(oursWorkerd);
+  const baselineWorkerd = baselinePath
+    ? await startWorkerd(
+        [
+          {
+            name: "baseline",
+            moduleName: workerModuleName,
+            source: readFileSync(baselinePath, "utf8"),
+            compatibilityDate,
+            bindings,
+          },
+        ],
+        upstream.port,
+      )
+    : undefined;
+  if (baselineWorkerd) running.workerds.push(baselineWorkerd);
 
   // Access adds the assertion to every request, whichever Worker serves the
   // route, so both Workers get the same request; only ours reads it.
@@ -164,6 +185,12 @@ async function main(): Promise<void> {
     headers: workerHeaders,
   };
 
+  const baseline: Target | undefined = baselineWorkerd && {
+    name: "baseline",
+    url: `http://127.0.0.1:${baselineWorkerd.ports.get("baseline")}${benchPath}`,
+    headers: workerHeaders,
+  };
+
   const oursVerified = await checkTargets({ floor, guide, ours }, upstream, clientId, warn);
 
   log(
@@ -173,7 +200,7 @@ async function main(): Promise<void> {
       `${withBrowserHeaders ? "browser-like request headers" : "Host and assertion only"}; ${pinningNote()}`,
   );
   const keysFetchesBefore = upstream.counters.keys;
-  const measurements = await measureAll(generator, { floor, guide, ours });
+  const measurements = await measureAll(generator, { floor, guide, ours }, baseline);
   const keysFetchesUnderLoad = upstream.counters.keys - keysFetchesBefore;
   const summary = summarize(measurements);
   const checks = verdicts(summary, bundleBytes, oursVerified);
@@ -216,7 +243,7 @@ async function main(): Promise<void> {
  * runs against an unfinished Worker. Returns whether ours verified and forwarded.
  */
 async function checkTargets(
-  targets: Record<TargetName, Target>,
+  targets: Record<"floor" | WorkerName, Target>,
   upstream: Upstream,
   clientId: string,
   warn: (message: string) => void,
@@ -257,9 +284,15 @@ async function checkTargets(
 /** Warms every target up, then takes the floor alone and the Workers in pairs. */
 async function measureAll(
   generator: LoadGenerator,
-  targets: Record<TargetName, Target>,
+  targets: Record<"floor" | WorkerName, Target>,
+  baseline: Target | undefined,
 ): Promise<Measurements> {
-  for (const target of [targets.floor, targets.guide, targets.ours]) {
+  for (const target of [
+    targets.floor,
+    targets.guide,
+    targets.ours,
+    ...(baseline ? [baseline] : []),
+  ]) {
     await measure(generator, target, plan.connections, plan.warmup);
   }
   const floor = {
@@ -272,15 +305,21 @@ async function measureAll(
   );
 
   const throughput: Pair[] = [];
+  const baselineRounds: LoadResult[] = [];
   for (let round = 0; round < plan.throughputRounds; round++) {
-    const [g, o] = await Promise.all([
+    const [g, o, b] = await Promise.all([
       measure(generator, targets.guide, plan.connections, plan.throughput, 1),
       measure(generator, targets.ours, plan.connections, plan.throughput, 1),
+      ...(baseline ? [measure(generator, baseline, plan.connections, plan.throughput, 1)] : []),
     ]);
-    throughput.push({ guide: g, ours: o });
+    throughput.push({ guide: g!, ours: o! });
+    if (b) baselineRounds.push(b);
     log(
-      `  req/s round ${round + 1}: guide ${g.requestsPerSecond.toFixed(0)}, ` +
-        `ours ${o.requestsPerSecond.toFixed(0)} (${(o.requestsPerSecond / g.requestsPerSecond).toFixed(2)}x)`,
+      `  req/s round ${round + 1}: guide ${g!.requestsPerSecond.toFixed(0)}, ` +
+        `ours ${o!.requestsPerSecond.toFixed(0)} (${(o!.requestsPerSecond / g!.requestsPerSecond).toFixed(2)}x)` +
+        (b
+          ? `, baseline ${b.requestsPerSecond.toFixed(0)} (${(b.requestsPerSecond / g!.requestsPerSecond).toFixed(2)}x)`
+          : ""),
     );
   }
 
@@ -297,7 +336,7 @@ async function measureAll(
   const p50s = (name: WorkerName) => latency.map((p) => p[name].p50Ms.toFixed(3)).join(" ");
   log(`  p50 ms, guide: ${p50s("guide")}`);
   log(`  p50 ms, ours:  ${p50s("ours")}`);
-  return { floor, throughput, latency };
+  return { floor, throughput, latency, ...(baseline ? { baseline: baselineRounds } : {}) };
 }
 
 async function measure(

@@ -62,6 +62,23 @@ describe("summarize", () => {
   });
 });
 
+describe("a baseline measured in the same rounds", () => {
+  it("gives its ratio to the guide and ours to it, round by round", () => {
+    const m: Measurements = {
+      ...run(0.95, 1),
+      throughput: [pair(sample(1000, 9), sample(940, 9)), pair(sample(500, 9), sample(480, 9))],
+      baseline: [sample(960, 9), sample(490, 9)],
+    };
+    const { baseline } = summarize(m);
+    expect(baseline?.vsGuide.median).toBeCloseTo((0.96 + 0.98) / 2, 6);
+    expect(baseline?.oursVsBaseline.median).toBeCloseTo((940 / 960 + 480 / 490) / 2, 6);
+    expect(formatReport(summarize(m), [], 1)).toMatch(
+      /baseline vs guide 0\.97x .* ours vs baseline 0\.98x/,
+    );
+    expect(summarize(run(0.95, 1)).baseline).toBeUndefined();
+  });
+});
+
 describe("verdicts", () => {
   it("passes throughput at 0.9x and p50 at 1.1x, and a bundle just under 30,000 bytes", () => {
     const checks = verdicts(summarize(run(0.9, 1.1)), 29_999, true);

@@ -14,9 +14,24 @@ export const CLIENT_SECRET = "client-secret-5b1e8d2c4a6f";
 export const FRONTEND = "https://app.mysite.com";
 export const CERTS_URL = `https://${TEAM_DOMAIN}/cdn-cgi/access/certs`;
 
+/** The Worker's identity key pair: the private half is a binding, the public half the JWKS an API verifies with. */
+export const identityKey = (() => {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const jwk = publicKey.export({ format: "jwk" });
+  const kid = createHash("sha256")
+    .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x }))
+    .digest("base64url");
+  return {
+    pkcs8: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+    jwks: JSON.stringify({ keys: [{ ...jwk, kid, alg: "EdDSA", use: "sig" }] }),
+    kid,
+  };
+})();
+
 export const baseBindings: Record<string, string> = {
   CF_ACCESS_CLIENT_ID: CLIENT_ID,
   CF_ACCESS_CLIENT_SECRET: CLIENT_SECRET,
+  IDENTITY_SIGNING_KEY: identityKey.pkcs8,
   API_HOSTNAME,
   ACCESS_TEAM_DOMAIN: TEAM_DOMAIN,
   ACCESS_AUD: AUD,

@@ -109,6 +109,7 @@ describe("bindings", () => {
   const complete = {
     CF_ACCESS_CLIENT_ID: "id",
     CF_ACCESS_CLIENT_SECRET: "secret",
+    IDENTITY_SIGNING_KEY: "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
     API_HOSTNAME: "API.mysite.com",
     ACCESS_TEAM_DOMAIN: "team.cloudflareaccess.com",
     ACCESS_AUD: "aud",
@@ -194,18 +195,28 @@ describe("upstream request headers", () => {
       [USER_EMAIL_HEADER]: "mallory@evil.example",
       [COMMON_NAME_HEADER]: "admin.access",
       [CLIENT_IP_HEADER]: "10.0.0.1",
+      "x-access-bridge-identity": "forged.statement.sig",
+      x_access_bridge_identity: "forged.statement.sig",
       x_access_bridge_user_email: "mallory@evil.example",
       cf_access_client_secret: "attacker",
       cf_connecting_ip: "10.0.0.1",
       "cf-ipcountry": "GB",
       accept: "application/json",
     });
-    rewriteRequestHeaders(incoming, droppedRequestHeaders(incoming), token, person, "203.0.113.7");
+    rewriteRequestHeaders(
+      incoming,
+      droppedRequestHeaders(incoming),
+      token,
+      person,
+      "signed.statement.for-ada",
+      "203.0.113.7",
+    );
     expect(headerObject(incoming)).toEqual({
       accept: "application/json",
       "cf-ipcountry": "GB",
       "cf-access-client-id": "id-1",
       "cf-access-client-secret": "secret-1",
+      "x-access-bridge-identity": "signed.statement.for-ada",
       [USER_EMAIL_HEADER]: "ada@mysite.com",
       [CLIENT_IP_HEADER]: "203.0.113.7",
     });
@@ -231,6 +242,7 @@ describe("upstream request headers", () => {
       droppedRequestHeaders(incoming),
       token,
       { commonName: "ci.access" },
+      "signed.statement.for-ci",
       null,
     );
     expect(incoming.get(COMMON_NAME_HEADER)).toBe("ci.access");
@@ -397,8 +409,10 @@ describe("request id", () => {
 describe("cross-site write predicate", () => {
   const own = "https://app.mysite.com";
   const url = new URL(`${own}/api/x`);
+  // What the rule reads of a request. A plain object, because Node's Request
+  // warns on a lower-case `patch`, which is the case worth testing.
   const req = (method: string, headers: Record<string, string>): Request =>
-    new Request(url, { method, headers });
+    ({ method, headers: new Headers(headers) }) as Request;
 
   it("refuses unsafe methods from another site and allows the rest", () => {
     expect(isCrossSiteWrite(req("POST", { origin: "https://evil.example" }), url)).toBe(true);

@@ -17,6 +17,13 @@ export interface Env {
    */
   CF_ACCESS_CLIENT_SECRET?: string;
   /**
+   * The Ed25519 private key (PKCS#8 PEM) the Worker signs
+   * `X-Access-Bridge-Identity` with. Required. Secret binding, from the
+   * stack's `tls.PrivateKey` of the current `identityKeyVersion`; its public
+   * half is the stack output `identityJwks`.
+   */
+  IDENTITY_SIGNING_KEY?: string;
+  /**
    * The API's hostname, e.g. `api.mysite.com`: the only host requests are
    * forwarded to. Required. From stack config `apiHostname`.
    */
@@ -54,6 +61,7 @@ export interface Env {
 export interface Config {
   clientId: string;
   clientSecret: string;
+  identitySigningKey: string;
   apiHostname: string;
   teamDomain: string;
   aud: string;
@@ -69,6 +77,7 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 const REQUIRED = [
   "CF_ACCESS_CLIENT_ID",
   "CF_ACCESS_CLIENT_SECRET",
+  "IDENTITY_SIGNING_KEY",
   "API_HOSTNAME",
   "ACCESS_TEAM_DOMAIN",
   "ACCESS_AUD",
@@ -101,12 +110,13 @@ export function parseRoutePrefix(value: unknown): string {
 }
 
 export function readConfig(env: Env): Config {
-  const [clientId, clientSecret, apiHostname, teamDomain, aud] = REQUIRED.map((name) =>
-    required(env, name),
-  ) as [string, string, string, string, string];
+  const [clientId, clientSecret, identitySigningKey, apiHostname, teamDomain, aud] = REQUIRED.map(
+    (name) => required(env, name),
+  ) as [string, string, string, string, string, string];
   return {
     clientId,
     clientSecret,
+    identitySigningKey,
     apiHostname: apiHostname.toLowerCase(),
     teamDomain: teamDomain.toLowerCase(),
     aud,

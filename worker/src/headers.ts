@@ -1,4 +1,5 @@
 import type { Identity } from "./identity";
+import { IDENTITY_HEADER } from "./identity-claims";
 
 /** Every header the Worker sets itself starts so; the client's never reach the API. */
 const OWN_PREFIX = "x-access-bridge-";
@@ -112,17 +113,19 @@ export function droppedRequestHeaders(headers: Headers): string[] {
 
 /**
  * Turns a copy of the client's headers into the ones the API receives, in
- * place: minus `dropped`, plus who the verified assertion names, the client's
- * address and the service token.
+ * place: minus `dropped`, plus who the verified assertion names (signed, and
+ * plainly for APIs that only log), the client's address and the service token.
  */
 export function rewriteRequestHeaders(
   headers: Headers,
   dropped: string[],
   token: ServiceToken,
   identity: Identity,
+  statement: string,
   clientIp: string | null,
 ): void {
   for (const name of dropped) headers.delete(name);
+  headers.set(IDENTITY_HEADER, statement);
   if ("email" in identity) headers.set(USER_EMAIL_HEADER, identity.email);
   else headers.set(COMMON_NAME_HEADER, identity.commonName);
   if (clientIp) headers.set(CLIENT_IP_HEADER, clientIp);

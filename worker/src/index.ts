@@ -17,6 +17,7 @@ import {
   rewriteRequestHeaders,
   type ServiceToken,
 } from "./headers";
+import { IdentitySigner } from "./identity-signer";
 import { isForwardedMethod } from "./methods";
 import { rewriteLocation, rewriteRefresh, type FrontEnd } from "./redirects";
 import { requestIdOf } from "./request-id";
@@ -29,6 +30,9 @@ export type { Env } from "./env";
 interface Deployment {
   config: Config;
   token: ServiceToken;
+  signer: IdentitySigner;
+  /** `https://<API_HOSTNAME>`, the audience of every identity statement. */
+  apiOrigin: string;
 }
 
 // Bindings are fixed for the life of an isolate, so they are validated once per
@@ -39,7 +43,9 @@ function deploymentOf(env: Env): Deployment {
   if (deployed?.env !== env) {
     const config = readConfig(env);
     const token = { clientId: config.clientId, clientSecret: config.clientSecret };
-    deployed = { env, deployment: { config, token } };
+    const signer = new IdentitySigner(config.identitySigningKey);
+    const apiOrigin = `https://${config.apiHostname}`;
+    deployed = { env, deployment: { config, token, signer, apiOrigin } };
   }
   return deployed.deployment;
 }
@@ -51,7 +57,7 @@ function deploymentOf(env: Env): Deployment {
  */
 async function proxy(
   request: Request,
-  { config, token }: Deployment,
+  { config, token, signer, apiOrigin }: Deployment,
   ctx: ExecutionContext,
 ): Promise<Response> {
   const url = new URL(request.url);
@@ -78,12 +84,17 @@ async function proxy(
     upstreamPath(pathname, config.routePrefix, config.stripRoutePrefix),
     url.search,
   );
+  // A statement is signed about once a minute per caller and reused between.
+  const nowS = Date.now() / 1000;
+  const statement =
+    signer.cached(identity, url.origin, nowS) ??
+    (await signer.sign(identity, url.origin, apiOrigin, nowS));
   const dropped = droppedRequestHeaders(headers);
   const clientIp = headers.get("cf-connecting-ip");
   const upstream = await callUpstream(
     target,
     request,
-    (forwarded) => rewriteRequestHeaders(forwarded, dropped, token, identity, clientIp),
+    (forwarded) => rewriteRequestHeaders(forwarded, dropped, token, identity, statement, clientIp),
     config.upstreamTimeoutMs,
   );
 
