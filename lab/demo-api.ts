@@ -12,6 +12,8 @@
 import type { ScenarioContext } from "./context";
 import { escapeHtml, html, json } from "./context";
 import { answerPreflight, originAllowed, readPreflight, responseCorsHeaders } from "./cors";
+import { IDENTITY_HEADER, verifyIdentity } from "../worker/src/verify-identity";
+import type { IdentityCheck } from "./page/case-result";
 import { peekClaims } from "./tokens";
 
 export type Caller =
@@ -25,6 +27,7 @@ export interface Echo {
   path: string;
   query: string;
   caller: Caller;
+  identity: IdentityCheck;
   headers: Record<string, string>;
   body: string;
 }
@@ -55,6 +58,30 @@ export function callerOf(headers: Headers): Caller {
   }
   if (typeof claims?.["email"] === "string") return { kind: "person", email: claims["email"] };
   return { kind: "none" };
+}
+
+/** Verifies the Worker's statement with the stack's own identityJwks, as the README tells API authors to. */
+export async function identityOf(ctx: ScenarioContext, headers: Headers): Promise<IdentityCheck> {
+  if (!headers.has(IDENTITY_HEADER)) {
+    return {
+      verified: false,
+      reason: `no ${IDENTITY_HEADER}: the request did not come through the Worker`,
+    };
+  }
+  try {
+    const who = await verifyIdentity(headers, ctx.topology.identityJwks, {
+      apiOrigin: `https://${ctx.topology.api.hostname}`,
+      issuer: `https://${ctx.topology.frontend.hostname}`,
+    });
+    return {
+      verified: true,
+      kind: who.kind,
+      sub: who.sub,
+      ...(who.email ? { email: who.email } : {}),
+    };
+  } catch (err) {
+    return { verified: false, reason: (err as Error).message };
+  }
 }
 
 export async function handleDemoApi(ctx: ScenarioContext, request: Request): Promise<Response> {
@@ -126,6 +153,7 @@ export async function handleDemoApi(ctx: ScenarioContext, request: Request): Pro
     path: url.pathname,
     query: url.search,
     caller,
+    identity: await identityOf(ctx, request.headers),
     headers: visibleHeaders(request.headers),
     body: request.body ? (await request.text()).slice(0, 2000) : "",
   };
@@ -135,8 +163,18 @@ export async function handleDemoApi(ctx: ScenarioContext, request: Request): Pro
       : caller.kind === "person"
         ? caller.email
         : "anonymous";
-  ctx.log.add("demo-api", request.method, request.url, 200, `echoed; caller: ${callerNote}`, {
-    answer: { headers: cors },
-  });
+  const identityNote = echo.identity.verified
+    ? `identity verified: ${echo.identity.sub}`
+    : "identity not verified";
+  ctx.log.add(
+    "demo-api",
+    request.method,
+    request.url,
+    200,
+    `echoed; caller: ${callerNote}; ${identityNote}`,
+    {
+      answer: { headers: cors },
+    },
+  );
   return json(echo, 200, { ...cors, "x-lab-served-by": "demo-api" });
 }

@@ -70,6 +70,8 @@ export interface LabTopology {
   worker: LabWorker;
   /** The WorkersRoute pattern, e.g. `www.example.com/api/*`. */
   routePattern: string;
+  /** The stack's `identityJwks` output: the keys the API verifies X-Access-Bridge-Identity with. */
+  identityJwks: string;
 }
 
 function ofType(stack: DeclaredStack, type: string): DeclaredResource[] {
@@ -193,6 +195,7 @@ export function topologyOf(stack: DeclaredStack): LabTopology {
     api: labApp(stack, apiHost.toLowerCase()),
     worker,
     routePattern,
+    identityJwks: String(stack.outputs["identityJwks"]),
   };
 }
 

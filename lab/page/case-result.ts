@@ -5,3 +5,8 @@ export interface CaseResult {
   error: string | null;
   body: unknown;
 }
+
+/** What the demo API made of X-Access-Bridge-Identity, verified as an API should. */
+export type IdentityCheck =
+  | { verified: true; kind: "person" | "service"; sub: string; email?: string }
+  | { verified: false; reason: string };

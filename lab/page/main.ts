@@ -3,7 +3,7 @@
  * API and shows what the browser itself reported, plus what each emulated
  * party did with the requests (from the lab's trace).
  */
-import type { CaseResult } from "./case-result";
+import type { CaseResult, IdentityCheck } from "./case-result";
 
 interface LabState {
   scenario: { name: string; title: string; summary: string };
@@ -140,6 +140,19 @@ function showWhy(output: HTMLOutputElement, reasons: Explanation[]): void {
   }
 }
 
+/** What the demo API made of the Worker's signed statement of who called. */
+function showIdentity(output: HTMLOutputElement, body: unknown): void {
+  const identity = (body as { identity?: IdentityCheck } | null)?.identity;
+  if (identity === undefined) return;
+  const line = document.createElement("div");
+  line.className = "identity";
+  line.dataset["verified"] = String(identity.verified);
+  line.textContent = identity.verified
+    ? `Identity: verified by the API with identityJwks: ${identity.sub} (${identity.kind}), from X-Access-Bridge-Identity`
+    : `Identity: not verified: ${identity.reason}`;
+  output.append(line);
+}
+
 async function trace(since: number): Promise<TraceEntry[]> {
   const response = await fetch(`/__lab/log?since=${since}`, { cache: "no-store" });
   return (await response.json()) as TraceEntry[];
@@ -157,6 +170,7 @@ function show(
   line.textContent = verdict(result);
   output.append(line);
   if (reasons !== null) showWhy(output, reasons);
+  showIdentity(output, result.body);
   if (result.body !== null && result.body !== "") {
     const pre = document.createElement("pre");
     pre.textContent =

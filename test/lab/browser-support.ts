@@ -213,6 +213,8 @@ export interface CaseRun {
   browserSays: string[];
   /** For a refused request, Chromium's own reason: its console message after "blocked by CORS policy: ". */
   consoleSays: string | null;
+  /** The page's line on the identity the API verified, "" when it shows none. */
+  identity: string;
 }
 
 /** Clicks a case's button and returns what the browser reported, with the trace of what the lab's parties did meanwhile. */
@@ -230,6 +232,7 @@ export async function runCase(
   const trace = (await lab.log(mark)).entries;
   const why = (await page.locator(`#result-${name} .why`).allTextContents()).join("\n");
   const browserSays = await page.locator(`#result-${name} .browser-says`).allTextContents();
+  const identity = (await page.locator(`#result-${name} .identity`).allTextContents()).join("\n");
   let consoleSays: string | null = null;
   if (result.outcome === "blocked") {
     const said = (): string | undefined =>
@@ -241,7 +244,7 @@ export async function runCase(
     const message = said() ?? "";
     consoleSays = message.slice(message.indexOf(CORS_BLOCKED) + CORS_BLOCKED.length);
   }
-  return { result, trace, why, browserSays, consoleSays };
+  return { result, trace, why, browserSays, consoleSays, identity };
 }
 
 /** The page's explanation is Chromium's own reason, and names the rule that failed. */

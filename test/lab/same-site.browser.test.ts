@@ -41,6 +41,47 @@ describe("through the Worker", () => {
     const apiCookies = await session.context.cookies(session.apiUrl);
     expect(apiCookies.map((c) => c.name)).toEqual([]);
   });
+
+  it("tells the API who called in a statement it verifies with the stack's identityJwks, shown on the page", async () => {
+    await freshPage(session, "as-configured", email);
+    const { result, identity } = await runCase(session, "worker");
+    const echo = result.body as { identity: { verified: boolean; kind: string; sub: string } };
+    expect(echo.identity).toEqual({ verified: true, kind: "person", sub: email, email });
+    expect(identity).toBe(
+      `Identity: verified by the API with identityJwks: ${email} (person), from X-Access-Bridge-Identity`,
+    );
+  });
+
+  it("replaces a statement the page forges, so the API still sees who really called", async () => {
+    await freshPage(session, "as-configured", email);
+    // Well formed and signed, but by a key the stack never published.
+    const forged = [
+      { alg: "EdDSA", kid: "forged" },
+      {
+        iss: session.frontendUrl.replace(/\/$/, ""),
+        aud: session.apiUrl.replace(/\/$/, ""),
+        sub: "admin@example.com",
+        email: "admin@example.com",
+        iat: 1,
+        exp: 9_999_999_999,
+      },
+    ]
+      .map((part) => Buffer.from(JSON.stringify(part)).toString("base64url"))
+      .concat("c2lnbmF0dXJl")
+      .join(".");
+    const echo = (await session.page.evaluate(async (statement) => {
+      const response = await fetch("/api/echo?forged", {
+        headers: { "X-Access-Bridge-Identity": statement },
+        credentials: "same-origin",
+      });
+      return response.json();
+    }, forged)) as {
+      identity: { verified: boolean; sub?: string };
+      headers: Record<string, string>;
+    };
+    expect(echo.headers["x-access-bridge-identity"]).not.toBe(forged);
+    expect(echo.identity).toMatchObject({ verified: true, sub: email });
+  });
 });
 
 describe("not logged in to the API", () => {
@@ -61,6 +102,8 @@ describe("not logged in to the API", () => {
     const after = await runCase(session, "simple");
     expect(after.result).toMatchObject({ outcome: "ok", status: 200 });
     expect((after.result.body as { caller: unknown }).caller).toEqual({ kind: "person", email });
+    // A direct call carries no statement: the API learns who called only from Access's assertion.
+    expect(after.identity).toMatch(/^Identity: not verified: no x-access-bridge-identity/);
     // Nothing to explain when the browser let the page read the answer.
     expect(after.why).toBe("");
     expect(after.browserSays).toEqual([]);
