@@ -6,6 +6,7 @@
  * name for its config namespace nor crash on computed values left undefined.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { checkContract } from "../../infra/contract";
 
 interface Recorded {
   type: string;
@@ -111,6 +112,15 @@ describe("the program under a plain echoing mock", () => {
     });
     expect(outputs.workerName).toBe("project-stack-proxy");
     expect(outputs.routePattern).toBe("example.com/api/*");
+  });
+
+  it("declares nothing the provider refuses, short of the values only a provider computes", () => {
+    // The echoing mock computes nothing, so the rotation deadline the time
+    // provider would compute is missing here. At a real preview it is
+    // unknown, and the provider's check skips unknown values.
+    expect(checkContract(recorded).map((v) => `${v.rule} ${v.resource}`)).toEqual([
+      "TOK-1 access-bridge-service-token",
+    ]);
   });
 
   it("still exports the ids that the mock does know", () => {
