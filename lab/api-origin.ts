@@ -13,22 +13,11 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { LabLog } from "./log";
-import { failureReason, unreachable, upstreamRequest } from "./upstream";
+import { failureReason, HOP_BY_HOP, unreachable, upstreamRequest } from "./upstream";
 import { json } from "./context";
 
 /** What Cloudflare sends an origin as Accept-Encoding. */
 export const originAcceptEncoding = "gzip, br";
-
-// RFC 9110 §7.6.1: one hop's headers; the lab's own hop to the API sets its own.
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
 
 /** The headers the API receives for a request that passed its Access edge. */
 export function apiRequestHeaders(request: Request, bodyLength: number | undefined): Headers {

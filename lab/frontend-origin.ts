@@ -16,22 +16,10 @@ import { connect as netConnect, isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import { rawResponse } from "./http";
-import { failureReason, upstreamRequest } from "./upstream";
+import { failureReason, HOP_BY_HOP, upstreamRequest } from "./upstream";
 
 /** Header values by lower-case name; a list where a header repeats (set-cookie). */
 export type HeaderMap = Record<string, string | string[]>;
-
-// RFC 9110 §7.6.1: these describe one connection, not the message, so a proxy
-// does not forward them; `Connection` may name more.
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
 
 function hopByHop(rawHeaders: string[]): Set<string> {
   const names = new Set(HOP_BY_HOP);

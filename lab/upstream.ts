@@ -9,6 +9,19 @@ import { request as httpsRequest } from "node:https";
 import { connect as netConnect, isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 
+// RFC 9110 §7.6.1: these describe one connection, not the message, so a proxy
+// does not forward them; `Connection` may name more. Each hop of the lab's
+// sets its own.
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
 export type UpstreamFlag = "--frontend" | "--api";
 
 /** How long the start-up check waits for an upstream's first answer. */

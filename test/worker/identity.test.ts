@@ -4,7 +4,7 @@
  * and for a service token, and nothing the client sends takes its place.
  * The exported verifier runs in workerd too, as an API on Workers would run it.
  */
-import { generateKeyPairSync } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { buildSync } from "esbuild";
 import * as path from "node:path";
 import { Miniflare } from "miniflare";
@@ -25,6 +25,15 @@ import {
 } from "./harness";
 
 const key = newSigningKey("key-1");
+
+/** A statement naming `sub` under our kid, signed with `privateKey`: ours, or a stranger's. */
+function statementSignedWith(privateKey: KeyObject, sub = "ada@mysite.com"): Promise<string> {
+  return new SignJWT({ iss: FRONTEND, aud: `https://${API_HOSTNAME}`, sub, email: sub })
+    .setProtectedHeader({ alg: "EdDSA", kid: identityKey.kid })
+    .setIssuedAt()
+    .setExpirationTime("2m")
+    .sign(privateKey);
+}
 const apiOrigin = `https://${API_HOSTNAME}`;
 const statementOf = (h: Harness, n = 0): string =>
   h.apiCalls[n]!.headers["x-access-bridge-identity"]!;
@@ -82,16 +91,10 @@ describe("X-Access-Bridge-Identity", () => {
   });
 
   it("replaces whatever the client sends as the statement, in any spelling", async () => {
-    const forged = await new SignJWT({
-      iss: FRONTEND,
-      aud: apiOrigin,
-      sub: "admin@mysite.com",
-      email: "admin@mysite.com",
-    })
-      .setProtectedHeader({ alg: "EdDSA", kid: identityKey.kid })
-      .setIssuedAt()
-      .setExpirationTime("2m")
-      .sign(generateKeyPairSync("ed25519").privateKey);
+    const forged = await statementSignedWith(
+      generateKeyPairSync("ed25519").privateKey,
+      "admin@mysite.com",
+    );
     const response = await h.fetch("/api/items", {
       jwt: signJwt(key, claims({ email: "ada@mysite.com" })),
       headers: { "X-Access-Bridge-Identity": forged, X_Access_Bridge_Identity: forged },
@@ -202,17 +205,7 @@ describe("verifyIdentity in a Worker", () => {
   };
 
   it("accepts a statement the Worker's key signed", async () => {
-    const { createPrivateKey } = await import("node:crypto");
-    const signed = await new SignJWT({
-      iss: FRONTEND,
-      aud: apiOrigin,
-      sub: "ada@mysite.com",
-      email: "ada@mysite.com",
-    })
-      .setProtectedHeader({ alg: "EdDSA", kid: identityKey.kid })
-      .setIssuedAt()
-      .setExpirationTime("2m")
-      .sign(createPrivateKey(identityKey.pkcs8));
+    const signed = await statementSignedWith(createPrivateKey(identityKey.pkcs8), "ada@mysite.com");
     expect(await ask(signed)).toEqual({
       status: 200,
       body: expect.objectContaining({ kind: "person", sub: "ada@mysite.com" }),
@@ -220,16 +213,10 @@ describe("verifyIdentity in a Worker", () => {
   });
 
   it("refuses one signed with another key", async () => {
-    const signed = await new SignJWT({
-      iss: FRONTEND,
-      aud: apiOrigin,
-      sub: "ada@mysite.com",
-      email: "ada@mysite.com",
-    })
-      .setProtectedHeader({ alg: "EdDSA", kid: identityKey.kid })
-      .setIssuedAt()
-      .setExpirationTime("2m")
-      .sign(generateKeyPairSync("ed25519").privateKey);
+    const signed = await statementSignedWith(
+      generateKeyPairSync("ed25519").privateKey,
+      "ada@mysite.com",
+    );
     expect(await ask(signed)).toEqual({ status: 401, body: { refused: "IdentityError" } });
   });
 });
