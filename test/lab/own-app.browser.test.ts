@@ -306,6 +306,8 @@ describe("the lab in front of your own front end and API", () => {
     // Logged in, in another tab so this page and its socket stay open.
     const tab = await session.context.newPage();
     await signIn(tab, `${apiOrigin}/`, email);
+    // The browser asks the API for its favicon after the page loads; let that land before counting.
+    await tab.waitForLoadState("networkidle");
     await tab.close();
     api.reset();
 
