@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 
 const tasksetBinary = "/usr/bin/taskset";
@@ -50,4 +50,26 @@ export function pinningNote(): string {
   return pinning
     ? `workerd pinned to core ${workerCore}; load generator and origin on cores ${otherCores()}`
     : "processes not pinned (taskset missing or one core)";
+}
+
+/**
+ * CPU time a process has used so far, in nanoseconds, summed over its
+ * threads (the first field of each thread's `schedstat` under
+ * `/proc/<pid>/task` is its time on a CPU). A Worker's CPU per request over a round is its cost with the
+ * scheduler's share taken out: throughput shows how a shared core was split,
+ * this shows what each request took of it. `undefined` where /proc has no
+ * schedstat (not Linux, or a kernel without it).
+ */
+export function cpuTimeNs(pid: number): number | undefined {
+  const tasks = `/proc/${pid}/task`;
+  try {
+    let total = 0;
+    for (const task of readdirSync(tasks)) {
+      const first = readFileSync(`${tasks}/${task}/schedstat`, "utf8").split(" ")[0];
+      total += Number(first);
+    }
+    return Number.isFinite(total) ? total : undefined;
+  } catch {
+    return undefined;
+  }
 }

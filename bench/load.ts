@@ -20,6 +20,8 @@ export interface LoadResult {
   requests: number;
   /** Responses outside 2xx/3xx, plus socket errors: a run with many of these measured failures. */
   errors: number;
+  /** CPU time the serving workerd used during the run, where it was read (throughput rounds). */
+  cpuNs?: number;
 }
 
 export type LoadGenerator = "wrk" | "autocannon";

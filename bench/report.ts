@@ -40,6 +40,8 @@ export interface PairedRatio {
 export interface WorkerSummary {
   /** Median req/s over the throughput rounds (served while sharing the core). */
   requestsPerSecond: number;
+  /** Median workerd CPU time per request over the throughput rounds, where it was read. */
+  cpuMicrosPerRequest?: number;
   /** Median p50 over the latency windows. */
   p50Ms: number;
   /** Share of responses that were errors, over all samples; high means the figures measure failures. */
@@ -50,9 +52,23 @@ export interface Summary {
   floor: { requestsPerSecond: number; p50Ms: number };
   guide: WorkerSummary;
   ours: WorkerSummary;
-  ratios: { throughput: PairedRatio; p50: PairedRatio };
-  /** With `--baseline`: req/s of the baseline over the guide's, and of ours over the baseline's. */
-  baseline?: { vsGuide: PairedRatio; oursVsBaseline: PairedRatio };
+  ratios: {
+    throughput: PairedRatio;
+    p50: PairedRatio;
+    /** CPU per request, ours over the guide's, per round: above 1 means ours costs more. */
+    cpuPerRequest?: PairedRatio;
+  };
+  /** With `--baseline`: the baseline against the guide, and ours against the baseline. */
+  baseline?: BaselineRatios;
+}
+
+export interface BaselineRatios {
+  /** req/s of the baseline over the guide's. */
+  vsGuide: PairedRatio;
+  /** req/s of ours over the baseline's. */
+  oursVsBaseline: PairedRatio;
+  /** CPU per request of ours over the baseline's, where it was read. */
+  oursCpuVsBaseline?: PairedRatio;
 }
 
 export interface Verdict {
@@ -97,6 +113,21 @@ function ratioOf(values: number[]): PairedRatio {
   };
 }
 
+/** The workerd's CPU time per request served in one run, in µs, if it was read. */
+export function cpuMicrosPerRequest(result: LoadResult): number | undefined {
+  if (result.cpuNs === undefined || result.requests === 0) return undefined;
+  return result.cpuNs / result.requests / 1000;
+}
+
+/** Per-round ratios of CPU per request, or `undefined` unless every round has both figures. */
+function cpuRatio(rounds: [LoadResult, LoadResult][]): PairedRatio | undefined {
+  const values = rounds.map(([a, b]) => {
+    const [x, y] = [cpuMicrosPerRequest(a), cpuMicrosPerRequest(b)];
+    return x === undefined || y === undefined ? NaN : x / y;
+  });
+  return values.length > 0 && values.every(Number.isFinite) ? ratioOf(values) : undefined;
+}
+
 function errorRate(results: LoadResult[]): number {
   const requests = results.reduce((sum, r) => sum + r.requests, 0);
   const errors = results.reduce((sum, r) => sum + r.errors, 0);
@@ -106,8 +137,12 @@ function errorRate(results: LoadResult[]): number {
 function summarizeWorker(m: Measurements, name: WorkerName): WorkerSummary {
   const throughput = m.throughput.map((pair) => pair[name]);
   const latency = m.latency.map((pair) => pair[name]);
+  const cpu = throughput.map(cpuMicrosPerRequest);
   return {
     requestsPerSecond: median(throughput.map((r) => r.requestsPerSecond)),
+    ...(cpu.length > 0 && cpu.every((c) => c !== undefined)
+      ? { cpuMicrosPerRequest: median(cpu) }
+      : {}),
     p50Ms: median(latency.map((r) => r.p50Ms)),
     errorRate: errorRate([...throughput, ...latency]),
   };
@@ -124,21 +159,28 @@ export function summarize(m: Measurements): Summary {
     ratios: {
       throughput: pairedRatio(m.throughput, (r) => r.requestsPerSecond),
       p50: pairedRatio(m.latency, (r) => r.p50Ms),
+      ...optional("cpuPerRequest", cpuRatio(m.throughput.map((p) => [p.ours, p.guide]))),
     },
     ...(m.baseline ? { baseline: baselineRatios(m.throughput, m.baseline) } : {}),
   };
 }
 
 /** Per round: the baseline over the guide, and ours over the baseline; each the median of rounds. */
-export function baselineRatios(
-  rounds: Pair[],
-  baseline: LoadResult[],
-): { vsGuide: PairedRatio; oursVsBaseline: PairedRatio } {
+export function baselineRatios(rounds: Pair[], baseline: LoadResult[]): BaselineRatios {
   const rps = (i: number) => baseline[i]?.requestsPerSecond ?? NaN;
+  const cpu =
+    baseline.length === rounds.length
+      ? cpuRatio(rounds.map((pair, i) => [pair.ours, baseline[i] as LoadResult]))
+      : undefined;
   return {
     vsGuide: ratioOf(rounds.map((pair, i) => rps(i) / pair.guide.requestsPerSecond)),
     oursVsBaseline: ratioOf(rounds.map((pair, i) => pair.ours.requestsPerSecond / rps(i))),
+    ...optional("oursCpuVsBaseline", cpu),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /**
@@ -228,12 +270,25 @@ export function formatReport(summary: Summary, checks: Verdict[], bundleBytes: n
     `(range ${range(throughput)}). p50: back-to-back windows, order alternating; ratio = median`,
     `of ${p50.pairs} pairs (range ${range(p50)}).`,
     "",
+    ...(summary.ratios.cpuPerRequest
+      ? [
+          `CPU per request (each workerd's CPU time over the requests it served, per round): ` +
+            `guide ${summary.guide.cpuMicrosPerRequest?.toFixed(1)} µs, ours ` +
+            `${summary.ours.cpuMicrosPerRequest?.toFixed(1)} µs; ours/guide ` +
+            `${summary.ratios.cpuPerRequest.median.toFixed(2)}x (range ${range(summary.ratios.cpuPerRequest)}).`,
+          "",
+        ]
+      : []),
     ...(summary.baseline
       ? [
           `baseline (--baseline), loaded in the same rounds: baseline vs guide ` +
             `${summary.baseline.vsGuide.median.toFixed(2)}x (range ${range(summary.baseline.vsGuide)}); ` +
             `ours vs baseline ${summary.baseline.oursVsBaseline.median.toFixed(2)}x ` +
-            `(range ${range(summary.baseline.oursVsBaseline)}).`,
+            `(range ${range(summary.baseline.oursVsBaseline)})` +
+            (summary.baseline.oursCpuVsBaseline
+              ? `; CPU per request, ours/baseline ${summary.baseline.oursCpuVsBaseline.median.toFixed(2)}x ` +
+                `(range ${range(summary.baseline.oursCpuVsBaseline)}).`
+              : "."),
           "",
         ]
       : []),

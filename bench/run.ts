@@ -1,5 +1,5 @@
 import { browserHeaders } from "./browser-headers";
-import { pinningNote, pinSelfOffWorkerCore } from "./cpu";
+import { cpuTimeNs, pinningNote, pinSelfOffWorkerCore } from "./cpu";
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -22,6 +22,7 @@ import {
   type LoadResult,
 } from "./load";
 import {
+  cpuMicrosPerRequest,
   formatReport,
   summarize,
   verdicts,
@@ -77,6 +78,8 @@ interface Target {
   name: TargetName;
   url: string;
   headers: Record<string, string>;
+  /** The workerd serving it, whose CPU time a throughput round reads. */
+  pid?: number;
 }
 
 /** Everything started so far, stopped in reverse order on success, error or signal. */
@@ -178,17 +181,20 @@ async function main(): Promise<void> {
     name: "guide",
     url: `http://127.0.0.1:${guideWorkerd.ports.get("guide")}${benchPath}`,
     headers: workerHeaders,
+    pid: guideWorkerd.pid,
   };
   const ours: Target = {
     name: "ours",
     url: `http://127.0.0.1:${oursWorkerd.ports.get("ours")}${benchPath}`,
     headers: workerHeaders,
+    pid: oursWorkerd.pid,
   };
 
   const baseline: Target | undefined = baselineWorkerd && {
     name: "baseline",
     url: `http://127.0.0.1:${baselineWorkerd.ports.get("baseline")}${benchPath}`,
     headers: workerHeaders,
+    pid: baselineWorkerd.pid,
   };
 
   const oursVerified = await checkTargets({ floor, guide, ours }, upstream, clientId, warn);
@@ -308,9 +314,9 @@ async function measureAll(
   const baselineRounds: LoadResult[] = [];
   for (let round = 0; round < plan.throughputRounds; round++) {
     const [g, o, b] = await Promise.all([
-      measure(generator, targets.guide, plan.connections, plan.throughput, 1),
-      measure(generator, targets.ours, plan.connections, plan.throughput, 1),
-      ...(baseline ? [measure(generator, baseline, plan.connections, plan.throughput, 1)] : []),
+      measureWithCpu(generator, targets.guide),
+      measureWithCpu(generator, targets.ours),
+      ...(baseline ? [measureWithCpu(generator, baseline)] : []),
     ]);
     throughput.push({ guide: g!, ours: o! });
     if (b) baselineRounds.push(b);
@@ -319,7 +325,11 @@ async function measureAll(
         `ours ${o!.requestsPerSecond.toFixed(0)} (${(o!.requestsPerSecond / g!.requestsPerSecond).toFixed(2)}x)` +
         (b
           ? `, baseline ${b.requestsPerSecond.toFixed(0)} (${(b.requestsPerSecond / g!.requestsPerSecond).toFixed(2)}x)`
-          : ""),
+          : "") +
+        `; CPU µs/request: ${[g, o, b]
+          .filter((r) => r !== undefined)
+          .map((r) => cpuMicrosPerRequest(r)?.toFixed(1) ?? "-")
+          .join(", ")}`,
     );
   }
 
@@ -337,6 +347,16 @@ async function measureAll(
   log(`  p50 ms, guide: ${p50s("guide")}`);
   log(`  p50 ms, ours:  ${p50s("ours")}`);
   return { floor, throughput, latency, ...(baseline ? { baseline: baselineRounds } : {}) };
+}
+
+/** A throughput round for one target, with the CPU its workerd spent meanwhile. */
+async function measureWithCpu(generator: LoadGenerator, target: Target): Promise<LoadResult> {
+  const before = target.pid === undefined ? undefined : cpuTimeNs(target.pid);
+  const result = await measure(generator, target, plan.connections, plan.throughput, 1);
+  const after = target.pid === undefined ? undefined : cpuTimeNs(target.pid);
+  return before === undefined || after === undefined
+    ? result
+    : { ...result, cpuNs: after - before };
 }
 
 async function measure(

@@ -30,6 +30,8 @@ export interface WorkerSpec {
 export interface Workerd {
   /** Port of each Worker's socket, by Worker name. */
   ports: Map<string, number>;
+  /** The workerd process, for reading its CPU time. */
+  pid: number | undefined;
   /** The last lines workerd wrote, for error messages. */
   recentOutput(): string;
   stop(): Promise<void>;
@@ -153,6 +155,7 @@ export async function startWorkerd(
     const running = child;
     return {
       ports,
+      pid: running.pid,
       recentOutput: output,
       stop: async () => {
         await stopProcess(running);

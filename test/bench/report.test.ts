@@ -1,5 +1,6 @@
 import type { LoadResult } from "../../bench/load";
 import {
+  cpuMicrosPerRequest,
   formatReport,
   median,
   pairedRatio,
@@ -76,6 +77,51 @@ describe("a baseline measured in the same rounds", () => {
       /baseline vs guide 0\.97x .* ours vs baseline 0\.98x/,
     );
     expect(summarize(run(0.95, 1)).baseline).toBeUndefined();
+  });
+});
+
+describe("CPU per request", () => {
+  const withCpu = (result: LoadResult, cpuMicros: number): LoadResult => ({
+    ...result,
+    cpuNs: cpuMicros * 1000 * result.requests,
+  });
+
+  it("is each workerd's CPU time over the requests it served, and unknown where it was not read", () => {
+    expect(cpuMicrosPerRequest(withCpu(sample(1000, 1), 240))).toBeCloseTo(240, 6);
+    expect(cpuMicrosPerRequest(sample(1000, 1))).toBeUndefined();
+    expect(cpuMicrosPerRequest({ ...sample(1000, 1), requests: 0, cpuNs: 5 })).toBeUndefined();
+  });
+
+  it("compares ours to the guide and to a baseline round by round, above 1 when ours costs more", () => {
+    const m: Measurements = {
+      ...run(0.95, 1),
+      throughput: [
+        pair(withCpu(sample(1000, 9), 200), withCpu(sample(940, 9), 210)),
+        pair(withCpu(sample(500, 9), 400), withCpu(sample(480, 9), 440)),
+      ],
+      baseline: [withCpu(sample(960, 9), 205), withCpu(sample(490, 9), 400)],
+    };
+    const summary = summarize(m);
+    expect(summary.ratios.cpuPerRequest?.median).toBeCloseTo((1.05 + 1.1) / 2, 6);
+    expect(summary.ours.cpuMicrosPerRequest).toBeCloseTo(325, 6);
+    expect(summary.baseline?.oursCpuVsBaseline?.median).toBeCloseTo((210 / 205 + 1.1) / 2, 6);
+    const text = formatReport(summary, [], 1);
+    expect(text).toMatch(/CPU per request .* guide 300\.0 µs, ours 325\.0 µs; ours\/guide 1\.08x/);
+    expect(text).toMatch(/CPU per request, ours\/baseline 1\.06x/);
+  });
+
+  it("is left out when any round lacks it, rather than judged on some rounds", () => {
+    const m: Measurements = {
+      ...run(0.95, 1),
+      throughput: [
+        pair(withCpu(sample(1000, 9), 200), withCpu(sample(940, 9), 210)),
+        pair(sample(500, 9), sample(480, 9)),
+      ],
+    };
+    const summary = summarize(m);
+    expect(summary.ratios.cpuPerRequest).toBeUndefined();
+    expect(summary.ours.cpuMicrosPerRequest).toBeUndefined();
+    expect(formatReport(summary, [], 1)).not.toContain("CPU per request");
   });
 });
 
