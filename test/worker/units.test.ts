@@ -200,6 +200,12 @@ describe("upstream request headers", () => {
       x_access_bridge_user_email: "mallory@evil.example",
       cf_access_client_secret: "attacker",
       cf_connecting_ip: "10.0.0.1",
+      "cf-connecting_ip": "10.0.0.1",
+      x_forwarded_for: "10.0.0.1",
+      "x-envoy_original_path": "/admin",
+      keep_alive: "timeout=5",
+      proxy_authorization: "Basic x",
+      x_http_method_override: "DELETE",
       "cf-ipcountry": "GB",
       accept: "application/json",
     });
@@ -231,6 +237,11 @@ describe("upstream request headers", () => {
       x_request_id: "r-1",
       "cf-ray": "8f00aa11bb22cc33-LHR",
       "x-forwarded": "not a family member",
+      hostname: "not host",
+      tes: "not te",
+      cookies: "not cookie",
+      cfx_y: "not a cf-* name",
+      "x-cookie": "not cookie",
     });
     expect(droppedRequestHeaders(incoming)).toEqual([]);
   });
