@@ -1,11 +1,13 @@
-import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import { Miniflare } from "miniflare";
 import { bundleWorker, compatibilityDate } from "../worker/build";
-// The benchmark plays the team's Access the same way the local lab does.
-import { accessClaims, newKeySet, signToken } from "../lab/tokens";
-import { browserHeaders } from "./browser-headers";
+import {
+  benchDeployment,
+  benchPath,
+  frontendHostname,
+  guideWorkerPath,
+  workerRequestHeaders,
+} from "./deployment";
 import { median } from "./report";
 
 /**
@@ -16,11 +18,6 @@ import { median } from "./report";
  * request), this can: the loop runs in one isolate, so scheduler noise falls
  * on a whole sample, and samples alternate between the Workers.
  */
-
-const apiHostname = "api.mysite.com";
-const frontendOrigin = "https://app.mysite.com";
-const teamDomain = "bench.cloudflareaccess.com";
-const guideWorkerPath = path.join(__dirname, "..", "test", "fixtures", "guide-worker.js");
 
 export interface HandlerPlan {
   /** Requests per sample. Each arms a timeout, and workerd allows 10,000 at once. */
@@ -79,7 +76,7 @@ export default {
     tokenSent = false;
     let status = 0;
     for (let i = 0; i < n; i++) {
-      const incoming = new Request("${frontendOrigin}/api/bench", { headers: requestHeaders });
+      const incoming = new Request("https://${frontendHostname}${benchPath}", { headers: requestHeaders });
       const response = await worker.fetch(incoming, env, ctx);
       status = response.status;
     }
@@ -94,27 +91,9 @@ export async function measureHandlers(
   bundles: { name: string; source: string }[],
   plan: HandlerPlan,
 ): Promise<HandlerResult[]> {
-  const keys = newKeySet();
-  const aud = randomBytes(32).toString("hex");
-  const env = {
-    CF_ACCESS_CLIENT_ID: `${randomBytes(16).toString("hex")}.access`,
-    CF_ACCESS_CLIENT_SECRET: randomBytes(32).toString("hex"),
-    IDENTITY_SIGNING_KEY: generateKeyPairSync("ed25519")
-      .privateKey.export({ format: "pem", type: "pkcs8" })
-      .toString(),
-    API_HOSTNAME: apiHostname,
-    ACCESS_TEAM_DOMAIN: teamDomain,
-    ACCESS_AUD: aud,
-    ROUTE_PREFIX: "/api",
-    STRIP_ROUTE_PREFIX: "false",
-  };
-  const assertion = signToken(keys, accessClaims(teamDomain, aud, { email: "bench@mysite.com" }));
-  const headers = {
-    host: new URL(frontendOrigin).host,
-    "cf-access-jwt-assertion": assertion,
-    ...(plan.browserHeaders ? browserHeaders(assertion, frontendOrigin) : {}),
-  };
-  const driver = driverModule(env, keys.jwks, headers);
+  const { keys, bindings, assertion } = benchDeployment();
+  const headers = workerRequestHeaders(assertion, plan.browserHeaders);
+  const driver = driverModule(bindings, keys.jwks, headers);
 
   const runtimes = bundles.map(({ name, source }) => ({
     name,

@@ -1,7 +1,14 @@
-import { browserHeaders } from "./browser-headers";
 import { cpuTimeNs, pinningNote, pinSelfOffWorkerCore } from "./cpu";
+import {
+  apiHostname,
+  benchDeployment,
+  benchPath,
+  frontendHostname,
+  guideWorkerPath,
+  teamDomain,
+  workerRequestHeaders,
+} from "./deployment";
 import { execFileSync } from "node:child_process";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import * as path from "node:path";
@@ -11,8 +18,6 @@ import {
   workerBundlePath,
   workerModuleName,
 } from "../worker/build";
-// The benchmark plays the team's Access the same way the local lab does.
-import { accessClaims, newKeySet, signToken } from "../lab/tokens";
 import {
   activeLoad,
   pickLoadGenerator,
@@ -32,12 +37,6 @@ import {
 } from "./report";
 import { startUpstream, type Upstream } from "./servers";
 import { startWorkerd, workerdBinary, type Workerd } from "./workerd";
-
-const apiHostname = "api.mysite.com";
-const frontendHostname = "app.mysite.com";
-const teamDomain = "bench.cloudflareaccess.com";
-const benchPath = "/api/bench";
-const guideWorkerPath = path.join(__dirname, "..", "test", "fixtures", "guide-worker.js");
 
 /**
  * Durations in seconds. On a shared machine the noise comes in bursts that
@@ -110,22 +109,8 @@ async function main(): Promise<void> {
     warn("worker/dist/index.js differs from a fresh build; run `npm run build:worker`");
   }
 
-  const keys = newKeySet();
-  const aud = randomBytes(32).toString("hex");
-  const clientId = `${randomBytes(16).toString("hex")}.access`;
-  const bindings = {
-    CF_ACCESS_CLIENT_ID: clientId,
-    CF_ACCESS_CLIENT_SECRET: randomBytes(32).toString("hex"),
-    IDENTITY_SIGNING_KEY: generateKeyPairSync("ed25519")
-      .privateKey.export({ format: "pem", type: "pkcs8" })
-      .toString(),
-    API_HOSTNAME: apiHostname,
-    ACCESS_TEAM_DOMAIN: teamDomain,
-    ACCESS_AUD: aud,
-    ROUTE_PREFIX: "/api",
-    STRIP_ROUTE_PREFIX: "false",
-  };
-  const assertion = signToken(keys, accessClaims(teamDomain, aud, { email: "bench@mysite.com" }));
+  const { keys, bindings, assertion } = benchDeployment();
+  const clientId = bindings.CF_ACCESS_CLIENT_ID;
 
   running.upstream = await startUpstream({ apiHostname, teamDomain }, keys.jwks);
   const upstream = running.upstream;
@@ -165,13 +150,7 @@ async function main(): Promise<void> {
     : undefined;
   if (baselineWorkerd) running.workerds.push(baselineWorkerd);
 
-  // Access adds the assertion to every request, whichever Worker serves the
-  // route, so both Workers get the same request; only ours reads it.
-  const workerHeaders = {
-    Host: frontendHostname,
-    "Cf-Access-Jwt-Assertion": assertion,
-    ...(withBrowserHeaders ? browserHeaders(assertion, `https://${frontendHostname}`) : {}),
-  };
+  const workerHeaders = workerRequestHeaders(assertion, withBrowserHeaders);
   const floor: Target = {
     name: "floor",
     url: `http://127.0.0.1:${upstream.port}${benchPath}`,
