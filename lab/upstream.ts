@@ -8,19 +8,11 @@ import { request as httpRequest, type ClientRequest, type RequestOptions } from 
 import { request as httpsRequest } from "node:https";
 import { connect as netConnect, isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
+import { HOP_BY_HOP as WORKER_HOP_BY_HOP } from "../worker/src/headers";
 
-// RFC 9110 §7.6.1: these describe one connection, not the message, so a proxy
-// does not forward them; `Connection` may name more. Each hop of the lab's
+// The same connection-level headers the Worker drops: each hop of the lab's
 // sets its own.
-export const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
+export const HOP_BY_HOP: ReadonlySet<string> = new Set(WORKER_HOP_BY_HOP);
 
 export type UpstreamFlag = "--frontend" | "--api";
 

@@ -21,7 +21,7 @@ export function canonicalName(name: string): string {
 
 // RFC 9110 §7.6.1: these describe one connection, not the message, so a proxy
 // must not forward them; `Connection` may name more.
-const HOP_BY_HOP = [
+export const HOP_BY_HOP: readonly string[] = [
   "connection",
   "keep-alive",
   "proxy-connection",
