@@ -333,7 +333,7 @@ export function validateConfig(
   );
   const serviceTokenSecretVersion = take(
     "serviceTokenSecretVersion",
-    (v) => checkInteger(v, 1, Number.MAX_SAFE_INTEGER),
+    checkVersion,
     defaults.serviceTokenSecretVersion,
   );
   const serviceTokenRotationGraceHours = take(
@@ -349,11 +349,7 @@ export function validateConfig(
   );
 
   const alertEmails = take("alertEmails", (v) => checkEach(v, checkEmail), defaults.alertEmails);
-  const identityKeyVersion = take(
-    "identityKeyVersion",
-    (v) => checkInteger(v, 1, Number.MAX_SAFE_INTEGER),
-    defaults.identityKeyVersion,
-  );
+  const identityKeyVersion = take("identityKeyVersion", checkVersion, defaults.identityKeyVersion);
   const identityKeyPrepublish = take(
     "identityKeyPrepublish",
     checkBoolean,
@@ -398,6 +394,10 @@ export function validateConfig(
     adopt,
   };
 }
+
+/** A version number that is raised by one to rotate something: 1 or more. */
+const checkVersion = (value: unknown): Checked<number> =>
+  checkInteger(value, 1, Number.MAX_SAFE_INTEGER);
 
 /**
  * The previous secret must outlive the update that hands the Worker the new

@@ -3,6 +3,7 @@
  * the Worker's signed statements of who called (`X-Access-Bridge-Identity`).
  */
 import { createHash, createPublicKey } from "node:crypto";
+import { thumbprintInput } from "../worker/src/identity-claims";
 
 /** One public key, as a JWK. */
 export interface IdentityJwk {
@@ -20,8 +21,7 @@ export const PREVIOUS_KEY_GRACE_HOURS = 24;
 
 /** The RFC 7638 thumbprint of an Ed25519 public key: SHA-256 of its required members, in order. */
 export function thumbprint(x: string): string {
-  const canonical = JSON.stringify({ crv: "Ed25519", kty: "OKP", x });
-  return createHash("sha256").update(canonical).digest("base64url");
+  return createHash("sha256").update(thumbprintInput(x)).digest("base64url");
 }
 
 /** A PEM (SPKI) Ed25519 public key as a JWK carrying its thumbprint as `kid`. */

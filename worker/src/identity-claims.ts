@@ -26,3 +26,12 @@ export interface IdentityClaims {
   iat: number;
   exp: number;
 }
+
+/**
+ * What an Ed25519 key's RFC 7638 thumbprint (its `kid`) hashes: the required
+ * members in lexical order, no spaces. The stack that publishes the key and
+ * the Worker that names it in each statement must agree byte for byte.
+ */
+export function thumbprintInput(x: string): string {
+  return JSON.stringify({ crv: "Ed25519", kty: "OKP", x });
+}

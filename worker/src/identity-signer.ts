@@ -1,5 +1,10 @@
 import type { Identity } from "./identity";
-import { IDENTITY_ALG, IDENTITY_MAX_TTL_S, type IdentityClaims } from "./identity-claims";
+import {
+  IDENTITY_ALG,
+  IDENTITY_MAX_TTL_S,
+  thumbprintInput,
+  type IdentityClaims,
+} from "./identity-claims";
 
 /** Statements are reused until this many seconds before they expire, so an API always gets one with a minute left. */
 export const REUSE_WINDOW_S = 60;
@@ -91,9 +96,9 @@ export class IdentitySigner {
         ["sign"],
       );
       const { x } = (await crypto.subtle.exportKey("jwk", key)) as JsonWebKey;
-      const canonical = JSON.stringify({ crv: "Ed25519", kty: "OKP", x });
+      if (x === undefined) throw new Error("IDENTITY_SIGNING_KEY has no Ed25519 public half");
       const kid = base64url(
-        new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(canonical))),
+        new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(thumbprintInput(x)))),
       );
       return { key, header: encodeJson({ alg: IDENTITY_ALG, kid, typ: "JWT" }) };
     })();

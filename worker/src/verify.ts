@@ -82,7 +82,8 @@ export function cachedIdentity(
  * within {@link CLOCK_TOLERANCE_S}, and naming a person or a service token
  * (see {@link identityOf}). Throws an `HttpError`, 403 both for a bad token
  * and when no keys can be had to check it (fail closed). `waitUntil` keeps a
- * keys fetch this request starts alive for the requests that share it.
+ * keys fetch this request starts alive for the requests that share it. For an
+ * assertion {@link cachedIdentity} does not know: it does not look again.
  */
 export async function verifyAssertion(
   token: string,
@@ -90,9 +91,6 @@ export async function verifyAssertion(
   aud: string,
   waitUntil: WaitUntil,
 ): Promise<Identity> {
-  const cached = cachedIdentity(token, teamDomain, aud);
-  if (cached) return cached;
-
   const verifier = verifierFor(teamDomain, aud);
   let payload: JWTPayload;
   try {
