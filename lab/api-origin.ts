@@ -15,6 +15,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { LabLog } from "./log";
 import { failureReason, HOP_BY_HOP, unreachable, upstreamRequest } from "./upstream";
 import { json } from "./context";
+import { NULL_BODY_STATUSES } from "./http";
 
 /** What Cloudflare sends an origin as Accept-Encoding. */
 export const originAcceptEncoding = "gzip, br";
@@ -31,8 +32,6 @@ export function apiRequestHeaders(request: Request, bodyLength: number | undefin
   if (bodyLength !== undefined) headers.set("content-length", String(bodyLength));
   return headers;
 }
-
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 function decoded(answer: IncomingMessage): Readable {
   switch ((answer.headers["content-encoding"] ?? "").trim().toLowerCase()) {
@@ -61,7 +60,7 @@ export function apiResponse(answer: IncomingMessage, method: string): Response {
     headers.append(name, answer.rawHeaders[i + 1]!);
   }
   const status = answer.statusCode ?? 502;
-  if (NULL_BODY.has(status) || method === "HEAD") {
+  if (NULL_BODY_STATUSES.has(status) || method === "HEAD") {
     answer.resume();
     return new Response(null, { status, headers });
   }

@@ -78,7 +78,7 @@ function redirectToLogin(
     "cache-control": "no-store",
     [servedByHeader]: party,
   };
-  const carried = presentedToken(request) !== undefined;
+  const carried = tokenIn(request.headers) !== undefined;
   ctx.log.add(
     party,
     request.method,
@@ -130,10 +130,6 @@ function logout(app: LabApp): Response {
  * `cf-access-token` header, which Access accepts in its place (the way
  * `cloudflared access token` and the doctor's --access-token send it).
  */
-function presentedToken(request: Request): string | undefined {
-  return tokenIn(request.headers);
-}
-
 function tokenIn(headers: Headers): string | undefined {
   return cookieValue(headers, "CF_Authorization") ?? headers.get("cf-access-token") ?? undefined;
 }
@@ -158,8 +154,8 @@ export function admittedPerson(
   return { token, claims: { ...claims, email: claims.email }, by };
 }
 
-/** What the front end's Access edge adds to a request it lets through to the origin. */
-export function frontendAccessHeaders(who: AdmittedPerson): Record<string, string> {
+/** What an Access edge adds to a request it lets through to its origin. */
+export function accessHeaders(who: AdmittedPerson): Record<string, string> {
   return {
     "cf-access-jwt-assertion": who.token,
     "cf-access-authenticated-user-email": who.claims.email,
@@ -179,7 +175,7 @@ export async function handleFrontendEdge(
   const who = admittedPerson(ctx, app, request.headers);
   if (!who) return redirectToLogin(ctx, app, request, "frontend-edge");
 
-  const forwarded = withHeaders(request, frontendAccessHeaders(who));
+  const forwarded = withHeaders(request, accessHeaders(who));
   if (frontendParty(ctx.topology.routePattern, url.hostname, url.pathname) === "worker") {
     const response = await ctx.dispatchWorker(forwarded);
     ctx.log.add(
@@ -264,12 +260,7 @@ export async function handleApiEdge(ctx: ScenarioContext, request: Request): Pro
       0,
       `${who.claims.email} passed the allow policy by ${who.by}`,
     );
-    return ctx.callApi(
-      withHeaders(request, {
-        "cf-access-jwt-assertion": who.token,
-        "cf-access-authenticated-user-email": who.claims.email,
-      }),
-    );
+    return ctx.callApi(withHeaders(request, accessHeaders(who)));
   }
   return redirectToLogin(ctx, app, request, "api-edge");
 }

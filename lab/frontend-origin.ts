@@ -12,11 +12,9 @@
  * used is in X-Forwarded-Host.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { connect as netConnect, isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { connect as tlsConnect } from "node:tls";
 import { rawResponse } from "./http";
-import { failureReason, HOP_BY_HOP, upstreamRequest } from "./upstream";
+import { connectUpstream, failureReason, HOP_BY_HOP, upstreamRequest } from "./upstream";
 
 /** Header values by lower-case name; a list where a header repeats (set-cookie). */
 export type HeaderMap = Record<string, string | string[]>;
@@ -191,15 +189,9 @@ export function passUpgrade(
   call: OriginCall,
   done: (result: { status: number } | { failed: string }) => void,
 ): void {
-  const { origin } = call;
-  const secure = origin.protocol === "https:";
-  const host = origin.hostname.replace(/^\[|\]$/g, "");
-  const port = Number(origin.port || (secure ? 443 : 80));
-  const conn: Socket = secure
-    ? tlsConnect({ host, port, rejectUnauthorized: false, servername: isIP(host) ? "" : host })
-    : netConnect({ host, port });
+  const { socket: conn, ready } = connectUpstream(call.origin);
   let joined = false;
-  conn.once(secure ? "secureConnect" : "connect", () => {
+  conn.once(ready, () => {
     joined = true;
     conn.write(requestHead(method, call.path, call.headers));
     if (head.length > 0) conn.write(head);

@@ -92,6 +92,9 @@ export async function sendRawResponse(
   socket.end(rawResponse(response.status, nodeHeaders(response), body));
 }
 
+/** Statuses whose responses never carry a body (Fetch's null body statuses, and 103). */
+export const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
+
 /**
  * A response from another fetch implementation (miniflare bundles its own)
  * as one of Node's, its body still streaming: the Worker streams an API's
@@ -103,7 +106,8 @@ export function crossedResponse(response: {
   headers: Iterable<[string, string]>;
   body: unknown;
 }): Response {
-  const nullBody = [101, 103, 204, 205, 304].includes(response.status);
-  const body = nullBody ? null : (response.body as ReadableStream<Uint8Array> | null);
+  const body = NULL_BODY_STATUSES.has(response.status)
+    ? null
+    : (response.body as ReadableStream<Uint8Array> | null);
   return new Response(body, { status: response.status, headers: [...response.headers] });
 }

@@ -31,7 +31,7 @@ import { escapeHtml, html, json } from "./context";
 import { handleDemoApi } from "./demo-api";
 import {
   admittedPerson,
-  frontendAccessHeaders,
+  accessHeaders,
   frontendParty,
   handleApiEdge,
   handleFrontendEdge,
@@ -384,7 +384,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         originHost: frontendOrigin.host,
         publicHost: frontend.hostname,
         clientIp: req.socket.remoteAddress ?? "127.0.0.1",
-        access: frontendAccessHeaders(who),
+        access: accessHeaders(who),
         upgrade,
       }),
     };

@@ -107,9 +107,8 @@ export function parseArgs(argv: string[]): Args {
   }
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)
     throw new UsageError("--port must be 0..65535");
-  for (const flag of ["--frontend", "--api"] as const) {
-    const origin = flag === "--frontend" ? args.frontend : args.api;
-    if (origin !== undefined && isLabItself(origin, args.port))
+  for (const { flag, origin } of upstreamsOf(args)) {
+    if (isLabItself(origin, args.port))
       throw new UsageError(`${flag} ${origin} is the lab's own port; give your server's`);
   }
   return args;

@@ -6,7 +6,7 @@
  */
 import { request as httpRequest, type ClientRequest, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { connect as netConnect, isIP } from "node:net";
+import { connect as netConnect, isIP, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { HOP_BY_HOP as WORKER_HOP_BY_HOP } from "../worker/src/headers";
 
@@ -68,16 +68,40 @@ export function unreachable(flag: UpstreamFlag, origin: string, reason: string):
  * server on their own machine.
  */
 export function upstreamRequest(origin: URL, options: RequestOptions): ClientRequest {
-  const secure = origin.protocol === "https:";
-  const hostname = origin.hostname.replace(/^\[|\]$/g, "");
+  const { secure, host, port } = endpointOf(origin);
   return (secure ? httpsRequest : httpRequest)({
     protocol: origin.protocol,
-    hostname,
-    port: origin.port || (secure ? 443 : 80),
-    // SNI carries names only (RFC 6066), so an address gets none.
-    ...(secure ? { rejectUnauthorized: false, servername: isIP(hostname) ? "" : hostname } : {}),
+    hostname: host,
+    port,
+    ...(secure ? unverifiedTls(host) : {}),
     ...options,
   });
+}
+
+/** Where to connect for an upstream origin: IPv6 brackets removed, default ports filled in. */
+function endpointOf(origin: URL): { secure: boolean; host: string; port: number } {
+  const secure = origin.protocol === "https:";
+  const host = origin.hostname.replace(/^\[|\]$/g, "");
+  return { secure, host, port: Number(origin.port || (secure ? 443 : 80)) };
+}
+
+// The certificate is not checked (see upstreamRequest), and SNI carries names
+// only (RFC 6066), so an address gets none.
+const unverifiedTls = (host: string) =>
+  ({ rejectUnauthorized: false, servername: isIP(host) ? "" : host }) as const;
+
+/**
+ * A raw connection to an upstream, TLS for https:// (unchecked, as in
+ * upstreamRequest), and the event that says it is ready for bytes.
+ */
+export function connectUpstream(origin: URL): {
+  socket: Socket;
+  ready: "connect" | "secureConnect";
+} {
+  const { secure, host, port } = endpointOf(origin);
+  return secure
+    ? { socket: tlsConnect({ host, port, ...unverifiedTls(host) }), ready: "secureConnect" }
+    : { socket: netConnect({ host, port }), ready: "connect" };
 }
 
 /**
@@ -91,21 +115,15 @@ export function probeUpstream(
   origin: string,
   timeoutMs = probeTimeoutMs,
 ): Promise<string | undefined> {
-  const url = new URL(origin);
-  const secure = url.protocol === "https:";
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  const port = Number(url.port || (secure ? 443 : 80));
   return new Promise((resolve) => {
-    const socket = secure
-      ? tlsConnect({ host, port, rejectUnauthorized: false, servername: isIP(host) ? "" : host })
-      : netConnect({ host, port });
+    const { socket, ready } = connectUpstream(new URL(origin));
     const settle = (reason: string | undefined): void => {
       clearTimeout(timer);
       socket.destroy();
       resolve(reason);
     };
     const timer = setTimeout(() => settle(`no answer within ${timeoutMs / 1000} s`), timeoutMs);
-    socket.once(secure ? "secureConnect" : "connect", () => settle(undefined));
+    socket.once(ready, () => settle(undefined));
     socket.once("error", (err: Error & { code?: string }) => settle(failureReason(err)));
   });
 }
