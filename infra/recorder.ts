@@ -76,8 +76,6 @@ export interface DeclareOptions {
   now?: Date;
   /** The program to run instead of infra/index.ts, e.g. one that builds the component itself. */
   program?: string;
-  /** The Pulumi project name the program runs under; default `access-bridge`. */
-  project?: string;
 }
 
 export const project = "access-bridge";
@@ -217,7 +215,6 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
   const token = options.serviceToken ?? defaultServiceToken;
   const file = options.configFile ?? stackFileOf(stack, options.stacksDir);
   const engineConfig = toEngineConfig(stackConfig(stack, options.config ?? {}, file));
-  const projectName = options.project ?? project;
   const program = options.program ?? programPath;
 
   const mocks: pulumiModule.runtime.Mocks = {
@@ -252,7 +249,7 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
   const loaded = withFreshProgram(require.resolve(program), (load) => {
     // The program must share the copy of the SDK that the mocks are installed on.
     const pulumi = load("@pulumi/pulumi") as typeof pulumiModule;
-    void pulumi.runtime.setMocks(mocks, projectName, stack, false);
+    void pulumi.runtime.setMocks(mocks, project, stack, false);
     recordOptions(load, registeredOptions);
     pulumi.runtime.setAllConfig(engineConfig, []);
     const settings = load("@pulumi/pulumi/runtime/settings") as {
@@ -287,7 +284,7 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
   if (violations.length > 0 && (options.contract ?? "enforce") === "enforce") {
     throw new ContractError(violations);
   }
-  return { project: projectName, stack, resources, outputs, secretOutputs, violations };
+  return { project, stack, resources, outputs, secretOutputs, violations };
 }
 
 type Loader = (id: string) => unknown;

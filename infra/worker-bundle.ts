@@ -1,6 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { compatibilityDate, workerModuleName } from "../worker/build";
+import {
+  compatibilityDate,
+  workerEntry,
+  workerModuleName,
+  writeWorkerBundle,
+} from "../worker/build";
 
 /** The bundled proxy Worker, exactly as it is uploaded. */
 export interface WorkerBundle {
@@ -13,7 +18,7 @@ export interface WorkerBundle {
 }
 
 /** The folder holding this package's package.json, whether run from source or from `dist/`. */
-export function packageRoot(from: string = __dirname): string {
+function packageRoot(from: string = __dirname): string {
   let dir = from;
   while (!existsSync(path.join(dir, "package.json"))) {
     const parent = path.dirname(dir);
@@ -29,13 +34,10 @@ export function packageRoot(from: string = __dirname): string {
  * uploaded); an installed package has no source, only the bundle `npm pack`
  * built into it. Either way the bytes are those of `npm run build:worker`.
  */
-export function loadWorkerBundle(root: string = packageRoot()): WorkerBundle {
-  const source = path.join(root, "worker", "src", "index.ts");
-  const built = path.join(root, "worker", "dist", "index.js");
+export function loadWorkerBundle(): WorkerBundle {
+  const built = path.join(packageRoot(), "worker", "dist", "index.js");
   let content: string;
-  if (existsSync(source)) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { writeWorkerBundle } = require("../worker/build") as typeof import("../worker/build");
+  if (existsSync(workerEntry)) {
     content = writeWorkerBundle();
   } else if (existsSync(built)) {
     content = readFileSync(built, "utf8");

@@ -7,14 +7,7 @@
  * and credential comes from the declared resources.
  */
 import type { DeclaredResource, DeclaredStack } from "../infra/recorder";
-
-export const resourceTypes = {
-  app: "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication",
-  policy: "cloudflare:index/zeroTrustAccessPolicy:ZeroTrustAccessPolicy",
-  serviceToken: "cloudflare:index/zeroTrustAccessServiceToken:ZeroTrustAccessServiceToken",
-  script: "cloudflare:index/workersScript:WorkersScript",
-  route: "cloudflare:index/workersRoute:WorkersRoute",
-} as const;
+import { resourceTypes } from "../infra/resource-types";
 
 /** An Access application's CORS settings, as the provider's `corsHeaders` input spells them. */
 export interface CorsSettings {
@@ -107,7 +100,7 @@ interface IncludeRule {
 /** Who an app admits, from the policies its `policies` input references by id. */
 export function appAccess(stack: DeclaredStack, app: DeclaredResource): AppAccess {
   const policies = ofType(stack, resourceTypes.policy);
-  const tokens = ofType(stack, resourceTypes.serviceToken);
+  const tokens = ofType(stack, resourceTypes.token);
   const access: AppAccess = { emails: [], emailDomains: [], serviceTokens: [] };
   const refs = Array.isArray(app.inputs["policies"])
     ? (app.inputs["policies"] as { id?: string }[])
