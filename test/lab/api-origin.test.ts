@@ -3,20 +3,10 @@
  * answer comes back into the lab, and the lab's log of it.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { apiRequestHeaders, callApi, userApi } from "../../lab/api-origin";
 import { LabLog } from "../../lab/log";
-
-async function listening(server: Server): Promise<URL> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-}
-
-function closed(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
+import { closed, listening } from "../support/servers";
 
 describe("apiRequestHeaders", () => {
   it("keeps the request's headers, the API's public name as Host, and asks for what Cloudflare asks origins for", () => {

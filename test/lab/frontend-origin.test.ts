@@ -4,7 +4,7 @@
  * of a stream and a WebSocket upgrade between two local servers.
  */
 import { createServer, get, request, type IncomingMessage, type Server } from "node:http";
-import { connect, type AddressInfo, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import {
   answerStatus,
   browserResponseHeaders,
@@ -15,6 +15,7 @@ import {
   requestHead,
   type OriginCall,
 } from "../../lab/frontend-origin";
+import { closed, listening } from "../support/servers";
 
 const facts = {
   originHost: "localhost:5173",
@@ -148,16 +149,6 @@ describe("requestHead", () => {
     expect(answerStatus(Buffer.from("\x81\x05hello"))).toBe(0);
   });
 });
-
-async function listening(server: Server): Promise<URL> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-}
-
-function closed(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
 
 /** A stand-in for the lab: every request and upgrade goes to `origin`. */
 function passingServer(origin: URL, failures: string[], upgrades: unknown[]): Server {

@@ -6,25 +6,16 @@
  * reached them and that nothing did.
  */
 import { createHash } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { Socket } from "node:net";
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from "jose";
+import { closed, listening } from "../support/servers";
 
 export interface Seen {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
-}
-
-async function listening(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function closed(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 // RFC 6455 §1.3: the server proves it read the handshake with this GUID.
@@ -149,7 +140,7 @@ export async function standInFrontend(): Promise<StandInFrontend> {
       }
     });
   });
-  const url = await listening(server);
+  const url = (await listening(server)).origin;
   return Object.assign(state, {
     url,
     releaseStream: () => release(),
@@ -248,7 +239,7 @@ export async function standInApi(frontendOrigin: string): Promise<StandInApi> {
       })();
     });
   });
-  const url = await listening(server);
+  const url = (await listening(server)).origin;
   return {
     url,
     calls,
