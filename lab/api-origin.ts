@@ -10,7 +10,7 @@
  * fetch-style parties pass decoded bodies.
  */
 import type { IncomingMessage } from "node:http";
-import { Readable } from "node:stream";
+import { Readable, type Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { LabLog } from "./log";
 import { failureReason, HOP_BY_HOP, unreachable, upstreamRequest } from "./upstream";
@@ -33,30 +33,23 @@ export function apiRequestHeaders(request: Request, bodyLength: number | undefin
   return headers;
 }
 
-function decoded(answer: IncomingMessage): Readable {
-  switch ((answer.headers["content-encoding"] ?? "").trim().toLowerCase()) {
-    case "gzip":
-    case "x-gzip":
-      return answer.pipe(createGunzip());
-    case "deflate":
-      return answer.pipe(createInflate());
-    case "br":
-      return answer.pipe(createBrotliDecompress());
-    default:
-      return answer;
-  }
-}
+/** The content codings the lab decodes, since fetch-style parties read decoded bodies. */
+const DECODERS: Record<string, () => Transform> = {
+  gzip: createGunzip,
+  "x-gzip": createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
 
 /** The API's answer as a fetch-style response, its body decoded and streamed. */
 export function apiResponse(answer: IncomingMessage, method: string): Response {
   const headers = new Headers();
-  const coded = ["gzip", "x-gzip", "deflate", "br"].includes(
-    (answer.headers["content-encoding"] ?? "").trim().toLowerCase(),
-  );
+  const coding = (answer.headers["content-encoding"] ?? "").trim().toLowerCase();
+  const decoder = Object.hasOwn(DECODERS, coding) ? DECODERS[coding] : undefined;
   for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
     const name = answer.rawHeaders[i]!.toLowerCase();
     if (HOP_BY_HOP.has(name)) continue;
-    if (coded && (name === "content-encoding" || name === "content-length")) continue;
+    if (decoder && (name === "content-encoding" || name === "content-length")) continue;
     headers.append(name, answer.rawHeaders[i + 1]!);
   }
   const status = answer.statusCode ?? 502;
@@ -64,7 +57,9 @@ export function apiResponse(answer: IncomingMessage, method: string): Response {
     answer.resume();
     return new Response(null, { status, headers });
   }
-  const body = Readable.toWeb(decoded(answer)) as unknown as ReadableStream<Uint8Array>;
+  const body = Readable.toWeb(
+    decoder ? answer.pipe(decoder()) : answer,
+  ) as unknown as ReadableStream<Uint8Array>;
   return new Response(body, { status, headers });
 }
 
