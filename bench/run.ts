@@ -114,66 +114,32 @@ async function main(): Promise<void> {
 
   running.upstream = await startUpstream({ apiHostname, teamDomain }, keys.jwks);
   const upstream = running.upstream;
+  const workerHeaders = workerRequestHeaders(assertion, withBrowserHeaders);
   // One workerd per Worker: two Workers in one workerd would share its single
   // event loop, which serves both at the same pace whatever each one costs.
-  const guideWorkerd = await startWorkerd(
-    [
-      {
-        name: "guide",
-        moduleName: "worker.js",
-        source: readFileSync(guideWorkerPath, "utf8"),
-        compatibilityDate,
-        bindings,
-      },
-    ],
-    upstream.port,
-  );
-  running.workerds.push(guideWorkerd);
-  const oursWorkerd = await startWorkerd(
-    [{ name: "ours", moduleName: workerModuleName, source: bundle, compatibilityDate, bindings }],
-    upstream.port,
-  );
-  running.workerds.push(oursWorkerd);
-  const baselineWorkerd = baselinePath
-    ? await startWorkerd(
-        [
-          {
-            name: "baseline",
-            moduleName: workerModuleName,
-            source: readFileSync(baselinePath, "utf8"),
-            compatibilityDate,
-            bindings,
-          },
-        ],
-        upstream.port,
-      )
+  const serve = async (name: WorkerName | "baseline", moduleName: string, source: string) => {
+    const workerd = await startWorkerd(
+      [{ name, moduleName, source, compatibilityDate, bindings }],
+      upstream.port,
+    );
+    running.workerds.push(workerd);
+    const target: Target = {
+      name,
+      url: `http://127.0.0.1:${workerd.ports.get(name)}${benchPath}`,
+      headers: workerHeaders,
+      pid: workerd.pid,
+    };
+    return target;
+  };
+  const guide = await serve("guide", "worker.js", readFileSync(guideWorkerPath, "utf8"));
+  const ours = await serve("ours", workerModuleName, bundle);
+  const baseline = baselinePath
+    ? await serve("baseline", workerModuleName, readFileSync(baselinePath, "utf8"))
     : undefined;
-  if (baselineWorkerd) running.workerds.push(baselineWorkerd);
-
-  const workerHeaders = workerRequestHeaders(assertion, withBrowserHeaders);
   const floor: Target = {
     name: "floor",
     url: `http://127.0.0.1:${upstream.port}${benchPath}`,
     headers: { Host: apiHostname },
-  };
-  const guide: Target = {
-    name: "guide",
-    url: `http://127.0.0.1:${guideWorkerd.ports.get("guide")}${benchPath}`,
-    headers: workerHeaders,
-    pid: guideWorkerd.pid,
-  };
-  const ours: Target = {
-    name: "ours",
-    url: `http://127.0.0.1:${oursWorkerd.ports.get("ours")}${benchPath}`,
-    headers: workerHeaders,
-    pid: oursWorkerd.pid,
-  };
-
-  const baseline: Target | undefined = baselineWorkerd && {
-    name: "baseline",
-    url: `http://127.0.0.1:${baselineWorkerd.ports.get("baseline")}${benchPath}`,
-    headers: workerHeaders,
-    pid: baselineWorkerd.pid,
   };
 
   const oursVerified = await checkTargets({ floor, guide, ours }, upstream, clientId, warn);
@@ -295,15 +261,15 @@ async function measureAll(
     const [g, o, b] = await Promise.all([
       measureWithCpu(generator, targets.guide),
       measureWithCpu(generator, targets.ours),
-      ...(baseline ? [measureWithCpu(generator, baseline)] : []),
+      baseline ? measureWithCpu(generator, baseline) : undefined,
     ]);
-    throughput.push({ guide: g!, ours: o! });
+    throughput.push({ guide: g, ours: o });
     if (b) baselineRounds.push(b);
     log(
-      `  req/s round ${round + 1}: guide ${g!.requestsPerSecond.toFixed(0)}, ` +
-        `ours ${o!.requestsPerSecond.toFixed(0)} (${(o!.requestsPerSecond / g!.requestsPerSecond).toFixed(2)}x)` +
+      `  req/s round ${round + 1}: guide ${g.requestsPerSecond.toFixed(0)}, ` +
+        `ours ${o.requestsPerSecond.toFixed(0)} (${(o.requestsPerSecond / g.requestsPerSecond).toFixed(2)}x)` +
         (b
-          ? `, baseline ${b.requestsPerSecond.toFixed(0)} (${(b.requestsPerSecond / g!.requestsPerSecond).toFixed(2)}x)`
+          ? `, baseline ${b.requestsPerSecond.toFixed(0)} (${(b.requestsPerSecond / g.requestsPerSecond).toFixed(2)}x)`
           : "") +
         `; CPU µs/request: ${[g, o, b]
           .filter((r) => r !== undefined)
