@@ -171,15 +171,15 @@ export async function verify(
     print.err(`verify: ${err.message}\n${usage}`);
     return 2;
   }
+  const where = path.relative(process.cwd(), args.configFile) || args.configFile;
   if (!existsSync(args.configFile)) {
     print.err(
-      `verify: there is no stack file ${path.relative(process.cwd(), args.configFile)}; ` +
+      `verify: there is no stack file ${where}; ` +
         `create it with \`npx pulumi stack init ${args.stack}\` and \`npx pulumi config set ...\`, or pass --config-file`,
     );
     return 2;
   }
 
-  const where = path.relative(process.cwd(), args.configFile) || args.configFile;
   print.out(`access-bridge verify: stack ${args.stack} (${where}), offline under Pulumi's mocks`);
   print.out("(ids, AUD tags and the script name's random suffix are the mocks' stand-ins)");
   let stack: DeclaredStack;
