@@ -19,6 +19,8 @@ import { kindOf, type ResourceKind } from "./resource-types";
 export interface DeclaredInputs {
   type: string;
   name: string;
+  /** The id the resource was given, for rules that follow references between resources. */
+  id?: string;
   inputs: Record<string, unknown>;
 }
 
@@ -520,6 +522,28 @@ function rules(now: Date): Rule[] {
             ],
     },
 
+    {
+      id: "POL-7",
+      kind: "policy",
+      stage: "apply",
+      source:
+        "https://github.com/cloudflare/terraform-provider-cloudflare/issues/6094 (a policy's session_duration, 24h when unset, overrides its apps'); https://github.com/cloudflare/terraform-provider-cloudflare/pull/7221 (accounts that cap session length refuse the default)",
+      check: (i, all) => {
+        if (!isSet(i.sessionDuration)) {
+          return [
+            "session_duration is unset, so the provider sends 24h: it overrides the apps' session length, and an account that caps session length refuses it",
+          ];
+        }
+        return appsUsing(i, all)
+          .filter((app) => isSet(app.inputs.sessionDuration))
+          .filter((app) => app.inputs.sessionDuration !== i.sessionDuration)
+          .map(
+            (app) =>
+              `session_duration ${JSON.stringify(i.sessionDuration)} overrides ${JSON.stringify(app.inputs.sessionDuration)} of the app ${app.name} that uses it`,
+          );
+      },
+    },
+
     // --- Access service token ----------------------------------------------------
     {
       id: "TOK-1",
@@ -836,6 +860,16 @@ function rulesOf(inputs: Inputs): [string, Inputs][] {
     ] as const
   ).flatMap(([input, tf]) =>
     listOf(inputs[input]).map((rule): [string, Inputs] => [tf, isObject(rule) ? rule : {}]),
+  );
+}
+
+/** The declared apps that list a policy among theirs, by the policy's id. */
+function appsUsing(policy: Inputs, all: readonly DeclaredInputs[]): DeclaredInputs[] {
+  const id = all.find((r) => r.inputs === policy)?.id;
+  if (id === undefined) return [];
+  return all.filter(
+    (r) =>
+      kindOf(r.type) === "app" && listOf(r.inputs.policies).some((p) => isObject(p) && p.id === id),
   );
 }
 

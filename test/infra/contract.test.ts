@@ -24,7 +24,7 @@ beforeAll(async () => {
   const stack = await declareStack("dev", {
     config: { serviceTokenSecretVersion: 2, alertEmails: ["ops@example.com"] },
   });
-  good = stack.resources.map(({ type, name, inputs }) => ({ type, name, inputs }));
+  good = stack.resources.map(({ type, name, id, inputs }) => ({ type, name, id, inputs }));
 });
 
 /** A copy of the good declaration with the first resource of `kind` changed. */
@@ -108,6 +108,8 @@ const cases: [string, ResourceKind, Mutate, RegExp, number?][] = [
   ],
   ["POL-4", "policy", (i) => (i.includes = [{ email: {} }]), /"email.email" must be specified/],
   ["POL-5", "policy", (i) => (i.sessionDuration = "8 hours"), /not a duration/],
+  ["POL-7", "policy", (i) => delete i.sessionDuration, /unset, so the provider sends 24h/, 1],
+  ["POL-7", "policy", (i) => (i.sessionDuration = "12h"), /"12h" overrides "8h" of the app/, 1],
   ["TOK-1", "token", (i) => delete i.previousClientSecretExpiresAt, /"previous_client_secret/],
   ["TOK-2", "token", (i) => delete i.clientSecretVersion, /"client_secret_version" must be/],
   [
