@@ -24,9 +24,28 @@ export interface AdoptionPlan {
   declaresWorker: boolean;
 }
 
+/**
+ * Flags an import reads back as `false` where state created from config holds
+ * null, so Pulumi reports that the inputs to import do not match although
+ * nothing differs; the provider's own import tests ignore exactly these
+ * (zero_trust_access_application and zero_trust_access_policy resource_test.go,
+ * ImportStateVerifyIgnore).
+ */
+export const importedAppFlags = [
+  "serviceAuth401Redirect",
+  "enableBindingCookie",
+  "optionsPreflightBypass",
+  "autoRedirectToIdentity",
+] as const;
+export const importedPolicyFlags = [
+  "approvalRequired",
+  "isolationRequired",
+  "purposeJustificationRequired",
+] as const;
+
 /** The inputs each adopted resource takes from Cloudflare rather than from the stack, for the adopting update. */
 export const adoptedInputs: Record<Adoptable, string[]> = {
-  frontendApp: ["name", "domain", "type", "sessionDuration", "policies"],
+  frontendApp: ["name", "domain", "type", "sessionDuration", "policies", ...importedAppFlags],
   apiApp: [
     "name",
     "domain",
@@ -34,11 +53,11 @@ export const adoptedInputs: Record<Adoptable, string[]> = {
     "sessionDuration",
     "appLauncherVisible",
     "corsHeaders",
-    "optionsPreflightBypass",
     "policies",
+    ...importedAppFlags,
   ],
-  peoplePolicy: ["name", "decision", "includes", "sessionDuration"],
-  serviceAuthPolicy: ["name", "decision", "includes"],
+  peoplePolicy: ["name", "decision", "includes", "sessionDuration", ...importedPolicyFlags],
+  serviceAuthPolicy: ["name", "decision", "includes", "sessionDuration", ...importedPolicyFlags],
   serviceToken: ["name", "duration", "clientSecretVersion", "previousClientSecretExpiresAt"],
   route: ["pattern", "script"],
 };

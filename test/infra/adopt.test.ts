@@ -57,6 +57,28 @@ describe("adopting the guide's set-up", () => {
     }
   });
 
+  it("ignores the flags an import reads back as false where created state holds null, so the import matches", () => {
+    const appFlags = [
+      "serviceAuth401Redirect",
+      "enableBindingCookie",
+      "optionsPreflightBypass",
+      "autoRedirectToIdentity",
+    ];
+    const policyFlags = ["approvalRequired", "isolationRequired", "purposeJustificationRequired"];
+    for (const [name, flags] of [
+      ["access-bridge-frontend-app", appFlags],
+      ["access-bridge-api-app", appFlags],
+      ["access-bridge-people-policy", policyFlags],
+      ["access-bridge-service-auth-policy", policyFlags],
+    ] as const) {
+      const r = named(first, name);
+      expect(r.options.importId).not.toBe("");
+      expect([name, r.options.ignoreChanges]).toEqual([name, expect.arrayContaining([...flags])]);
+    }
+    // Once adopted, nothing is ignored any more.
+    expect(named(second, "access-bridge-api-app").options.ignoreChanges).toEqual([]);
+  });
+
   it("keeps the adopted route on the guide's Worker, and declares no Worker before it has a secret", () => {
     const route = named(first, "access-bridge-route");
     expect(route.inputs.script).toBeUndefined();
