@@ -40,6 +40,11 @@ export interface DeclaredOptions {
   /** The `import` id, for a resource adopted rather than created; "" otherwise. */
   importId: string;
   ignoreChanges: string[];
+  /**
+   * Logical names of the resources each input's value came from: the data
+   * edges Pulumi orders creation by (e.g. a route's `script` on the script).
+   */
+  propertyDependencies: Record<string, string[]>;
 }
 
 export interface DeclaredStack {
@@ -237,6 +242,7 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
           deleteBeforeReplace: false,
           importId: "",
           ignoreChanges: [],
+          propertyDependencies: {},
         },
       });
       return { id, state };
@@ -339,17 +345,25 @@ function recordOptions(load: Loader, into: Map<string, DeclaredOptions>): void {
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: RegisterRequest, cb: unknown) => {
     const parentUrn = req.getParent();
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps, property) => {
+      propertyDependencies[property] = deps.getUrnsList().map(nameOfUrn);
+    });
     into.set(`${req.getType()}::${req.getName()}`, {
       protect: req.getProtect() === true,
-      parent: parentUrn ? (parentUrn.split("::").pop() ?? "") : "",
+      parent: parentUrn ? nameOfUrn(parentUrn) : "",
       replaceOnChanges: req.getReplaceonchangesList(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
       importId: req.getImportid(),
       ignoreChanges: req.getIgnorechangesList(),
+      propertyDependencies,
     });
     return register(req, cb);
   };
 }
+
+/** The logical name at the end of a URN. */
+const nameOfUrn = (urn: string): string => urn.split("::").pop() ?? "";
 
 interface RegisterRequest {
   getType(): string;
@@ -360,6 +374,9 @@ interface RegisterRequest {
   getDeletebeforereplace(): boolean;
   getImportid(): string;
   getIgnorechangesList(): string[];
+  getPropertydependenciesMap(): {
+    forEach(f: (deps: { getUrnsList(): string[] }, property: string) => void): void;
+  };
 }
 
 function resolve(pulumi: typeof pulumiModule, value: unknown): Promise<unknown> {

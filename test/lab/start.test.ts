@@ -278,10 +278,11 @@ describe("the doctor command npm start prints", () => {
   let printed = "";
 
   beforeAll(async () => {
-    lab = spawn(process.execPath, [...startArgs, "--port", "0", "--ephemeral"], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    lab = spawn(
+      process.execPath,
+      [...startArgs, "--config-file", fixtureStackFile("dev"), "--port", "0", "--ephemeral"],
+      { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] },
+    );
     await new Promise<void>((resolve, reject) => {
       lab.once("exit", (code) => reject(new Error(`the lab exited ${code}`)));
       lab.stdout!.on("data", (d: Buffer) => {
