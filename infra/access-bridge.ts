@@ -16,6 +16,7 @@ import {
 import { buildCorsHeaders } from "./cors";
 import { buildIdentityJwks } from "./identity-keys";
 import { cloudflareNames, namePrefixFor, workerScriptName } from "./names";
+import { expiryAlertDescription } from "./token-renewal";
 import { loadWorkerBundle } from "./worker-bundle";
 
 /**
@@ -54,9 +55,9 @@ export interface AccessBridgeArgs {
   routePrefix?: string;
   /** Whether the Worker removes routePrefix from the path before forwarding to the API. Default false. */
   stripRoutePrefix?: boolean;
-  /** How long an Access login lasts on both apps and the people policy, e.g. 24h or 30m. Default 24h. */
+  /** How long an Access login lasts, on both apps and every policy, e.g. 24h or 30m. Default 24h. */
   sessionDuration?: string;
-  /** Lifetime of the service token, e.g. 8760h, or "forever". Changing it renews the token. Default 8760h. */
+  /** Lifetime of the service token, e.g. 8760h, or "forever". Default 8760h. */
   serviceTokenDuration?: string;
   /** Version of the service token's client secret; raise it by one to rotate the secret in place. Default 1. */
   serviceTokenSecretVersion?: number;
@@ -216,6 +217,9 @@ export class AccessBridge extends pulumi.ComponentResource {
         accountId,
         name: names.serviceAuthPolicy,
         decision: "non_identity",
+        // Without it the provider sends 24h, which overrides the apps' length
+        // and which an account that caps session length refuses at `up`.
+        sessionDuration,
         includes: [{ serviceToken: { tokenId: token.id } }],
       },
       guarded("serviceAuthPolicy"),
@@ -346,6 +350,9 @@ export class AccessBridge extends pulumi.ComponentResource {
         {
           accountId,
           name: names.tokenExpiryAlert,
+          description: pulumi
+            .all([accountId, token.id])
+            .apply(([account, id]) => expiryAlertDescription(account, [id])),
           alertType: "expiring_service_token_alert",
           enabled: true,
           mechanisms: { emails: alertEmails.map((id) => ({ id })) },

@@ -174,6 +174,9 @@ describe.each(["dev", "prod"])("the %s stack", (stackName) => {
       stackName === "prod" ? "example.com/api/*" : "www.example.com/api/*",
     );
     expect(route.inputs.script).toBe(one(stack, T.script).inputs.scriptName);
+    // The name is the script's own output, so the route is created only after
+    // the upload has finished, as a data edge rather than a dependsOn.
+    expect(route.options.propertyDependencies.script).toEqual([one(stack, T.script).name]);
     expect(route.inputs.zoneId).toMatch(/^[0-9a-f]{32}$/);
     expect(stack.outputs.routePattern).toBe(route.inputs.pattern);
   });
@@ -202,6 +205,44 @@ describe.each(["dev", "prod"])("the %s stack", (stackName) => {
     expect(serialized).toContain(stack.outputs.serviceTokenId as string);
     expect(serialized).not.toContain(defaultServiceToken.clientSecret);
     expect(serialized).not.toContain(defaultServiceToken.clientId);
+  });
+});
+
+describe("sessionDuration", () => {
+  it("is carried by every app and every policy, so no policy's 24h default overrides it", async () => {
+    const stack = await declareStack("dev", { config: { sessionDuration: "12h" } });
+    const policies = only(stack, T.policy);
+    expect(policies.map((p) => p.name).sort()).toEqual([
+      "access-bridge-people-policy",
+      "access-bridge-service-auth-policy",
+    ]);
+    for (const r of [...policies, ...only(stack, T.app)]) {
+      expect([r.name, r.inputs.sessionDuration]).toEqual([r.name, "12h"]);
+    }
+  });
+});
+
+describe("alertEmails", () => {
+  it("warns them before the token expires, naming the refresh call that renews it for certain", async () => {
+    const stack = await declareStack("prod", { config: { alertEmails: ["ops@example.com"] } });
+    const alert = one(stack, T.notification);
+    const token = one(stack, T.token);
+    expect(alert.inputs).toMatchObject({
+      alertType: "expiring_service_token_alert",
+      enabled: true,
+      mechanisms: { emails: [{ id: "ops@example.com" }] },
+    });
+    expect(alert.inputs.description).toContain(
+      `POST https://api.cloudflare.com/client/v4/accounts/${token.inputs.accountId}/access/service_tokens/${token.id}/refresh`,
+    );
+    expect(alert.inputs.description).toContain("Access: Service Tokens Edit");
+    expect(alert.inputs.description).toContain("docs/runbooks.md#renew-the-service-token");
+  });
+
+  it("declares no alert when empty", async () => {
+    const stack = await declareStack("prod");
+    expect(stack.resources.map((r) => r.type)).not.toContain(T.notification);
+    expect(stack.resources.map((r) => r.type)).toContain(T.token);
   });
 });
 
