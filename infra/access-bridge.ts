@@ -3,173 +3,370 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import * as time from "@pulumiverse/time";
-import { adoptionOptions, adoptionPlan, type Adoptable } from "./adopt";
+import { adoptionOptions, adoptionPlan, type Adoptable, type AdoptionPlan } from "./adopt";
+import { resolveArgs, type ResolvedApi, type ResolvedArgs } from "./arguments";
 import { buildBindings } from "./bindings";
-import {
-  corsConfigOf,
-  validateConfig,
-  type AdoptIds,
-  type BridgeConfig,
-  type PreflightMode,
-  type RawConfig,
-} from "./config";
-import { buildCorsHeaders } from "./cors";
+import { type AdoptIds, type PreflightMode } from "./config";
 import { buildIdentityJwks } from "./identity-keys";
-import { cloudflareNames, namePrefixFor, workerScriptName } from "./names";
+import {
+  apiNames,
+  componentNamePrefix,
+  frontendNames,
+  workerScriptName,
+  type ApiNames,
+} from "./names";
 import { expiryAlertDescription } from "./token-renewal";
-import { loadWorkerBundle } from "./worker-bundle";
+import { loadWorkerBundle, type WorkerBundle } from "./worker-bundle";
+
+/** One API behind the front end: its hostname and route prefix, and what it sets for itself. */
+export interface ApiArgs {
+  /** Hostname of the API behind Access, e.g. billing.mysite.com. Must differ from frontendHostname and from every other API's. */
+  hostname: pulumi.Input<string>;
+  /** Path on frontendHostname whose requests the Worker forwards to this API: the route is <frontendHostname><routePrefix>/*. */
+  routePrefix: string;
+  /** Who answers this API's CORS preflights; default the component's preflight. */
+  preflight?: PreflightMode;
+  /** Origins allowed to call this API directly; default the component's corsAllowedOrigins. */
+  corsAllowedOrigins?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Methods allowed cross-origin on this API; default the component's corsAllowedMethods. */
+  corsAllowedMethods?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Request headers allowed cross-origin on this API; default the component's corsAllowedHeaders. */
+  corsAllowedHeaders?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Whether browsers may send the Access cookie to this API cross-origin; default the component's corsAllowCredentials. */
+  corsAllowCredentials?: boolean;
+  /** Seconds browsers may cache this API's preflight answers, -1 to 86400; default the component's corsMaxAge. */
+  corsMaxAge?: number;
+  /** Whether this API's Worker removes routePrefix before forwarding; default the component's stripRoutePrefix. */
+  stripRoutePrefix?: boolean;
+  /** Milliseconds this API's Worker waits before answering 504, 1 to 300000; default the component's upstreamTimeoutMs. */
+  upstreamTimeoutMs?: number;
+}
 
 /**
  * Arguments of {@link AccessBridge}, named as the stack's config keys are.
- * Ids usually taken from other resources are inputs; everything the component
- * checks before it declares anything is a plain value.
+ * Values a program wires from other resources are inputs; what decides which
+ * resources exist (how many APIs, whether a front-end app is declared, the
+ * alert's addresses) is plain.
  */
 export interface AccessBridgeArgs {
-  /** Cloudflare account id (32 hex characters) that owns the Access apps, policies, token and Worker. */
+  /** Cloudflare account id (32 hex characters) that owns the Access apps, policies, tokens and Workers. */
   accountId: pulumi.Input<string>;
-  /** Id of the Cloudflare zone that serves frontendHostname; the Worker route is created there. */
+  /** Id of the Cloudflare zone that serves frontendHostname; the Worker routes are created there. */
   frontendZoneId: pulumi.Input<string>;
   /** Hostname of the front end people log in to, e.g. example.com. Hostname only, no scheme or path. */
-  frontendHostname: string;
-  /** Hostname of the API behind Access, e.g. api.mysite.com. Must differ from frontendHostname. */
-  apiHostname: string;
+  frontendHostname: pulumi.Input<string>;
+  /** The aud tag (64 hex characters) of the front end's Access app when that app is managed elsewhere (another stack, another AccessBridge); then no front-end app is declared and the Workers verify that app's JWTs. */
+  frontendAud?: pulumi.Input<string>;
+  /** Hostname of the single API behind Access, e.g. api.mysite.com. Give it, or apis, not both. */
+  apiHostname?: pulumi.Input<string>;
+  /** Several APIs behind the front end, each on its own route prefix. The first keeps the resource names a single API has; add new ones after it. */
+  apis?: ApiArgs[];
   /** Zero Trust team domain that issues the Access JWTs, <team>.cloudflareaccess.com. */
-  accessTeamDomain: string;
+  accessTeamDomain: pulumi.Input<string>;
   /** Who answers the API's CORS preflights: "cloudflare" (Access, from the cors* arguments) or "origin" (OPTIONS bypasses Access). Default "cloudflare". */
   preflight?: PreflightMode;
   /** Origins (scheme://host[:port]) allowed to call the API directly. Empty means only https://<frontendHostname>; ["*"] means all and needs corsAllowCredentials false. */
-  corsAllowedOrigins?: string[];
+  corsAllowedOrigins?: pulumi.Input<pulumi.Input<string>[]>;
   /** HTTP methods allowed cross-origin, from GET POST HEAD PUT DELETE CONNECT OPTIONS TRACE PATCH; ["*"] means all. Default [GET, POST, OPTIONS]. */
-  corsAllowedMethods?: string[];
+  corsAllowedMethods?: pulumi.Input<pulumi.Input<string>[]>;
   /** Request header names allowed cross-origin, e.g. ["content-type"]; ["*"] means all. Default none. */
-  corsAllowedHeaders?: string[];
+  corsAllowedHeaders?: pulumi.Input<pulumi.Input<string>[]>;
   /** Whether browsers may send the Access cookie cross-origin. Default true. */
   corsAllowCredentials?: boolean;
   /** Seconds browsers may cache a preflight answer, -1 to 86400. Default 600. */
   corsMaxAge?: number;
   /** Email addresses allowed to log in. With allowedEmailDomains, at least one entry. */
-  allowedEmails?: string[];
+  allowedEmails?: pulumi.Input<pulumi.Input<string>[]>;
   /** Email domains allowed to log in, e.g. ["example.com"]. */
-  allowedEmailDomains?: string[];
-  /** Path on frontendHostname that the proxy Worker serves; the route is <frontendHostname><routePrefix>/*. Default /api. */
+  allowedEmailDomains?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Path on frontendHostname that the proxy Worker serves; the route is <frontendHostname><routePrefix>/*. Default /api. With apis, each API has its own. */
   routePrefix?: string;
   /** Whether the Worker removes routePrefix from the path before forwarding to the API. Default false. */
   stripRoutePrefix?: boolean;
-  /** How long an Access login lasts, on both apps and every policy, e.g. 24h or 30m. Default 24h. */
+  /** How long an Access login lasts, on every app and policy, e.g. 24h or 30m. Default 24h. */
   sessionDuration?: string;
-  /** Lifetime of the service token, e.g. 8760h, or "forever". Default 8760h. */
+  /** Lifetime of each service token, e.g. 8760h, or "forever". Default 8760h. */
   serviceTokenDuration?: string;
-  /** Version of the service token's client secret; raise it by one to rotate the secret in place. Default 1. */
+  /** Version of the service tokens' client secrets; raise it by one to rotate them in place. Default 1. */
   serviceTokenSecretVersion?: number;
-  /** Hours the previous client secret keeps working after a rotation, 1 to 8760. Default 24. */
+  /** Hours a previous client secret keeps working after a rotation, 1 to 8760. Default 24. */
   serviceTokenRotationGraceHours?: number;
-  /** Protect the Access apps, policies, service token and route against deletion. Default true on a stack named prod, else false. */
+  /** Protect the Access apps, policies, tokens and routes against deletion, over what the resource options say. Default: the component's protect option, which every child inherits. */
   protect?: boolean;
   /** Milliseconds the Worker waits for the API before answering 504, 1 to 300000. Default 30000. */
   upstreamTimeoutMs?: number;
-  /** Email addresses Cloudflare notifies a week before the service token expires; empty declares no alert. */
-  alertEmails?: string[];
-  /** Version of the Ed25519 key the Worker signs identity statements with; raise it by one to replace the key. Default 1. */
+  /** Email addresses Cloudflare notifies a week before a service token expires; empty declares no alert. */
+  alertEmails?: pulumi.Input<string>[];
+  /** Version of the Ed25519 keys the Workers sign identity statements with; raise it by one to replace them. Default 1. */
   identityKeyVersion?: number;
-  /** Also create the next version's identity key and list it in identityJwks ahead of its rotation. Default false. */
+  /** Also create the next version's identity keys and list them in identityJwks ahead of their rotation. Default false. */
   identityKeyPrepublish?: boolean;
-  /** Ids of a hand-made set-up (the guide's) to adopt on this update instead of creating anew; see the adoption runbook. */
+  /** Ids of a hand-made set-up (the guide's) to adopt on this update instead of creating anew; they are the first API's. See the adoption runbook. */
   adopt?: AdoptIds;
-  /** Prefix of every name Cloudflare shows. Default <project>-<stack>. */
+  /** Prefix of every name Cloudflare shows. Default <project>-<stack>-<component name>. */
   namePrefix?: string;
 }
 
-const idKeys = ["accountId", "frontendZoneId"] as const;
+/** What one API's side declares, and what an API author needs of it. */
+export interface ApiBridgeOutputs {
+  /** The API's hostname. */
+  hostname: string;
+  /** The route its Worker serves, <frontendHostname><routePrefix>/*; absent while a hand-made token is being adopted. */
+  routePattern?: string;
+  /** Name of its Worker script; absent while a hand-made token is being adopted. */
+  workerName?: string;
+  /** Id of its Access application. */
+  appId: string;
+  /** AUD tag of its Access application. */
+  aud: string;
+  /** Id of the service token its Worker presents. */
+  serviceTokenId: string;
+  /** When that token expires (RFC 3339). */
+  serviceTokenExpiresAt: string;
+  /** The JWKS (JSON) this API verifies X-Access-Bridge-Identity with. */
+  identityJwks: string;
+}
 
-/**
- * The component's arguments validated as a stack's config is, with the same
- * messages. Ids that are still unknown (another resource's outputs) are left
- * to the provider; an unknown argument is named like an unknown config key.
- */
-function validateArgs(args: AccessBridgeArgs, stack: string): BridgeConfig {
-  const raw: Record<string, unknown> = { ...args };
-  delete raw.namePrefix;
-  for (const key of idKeys) {
-    // Only a plain string can be checked now; an Output is the provider's to check.
-    if (raw[key] !== undefined && typeof raw[key] !== "string") raw[key] = "deferred";
-  }
-  return validateConfig(raw as RawConfig, stack, [], Object.keys(raw));
+/** One API's children. */
+interface ApiChildren {
+  app: cloudflare.ZeroTrustAccessApplication;
+  serviceAuthPolicy: cloudflare.ZeroTrustAccessPolicy;
+  token: cloudflare.ZeroTrustAccessServiceToken;
+  previousSecretExpiry: time.Offset | undefined;
+  worker: cloudflare.WorkersScript | undefined;
+  route: cloudflare.WorkersRoute | undefined;
+  identityJwks: pulumi.Output<string>;
+  outputs: pulumi.Output<ApiBridgeOutputs>;
+}
+
+/** What every API's side shares: the front end's app (or its aud) and the people policy. */
+interface Shared {
+  args: ResolvedArgs;
+  plan: AdoptionPlan;
+  peoplePolicy: cloudflare.ZeroTrustAccessPolicy;
+  frontendAud: pulumi.Input<string>;
+  base: string;
+  bundle: () => WorkerBundle;
 }
 
 /**
- * Cloudflare Access in front of a front end and its API, with a proxy Worker on
- * the front end's route that verifies the caller's Access JWT and forwards to
- * the API with a service token.
+ * Cloudflare Access in front of a front end and its APIs, with a proxy Worker
+ * on each API's route of the front end that verifies the caller's Access JWT
+ * and forwards to that API with a service token of its own.
  *
  * Every dependency flows through data (ids, names), so `pulumi destroy` removes
- * the route before the script, and each app before its policies before the token.
+ * each route before its script, and each app before its policies before its token.
  */
 export class AccessBridge extends pulumi.ComponentResource {
-  /** Id of the front end's Access application. */
-  public readonly frontendAppId: pulumi.Output<string>;
-  /** AUD tag of the front end's app: the audience of the JWTs the Worker accepts. */
+  /** Id of the front end's Access application; absent when frontendAud names one managed elsewhere. */
+  public readonly frontendAppId: pulumi.Output<string | undefined>;
+  /** AUD tag of the front end's app: the audience of the JWTs the Workers accept. */
   public readonly frontendAud: pulumi.Output<string>;
-  /** Id of the API's Access application. */
+  /** Id of the reusable policy that lets people in, on the front end's app and every API's. */
+  public readonly peoplePolicyId: pulumi.Output<string>;
+  /** Id of the (first) API's Access application. */
   public readonly apiAppId: pulumi.Output<string>;
-  /** AUD tag of the API's app. */
+  /** AUD tag of the (first) API's app. */
   public readonly apiAud: pulumi.Output<string>;
-  /** Name of the proxy Worker script; absent while a hand-made service token is being adopted. */
+  /** Name of the (first) API's Worker script; absent while a hand-made service token is being adopted. */
   public readonly workerName: pulumi.Output<string | undefined>;
-  /** The route the Worker serves, <frontendHostname><routePrefix>/*. */
+  /** The route the (first) API's Worker serves, <frontendHostname><routePrefix>/*. */
   public readonly routePattern: pulumi.Output<string | undefined>;
-  /** Id of the service token the Worker presents to the API. */
+  /** Id of the service token the (first) API's Worker presents. */
   public readonly serviceTokenId: pulumi.Output<string>;
-  /** When the service token expires (RFC 3339); renew it before then. */
+  /** When the (first) API's service token expires (RFC 3339); renew it before then. */
   public readonly serviceTokenExpiresAt: pulumi.Output<string>;
-  /** Version of the token's current client secret; raise it to rotate. */
+  /** Version of the tokens' current client secrets; raise it to rotate. */
   public readonly serviceTokenSecretVersion: pulumi.Output<number>;
-  /** Until when the previous client secret keeps working after a rotation; absent before the first one. */
+  /** Until when the (first) API's previous client secret keeps working after a rotation; absent before the first one. */
   public readonly previousSecretExpiresAt: pulumi.Output<string | undefined>;
-  /** The JWKS (JSON) an API verifies X-Access-Bridge-Identity with: Ed25519 public keys, each with its kid. */
+  /** The JWKS (JSON) the (first) API verifies X-Access-Bridge-Identity with: Ed25519 public keys, each with its kid. */
   public readonly identityJwks: pulumi.Output<string>;
+  /** Every API's route, Worker, app, token and JWKS, in the order given. */
+  public readonly apis: pulumi.Output<ApiBridgeOutputs[]>;
+
+  /** The front end's Access application; absent when frontendAud names one managed elsewhere. */
+  public readonly frontendApp?: cloudflare.ZeroTrustAccessApplication;
+  /** The reusable allow policy for people. */
+  public readonly peoplePolicy: cloudflare.ZeroTrustAccessPolicy;
+  /** Each API's Access application, in the order given. */
+  public readonly apiApps: cloudflare.ZeroTrustAccessApplication[];
+  /** Each API's Service Auth (non_identity) policy. */
+  public readonly serviceAuthPolicies: cloudflare.ZeroTrustAccessPolicy[];
+  /** Each API's service token. */
+  public readonly serviceTokens: cloudflare.ZeroTrustAccessServiceToken[];
+  /** Each API's proxy Worker; the first is missing while a hand-made token is being adopted. */
+  public readonly workers: cloudflare.WorkersScript[];
+  /** Each API's Worker route on the front end's zone. */
+  public readonly routes: cloudflare.WorkersRoute[];
 
   constructor(name: string, args: AccessBridgeArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered, so bad arguments declare nothing.
-    const config = validateArgs(args, pulumi.getStack());
+    const resolved = resolveArgs(args, pulumi.getStack());
+    const { config } = resolved;
     const plan = adoptionPlan(config.adopt, args.accountId, args.frontendZoneId);
     super("access-bridge:index:AccessBridge", name, {}, opts);
 
-    const { accountId, frontendZoneId } = args;
+    const { accountId, sessionDuration, protect, alertEmails } = {
+      ...config,
+      accountId: resolved.accountId,
+      alertEmails: resolved.alertEmails,
+    };
+    const base =
+      args.namePrefix ?? componentNamePrefix(pulumi.getProject(), pulumi.getStack(), name);
+    const names = frontendNames(base);
+    // Protection is the caller's, through the options every child inherits;
+    // an explicit argument still decides it for what must never be deleted.
+    const guarded = (adopted?: Adoptable): pulumi.CustomResourceOptions => ({
+      parent: this,
+      ...(protect === undefined ? {} : { protect }),
+      ...(adopted ? adoptionOptions(plan, adopted) : {}),
+    });
+
+    this.peoplePolicy = new cloudflare.ZeroTrustAccessPolicy(
+      `${name}-people-policy`,
+      {
+        accountId,
+        name: names.peoplePolicy,
+        decision: "allow",
+        // A policy's session duration overrides its apps', and the provider
+        // sends 24h when none is given, so the configured one must be here too.
+        sessionDuration,
+        includes: resolved.peopleIncludes,
+      },
+      guarded("peoplePolicy"),
+    );
+
+    // With frontendAud the front end's app is another stack's: only its aud is needed here.
+    this.frontendApp =
+      resolved.frontendAud === undefined
+        ? new cloudflare.ZeroTrustAccessApplication(
+            `${name}-frontend-app`,
+            {
+              accountId,
+              name: names.frontendApp,
+              type: "self_hosted",
+              domain: resolved.frontendHostname,
+              sessionDuration,
+              policies: [{ id: this.peoplePolicy.id, precedence: 1 }],
+            },
+            guarded("frontendApp"),
+          )
+        : undefined;
+
+    let bundle: WorkerBundle | undefined;
+    const shared: Shared = {
+      args: resolved,
+      plan,
+      peoplePolicy: this.peoplePolicy,
+      frontendAud: resolved.frontendAud ?? this.frontendApp!.aud,
+      base,
+      bundle: () => (bundle ??= loadWorkerBundle()),
+    };
+    const apis = resolved.apis.map((api, n) =>
+      this.declareApi(name, api, n === 0, shared, guarded),
+    );
+
+    if (alertEmails.length > 0) {
+      // Every call through a Worker fails once its token expires; Cloudflare
+      // warns these addresses ahead of it, and the alert says how to renew.
+      new cloudflare.NotificationPolicy(
+        `${name}-token-expiry-alert`,
+        {
+          accountId,
+          name: names.tokenExpiryAlert,
+          description: pulumi
+            .all([accountId, pulumi.all(apis.map((a) => a.token.id))])
+            .apply(([account, ids]) => expiryAlertDescription(account, ids)),
+          alertType: "expiring_service_token_alert",
+          enabled: true,
+          mechanisms: { emails: alertEmails.map((id) => ({ id })) },
+        },
+        { parent: this },
+      );
+    }
+
+    const first = apis[0]!;
+    this.apiApps = apis.map((a) => a.app);
+    this.serviceAuthPolicies = apis.map((a) => a.serviceAuthPolicy);
+    this.serviceTokens = apis.map((a) => a.token);
+    this.workers = apis.flatMap((a) => (a.worker ? [a.worker] : []));
+    this.routes = apis.flatMap((a) => (a.route ? [a.route] : []));
+
+    this.frontendAppId = pulumi.output(this.frontendApp?.id);
+    this.frontendAud = pulumi.output(shared.frontendAud);
+    this.peoplePolicyId = this.peoplePolicy.id;
+    this.apiAppId = first.app.id;
+    this.apiAud = first.app.aud;
+    this.workerName = pulumi.output(first.worker?.scriptName);
+    this.routePattern = pulumi.output(first.route?.pattern);
+    this.serviceTokenId = first.token.id;
+    this.serviceTokenExpiresAt = first.token.expiresAt;
+    this.serviceTokenSecretVersion = pulumi.output(config.serviceTokenSecretVersion);
+    this.previousSecretExpiresAt = pulumi.output(first.previousSecretExpiry?.rfc3339);
+    this.identityJwks = first.identityJwks;
+    this.apis = pulumi.all(apis.map((a) => a.outputs));
+
+    this.registerOutputs({
+      frontendAppId: this.frontendAppId,
+      frontendAud: this.frontendAud,
+      peoplePolicyId: this.peoplePolicyId,
+      apiAppId: this.apiAppId,
+      apiAud: this.apiAud,
+      workerName: this.workerName,
+      routePattern: this.routePattern,
+      serviceTokenId: this.serviceTokenId,
+      serviceTokenExpiresAt: this.serviceTokenExpiresAt,
+      serviceTokenSecretVersion: this.serviceTokenSecretVersion,
+      previousSecretExpiresAt: this.previousSecretExpiresAt,
+      identityJwks: this.identityJwks,
+      apis: this.apis,
+      frontendApp: this.frontendApp,
+      peoplePolicy: this.peoplePolicy,
+      apiApps: this.apiApps,
+      serviceAuthPolicies: this.serviceAuthPolicies,
+      serviceTokens: this.serviceTokens,
+      workers: this.workers,
+      routes: this.routes,
+    });
+  }
+
+  /**
+   * One API's side: its app, the Service Auth policy and token that let its
+   * Worker in, the Worker with that token alone, and the route to it. The
+   * first API's children keep the names a single-API component has always
+   * had; the others carry their key.
+   */
+  private declareApi(
+    name: string,
+    api: ResolvedApi,
+    isFirst: boolean,
+    { args, plan, peoplePolicy, frontendAud, base, bundle }: Shared,
+    guarded: (adopted?: Adoptable) => pulumi.CustomResourceOptions,
+  ): ApiChildren {
+    const { config } = args;
+    const { accountId, frontendZoneId, frontendHostname, accessTeamDomain } = args;
     const {
-      frontendHostname,
-      apiHostname,
-      accessTeamDomain,
-      preflight,
-      allowedEmails,
-      allowedEmailDomains,
-      routePrefix,
-      stripRoutePrefix,
       sessionDuration,
       serviceTokenDuration,
       serviceTokenSecretVersion,
       serviceTokenRotationGraceHours,
-      protect,
-      upstreamTimeoutMs,
-      alertEmails,
       identityKeyVersion,
       identityKeyPrepublish,
     } = config;
-    const names = cloudflareNames(
-      args.namePrefix ?? namePrefixFor(pulumi.getProject(), pulumi.getStack()),
-    );
+    const { key, routePrefix, stripRoutePrefix, upstreamTimeoutMs } = api.config;
+    const names: ApiNames = apiNames(base, key);
+    const child = (part: string) => (key === "" ? `${name}-${part}` : `${name}-${key}-${part}`);
+    // Only the first API's resources can be adopted: the guide's set-up has one.
+    const adoptable = (resource: Adoptable) => guarded(isFirst ? resource : undefined);
     const childOpts: pulumi.CustomResourceOptions = { parent: this };
-    const guardedOpts: pulumi.CustomResourceOptions = { parent: this, protect };
-    const guarded = (adopted: Adoptable): pulumi.CustomResourceOptions => ({
-      ...guardedOpts,
-      ...adoptionOptions(plan, adopted),
-    });
 
     // The previous secret's deadline is computed once per secret version, so
     // that previews stay quiet between rotations.
     const previousSecretExpiry =
       serviceTokenSecretVersion > 1
         ? new time.Offset(
-            `${name}-previous-secret-expiry`,
+            child("previous-secret-expiry"),
             {
               triggers: { version: String(serviceTokenSecretVersion) },
               offsetHours: serviceTokenRotationGraceHours,
@@ -188,31 +385,15 @@ export class AccessBridge extends pulumi.ComponentResource {
         }
       : {};
 
+    // A token of its own: a leaked secret reaches this API and no other.
     const token = new cloudflare.ZeroTrustAccessServiceToken(
-      `${name}-service-token`,
+      child("service-token"),
       { accountId, name: names.serviceToken, duration: serviceTokenDuration, ...rotation },
-      guarded("serviceToken"),
-    );
-
-    const peoplePolicy = new cloudflare.ZeroTrustAccessPolicy(
-      `${name}-people-policy`,
-      {
-        accountId,
-        name: names.peoplePolicy,
-        decision: "allow",
-        // A policy's session duration overrides its apps', and the provider
-        // sends 24h when none is given, so the configured one must be here too.
-        sessionDuration,
-        includes: [
-          ...allowedEmails.map((email) => ({ email: { email } })),
-          ...allowedEmailDomains.map((domain) => ({ emailDomain: { domain } })),
-        ],
-      },
-      guarded("peoplePolicy"),
+      adoptable("serviceToken"),
     );
 
     const serviceAuthPolicy = new cloudflare.ZeroTrustAccessPolicy(
-      `${name}-service-auth-policy`,
+      child("service-auth-policy"),
       {
         accountId,
         name: names.serviceAuthPolicy,
@@ -222,20 +403,7 @@ export class AccessBridge extends pulumi.ComponentResource {
         sessionDuration,
         includes: [{ serviceToken: { tokenId: token.id } }],
       },
-      guarded("serviceAuthPolicy"),
-    );
-
-    const frontendApp = new cloudflare.ZeroTrustAccessApplication(
-      `${name}-frontend-app`,
-      {
-        accountId,
-        name: names.frontendApp,
-        type: "self_hosted",
-        domain: frontendHostname,
-        sessionDuration,
-        policies: [{ id: peoplePolicy.id, precedence: 1 }],
-      },
-      guarded("frontendApp"),
+      adoptable("serviceAuthPolicy"),
     );
 
     // Access answers preflights itself only when it has corsHeaders; with
@@ -244,17 +412,17 @@ export class AccessBridge extends pulumi.ComponentResource {
     // out is enough to clear it when switching modes: neither is a computed
     // attribute, so an omitted one is planned as unset, not kept.
     const preflightSettings =
-      preflight === "cloudflare"
-        ? { corsHeaders: buildCorsHeaders(corsConfigOf(config)) }
+      api.corsHeaders !== undefined
+        ? { corsHeaders: api.corsHeaders }
         : { optionsPreflightBypass: true };
 
-    const apiApp = new cloudflare.ZeroTrustAccessApplication(
-      `${name}-api-app`,
+    const app = new cloudflare.ZeroTrustAccessApplication(
+      child("api-app"),
       {
         accountId,
         name: names.apiApp,
         type: "self_hosted",
-        domain: apiHostname,
+        domain: api.hostname,
         sessionDuration,
         // An API is called by pages, not opened by people from the App Launcher.
         appLauncherVisible: false,
@@ -264,20 +432,21 @@ export class AccessBridge extends pulumi.ComponentResource {
           { id: peoplePolicy.id, precedence: 2 },
         ],
       },
-      guarded("apiApp"),
+      adoptable("apiApp"),
     );
 
     // One key per version, named by it: raising the version adds a key instead
     // of replacing one, so the previous key can stay published for a while.
+    // Each API has its own, so a statement signed for one is no good at another.
     const identityKey = (version: number) =>
-      new tls.PrivateKey(`${name}-identity-key-v${version}`, { algorithm: "ED25519" }, childOpts);
+      new tls.PrivateKey(child(`identity-key-v${version}`), { algorithm: "ED25519" }, childOpts);
     const signingKey = identityKey(identityKeyVersion);
     const nextKey = identityKeyPrepublish ? identityKey(identityKeyVersion + 1) : undefined;
     const previousKey = identityKeyVersion > 1 ? identityKey(identityKeyVersion - 1) : undefined;
     const rotated =
       identityKeyVersion > 1
         ? new time.Static(
-            `${name}-identity-key-rotated`,
+            child("identity-key-rotated"),
             { triggers: { version: String(identityKeyVersion) } },
             childOpts,
           )
@@ -293,26 +462,26 @@ export class AccessBridge extends pulumi.ComponentResource {
         buildIdentityJwks({ current, next, previous, rotatedAt }, Date.now() / 1000),
       );
 
-    const pattern = `${frontendHostname}${routePrefix}/*`;
-    let script: cloudflare.WorkersScript | undefined;
-    if (plan.declaresWorker) {
-      const worker = loadWorkerBundle();
-      const suffix = new random.RandomId(`${name}-worker-suffix`, { byteLength: 3 }, childOpts);
-      script = new cloudflare.WorkersScript(
-        `${name}-worker`,
+    const pattern = pulumi.interpolate`${frontendHostname}${routePrefix}/*`;
+    let worker: cloudflare.WorkersScript | undefined;
+    if (!isFirst || plan.declaresWorker) {
+      const { content, moduleName, compatibilityDate } = bundle();
+      const suffix = new random.RandomId(child("worker-suffix"), { byteLength: 3 }, childOpts);
+      worker = new cloudflare.WorkersScript(
+        child("worker"),
         {
           accountId,
           scriptName: suffix.hex.apply((hex) => workerScriptName(names.workerPrefix, hex)),
-          content: worker.content,
-          mainModule: worker.moduleName,
-          compatibilityDate: worker.compatibilityDate,
+          content,
+          mainModule: moduleName,
+          compatibilityDate,
           bindings: buildBindings({
             clientId: pulumi.secret(token.clientId),
             clientSecret: pulumi.secret(token.clientSecret),
             identitySigningKey: pulumi.secret(signingKey.privateKeyPemPkcs8),
-            apiHostname,
+            apiHostname: api.hostname,
             accessTeamDomain,
-            accessAud: frontendApp.aud,
+            accessAud: frontendAud,
             routePrefix,
             stripRoutePrefix,
             upstreamTimeoutMs,
@@ -323,8 +492,8 @@ export class AccessBridge extends pulumi.ComponentResource {
 
       // A Worker holding a service token must be reachable only through its route.
       new cloudflare.WorkersScriptSubdomain(
-        `${name}-worker-subdomain`,
-        { accountId, scriptName: script.scriptName, enabled: false, previewsEnabled: false },
+        child("worker-subdomain"),
+        { accountId, scriptName: worker.scriptName, enabled: false, previewsEnabled: false },
         childOpts,
       );
     }
@@ -332,59 +501,54 @@ export class AccessBridge extends pulumi.ComponentResource {
     // An adopted route keeps pointing at its own script on the adopting update
     // (its inputs are ignored then), even when this Worker is not declared
     // yet; the update after adoption moves it to this Worker in place.
-    const adoptingRoute = plan.imports.route !== undefined;
+    const adoptingRoute = isFirst && plan.imports.route !== undefined;
     const route =
-      script !== undefined || adoptingRoute
+      worker !== undefined || adoptingRoute
         ? new cloudflare.WorkersRoute(
-            `${name}-route`,
-            { zoneId: frontendZoneId, pattern, ...(script ? { script: script.scriptName } : {}) },
-            guarded("route"),
+            child("route"),
+            {
+              zoneId: frontendZoneId,
+              pattern,
+              // The script's own output: the route is created once the upload has finished.
+              ...(worker ? { script: worker.scriptName } : {}),
+            },
+            adoptable("route"),
           )
         : undefined;
 
-    if (alertEmails.length > 0) {
-      // Every call through the Worker fails once the token expires; Cloudflare
-      // warns these addresses ahead of it.
-      new cloudflare.NotificationPolicy(
-        `${name}-token-expiry-alert`,
-        {
-          accountId,
-          name: names.tokenExpiryAlert,
-          description: pulumi
-            .all([accountId, token.id])
-            .apply(([account, id]) => expiryAlertDescription(account, [id])),
-          alertType: "expiring_service_token_alert",
-          enabled: true,
-          mechanisms: { emails: alertEmails.map((id) => ({ id })) },
-        },
-        childOpts,
+    const outputs = pulumi
+      .all([
+        api.hostname,
+        route?.pattern,
+        worker?.scriptName,
+        app.id,
+        app.aud,
+        token.id,
+        token.expiresAt,
+        identityJwks,
+      ])
+      .apply(
+        ([hostname, routePattern, workerName, appId, aud, serviceTokenId, expiresAt, jwks]) => ({
+          hostname,
+          ...(routePattern === undefined ? {} : { routePattern }),
+          ...(workerName === undefined ? {} : { workerName }),
+          appId,
+          aud,
+          serviceTokenId,
+          serviceTokenExpiresAt: expiresAt,
+          identityJwks: jwks,
+        }),
       );
-    }
 
-    this.frontendAppId = frontendApp.id;
-    this.frontendAud = frontendApp.aud;
-    this.apiAppId = apiApp.id;
-    this.apiAud = apiApp.aud;
-    this.workerName = pulumi.output(script?.scriptName);
-    this.routePattern = pulumi.output(route?.pattern);
-    this.serviceTokenId = token.id;
-    this.serviceTokenExpiresAt = token.expiresAt;
-    this.serviceTokenSecretVersion = pulumi.output(serviceTokenSecretVersion);
-    this.previousSecretExpiresAt = pulumi.output(previousSecretExpiry?.rfc3339);
-    this.identityJwks = identityJwks;
-
-    this.registerOutputs({
-      frontendAppId: this.frontendAppId,
-      frontendAud: this.frontendAud,
-      apiAppId: this.apiAppId,
-      apiAud: this.apiAud,
-      workerName: this.workerName,
-      routePattern: this.routePattern,
-      serviceTokenId: this.serviceTokenId,
-      serviceTokenExpiresAt: this.serviceTokenExpiresAt,
-      serviceTokenSecretVersion: this.serviceTokenSecretVersion,
-      previousSecretExpiresAt: this.previousSecretExpiresAt,
-      identityJwks: this.identityJwks,
-    });
+    return {
+      app,
+      serviceAuthPolicy,
+      token,
+      previousSecretExpiry,
+      worker,
+      route,
+      identityJwks,
+      outputs,
+    };
   }
 }

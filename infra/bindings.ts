@@ -9,8 +9,8 @@ export interface BindingValues {
   clientSecret: pulumi.Input<string>;
   /** The Ed25519 private key (PKCS#8 PEM) that signs identity statements. */
   identitySigningKey: pulumi.Input<string>;
-  apiHostname: string;
-  accessTeamDomain: string;
+  apiHostname: pulumi.Input<string>;
+  accessTeamDomain: pulumi.Input<string>;
   accessAud: pulumi.Input<string>;
   routePrefix: string;
   stripRoutePrefix: boolean;

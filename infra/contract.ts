@@ -22,6 +22,8 @@ export interface DeclaredInputs {
   /** The id the resource was given, for rules that follow references between resources. */
   id?: string;
   inputs: Record<string, unknown>;
+  /** What the provider answered (e.g. an app's aud), where known. */
+  state?: Record<string, unknown>;
 }
 
 export interface Violation {
@@ -458,6 +460,29 @@ function rules(now: Date): Rule[] {
       check: (i) => exactlyOneScope(i),
     },
 
+    {
+      id: "APP-22",
+      kind: "app",
+      stage: "apply",
+      source:
+        "https://developers.cloudflare.com/cloudflare-one/applications/configure-apps/self-hosted-public-app/ (an application per public hostname; a second one for a hostname is refused, 409 application_already_exists)",
+      check: (i, all) => {
+        const domain = domainOf(i);
+        if (domain === undefined) return [];
+        const same = all.filter(
+          (r) =>
+            kindOf(r.type) === "app" &&
+            domainOf(r.inputs) === domain &&
+            r.inputs.accountId === i.accountId,
+        );
+        return same.length > 1
+          ? [
+              `domain ${JSON.stringify(domain)} has ${same.length} Access applications in one account (${same.map((r) => r.name).join(", ")}); Access takes one per hostname`,
+            ]
+          : [];
+      },
+    },
+
     // --- Access policy ---------------------------------------------------------
     {
       id: "POL-1",
@@ -737,6 +762,28 @@ function rules(now: Date): Rule[] {
       check: (i) => (i.content === "" ? ["content is empty, so no script would be uploaded"] : []),
     },
 
+    {
+      id: "WS-15",
+      kind: "script",
+      stage: "apply",
+      source:
+        "https://developers.cloudflare.com/api/resources/workers/subresources/scripts/methods/update/ (PUT /accounts/{account_id}/workers/scripts/{script_name}: an upload under a taken name replaces that Worker)",
+      check: (i, all) => {
+        if (typeof i.scriptName !== "string") return [];
+        const same = all.filter(
+          (r) =>
+            kindOf(r.type) === "script" &&
+            r.inputs.scriptName === i.scriptName &&
+            r.inputs.accountId === i.accountId,
+        );
+        return same.length > 1
+          ? [
+              `script_name ${JSON.stringify(i.scriptName)} is declared ${same.length} times in one account; each upload would replace the other's Worker`,
+            ]
+          : [];
+      },
+    },
+
     // --- workers.dev subdomain ---------------------------------------------------
     {
       id: "SUB-1",
@@ -760,14 +807,26 @@ function rules(now: Date): Rule[] {
       kind: "route",
       stage: "apply",
       // The zone's name is not declared, so the host is held to the front end's
-      // hostname, the one name the stack knows to be served by that zone.
+      // hostname, the one name the declaration knows to be served by that zone.
+      // A route whose Worker verifies an aud no declared app has serves a front
+      // end whose app, and hostname, are declared elsewhere: nothing to hold it to.
       source:
         "https://developers.cloudflare.com/workers/configuration/routing/routes/ (code 10022: route pattern must include zone name)",
       check: (i, all) => {
         if (typeof i.pattern !== "string") return [];
-        const domains = all
-          .filter((r) => kindOf(r.type) === "app" && typeof r.inputs.domain === "string")
-          .map((r) => (r.inputs.domain as string).toLowerCase());
+        const apps = all.filter(
+          (r) => kindOf(r.type) === "app" && domainOf(r.inputs) !== undefined,
+        );
+        const aud = bindingText(scriptOfRoute(i, all), "ACCESS_AUD");
+        const known = apps.filter((a) => typeof a.state?.aud === "string");
+        if (
+          aud !== undefined &&
+          known.length === apps.length &&
+          !known.some((a) => a.state!.aud === aud)
+        ) {
+          return [];
+        }
+        const domains = apps.map((r) => domainOf(r.inputs)!);
         const host = routeHost(i.pattern);
         return domains.includes(host)
           ? []
@@ -804,14 +863,16 @@ function rules(now: Date): Rule[] {
       source:
         "https://github.com/cloudflare/cloudflare-docs/pull/8400 (one route per pattern per zone)",
       check: (i, all) => {
+        // A pattern's host puts it in one zone, so the same pattern twice is
+        // one zone's twice, whatever zone ids the declarations name.
+        if (typeof i.pattern !== "string") return [];
         const same = all.filter(
-          (r) =>
-            kindOf(r.type) === "route" &&
-            r.inputs.zoneId === i.zoneId &&
-            r.inputs.pattern === i.pattern,
+          (r) => kindOf(r.type) === "route" && sameRoute(r.inputs.pattern, i.pattern as string),
         );
         return same.length > 1
-          ? [`pattern ${JSON.stringify(i.pattern)} is declared ${same.length} times in one zone`]
+          ? [
+              `pattern ${JSON.stringify(i.pattern)} is declared ${same.length} times (${same.map((r) => r.name).join(", ")}); a zone takes one route per pattern`,
+            ]
           : [];
       },
     },
@@ -861,6 +922,42 @@ function rulesOf(inputs: Inputs): [string, Inputs][] {
   ).flatMap(([input, tf]) =>
     listOf(inputs[input]).map((rule): [string, Inputs] => [tf, isObject(rule) ? rule : {}]),
   );
+}
+
+/** An app's public hostname, lower-cased; undefined when it has none as plain text. */
+function domainOf(inputs: Inputs): string | undefined {
+  return typeof inputs.domain === "string" && inputs.domain !== ""
+    ? inputs.domain.toLowerCase()
+    : undefined;
+}
+
+/** Whether two route patterns are one: hosts compare without case, paths with it. */
+function sameRoute(a: unknown, b: string): boolean {
+  if (typeof a !== "string") return false;
+  const split = (p: string) => {
+    const bare = p.replace(/^[a-z]+:\/\//i, "");
+    const slash = bare.indexOf("/");
+    return slash < 0
+      ? [bare.toLowerCase(), ""]
+      : [bare.slice(0, slash).toLowerCase(), bare.slice(slash)];
+  };
+  const [hostA, pathA] = split(a);
+  const [hostB, pathB] = split(b);
+  return hostA === hostB && pathA === pathB;
+}
+
+/** The declared script a route sends its requests to. */
+function scriptOfRoute(route: Inputs, all: readonly DeclaredInputs[]): DeclaredInputs | undefined {
+  return all.find(
+    (r) =>
+      kindOf(r.type) === "script" && isSet(route.script) && r.inputs.scriptName === route.script,
+  );
+}
+
+/** A script binding's text, when it is plain text in the declaration. */
+function bindingText(script: DeclaredInputs | undefined, name: string): string | undefined {
+  const binding = listOf(script?.inputs.bindings).find((b) => isObject(b) && b.name === name);
+  return isObject(binding) && typeof binding.text === "string" ? binding.text : undefined;
 }
 
 /** The declared apps that list a policy among theirs, by the policy's id. */

@@ -1,33 +1,62 @@
 /**
- * Names Cloudflare shows in the dashboard. They carry the project and stack,
- * so two stacks in one account never collide and a reader can tell them apart.
+ * Names Cloudflare shows in the dashboard. They carry the project, the stack
+ * and (from a program of its own) the component's name, so two stacks, or two
+ * components in one stack, never collide and a reader can tell them apart.
  */
-export interface CloudflareNames {
+
+/** What the front end's side is called: one set a component. */
+export interface FrontendNames {
   frontendApp: string;
-  apiApp: string;
   peoplePolicy: string;
+  tokenExpiryAlert: string;
+}
+
+/** What one API's side is called. */
+export interface ApiNames {
+  apiApp: string;
   serviceAuthPolicy: string;
   serviceToken: string;
-  tokenExpiryAlert: string;
   /** Prefix of the Worker script name; a random suffix is appended to it. */
   workerPrefix: string;
 }
 
-/** The default name prefix: `<project>-<stack>`, e.g. `access-bridge-prod`. */
+export type CloudflareNames = FrontendNames & ApiNames;
+
+/** The stack program's name prefix: `<project>-<stack>`, e.g. `access-bridge-prod`. */
 export function namePrefixFor(project: string, stack: string): string {
   return `${project}-${stack}`;
 }
 
-export function cloudflareNames(base: string): CloudflareNames {
+/** A component's default prefix: the stack program's, then the component's own name. */
+export function componentNamePrefix(project: string, stack: string, component: string): string {
+  return `${namePrefixFor(project, stack)}-${component}`;
+}
+
+export function frontendNames(base: string): FrontendNames {
   return {
     frontendApp: `${base}-frontend`,
-    apiApp: `${base}-api`,
     peoplePolicy: `${base}-people`,
-    serviceAuthPolicy: `${base}-service-auth`,
-    serviceToken: `${base}-proxy`,
     tokenExpiryAlert: `${base}-proxy-token-expiring`,
-    workerPrefix: `${base}-proxy`,
   };
+}
+
+/**
+ * One API's names. The first API's key is empty, and it is named as a
+ * single-API stack's API always was; the others carry their key.
+ */
+export function apiNames(base: string, key = ""): ApiNames {
+  const at = key === "" ? base : `${base}-${key}`;
+  return {
+    apiApp: `${at}-api`,
+    serviceAuthPolicy: `${at}-service-auth`,
+    serviceToken: `${at}-proxy`,
+    workerPrefix: `${at}-proxy`,
+  };
+}
+
+/** The names of a single-API set-up. */
+export function cloudflareNames(base: string): CloudflareNames {
+  return { ...frontendNames(base), ...apiNames(base) };
 }
 
 /**

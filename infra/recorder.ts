@@ -81,6 +81,8 @@ export interface DeclareOptions {
   now?: Date;
   /** The program to run instead of infra/index.ts, e.g. one that builds the component itself. */
   program?: string;
+  /** Config keys (without the project prefix) to set as secrets, as `pulumi config set --secret` does. */
+  secretKeys?: string[];
 }
 
 export const project = "access-bridge";
@@ -257,7 +259,10 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
     const pulumi = load("@pulumi/pulumi") as typeof pulumiModule;
     void pulumi.runtime.setMocks(mocks, project, stack, false);
     recordOptions(load, registeredOptions);
-    pulumi.runtime.setAllConfig(engineConfig, []);
+    pulumi.runtime.setAllConfig(
+      engineConfig,
+      (options.secretKeys ?? []).map((key) => `${project}:${key}`),
+    );
     const settings = load("@pulumi/pulumi/runtime/settings") as {
       waitForRPCs?: () => Promise<void>;
     };

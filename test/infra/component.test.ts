@@ -65,14 +65,17 @@ describe("AccessBridge used from another program", () => {
     await settings.waitForRPCs?.();
   });
 
-  it("names its children after the component and Cloudflare's names after the host program", () => {
+  it("names its children after the component, and Cloudflare's names after the host program and the component", () => {
     const logical = recorded.map((r) => r.name).filter((n) => n !== "storefront");
     expect(logical.length).toBeGreaterThan(5);
     for (const name of logical) expect(name).toMatch(/^storefront-/);
     const apps = recorded.filter((r) => r.type.endsWith("ZeroTrustAccessApplication"));
-    expect(apps.map((a) => a.inputs.name)).toEqual(["shop-staging-frontend", "shop-staging-api"]);
+    expect(apps.map((a) => a.inputs.name)).toEqual([
+      "shop-staging-storefront-frontend",
+      "shop-staging-storefront-api",
+    ]);
     expect(apps.map((a) => a.inputs.accountId)).toEqual(["test-account", "test-account"]);
-    expect(workerName).toBe("shop-staging-proxy-c0ffee");
+    expect(workerName).toBe("shop-staging-storefront-proxy-c0ffee");
   });
 
   it("validates and normalises its arguments as the stack's config is", () => {
@@ -98,7 +101,7 @@ describe("AccessBridge used from another program", () => {
     expect(route?.inputs).toMatchObject({ zoneId: "test-zone", script: workerName });
   });
 
-  it("refuses bad arguments with the config's messages, before registering anything", async () => {
+  it("refuses bad arguments naming each argument, before registering anything", async () => {
     const { AccessBridge } = await import("../../index");
     const before = recorded.length;
     expect(
@@ -117,9 +120,9 @@ describe("AccessBridge used from another program", () => {
       expect.objectContaining({
         name: "ConfigError",
         problems: [
-          "access-bridge:corsAllowedHeader: is not a key of this program; did you mean corsAllowedHeaders? (every key is in Pulumi.yaml)",
-          "access-bridge:apiHostname: must differ from frontendHostname (both are shop.example.com)",
-          'access-bridge:corsMaxAge: must be an integer between -1 and 86400, got "90000"',
+          "corsAllowedHeader: is not an argument of AccessBridge; did you mean corsAllowedHeaders?",
+          "apiHostname: must differ from frontendHostname (both are shop.example.com)",
+          'corsMaxAge: must be an integer between -1 and 86400, got "90000"',
         ],
       }),
     );

@@ -24,7 +24,13 @@ beforeAll(async () => {
   const stack = await declareStack("dev", {
     config: { serviceTokenSecretVersion: 2, alertEmails: ["ops@example.com"] },
   });
-  good = stack.resources.map(({ type, name, id, inputs }) => ({ type, name, id, inputs }));
+  good = stack.resources.map(({ type, name, id, inputs, state }) => ({
+    type,
+    name,
+    id,
+    inputs,
+    state,
+  }));
 });
 
 /** A copy of the good declaration with the first resource of `kind` changed. */
@@ -190,17 +196,66 @@ describe("the provider contract", () => {
     expect(checkContract(good, today).filter((v) => v.rule === rule)).toEqual([]);
   });
 
-  it("holds a route pattern to one per zone (RT-5)", () => {
+  it("holds a route pattern to one per zone, whatever zone ids name it (RT-5)", () => {
     const route = good.find((r) => kindOf(r.type) === "route")!;
     const twice = [...good, { ...route, name: "second-route" }];
     expect(checkContract(twice, today).map((v) => [v.rule, v.resource])).toEqual([
       ["RT-5", route.name],
       ["RT-5", "second-route"],
     ]);
+    const elsewhere = {
+      ...route,
+      name: "other-zone-route",
+      inputs: {
+        ...route.inputs,
+        zoneId: "another-zone",
+        pattern: String(route.inputs.pattern).replace("www.example.com", "WWW.Example.com"),
+      },
+    };
+    expect(
+      checkContract([...good, elsewhere], today)
+        .filter((v) => v.rule === "RT-5")
+        .map((v) => v.resource),
+    ).toEqual([route.name, "other-zone-route"]);
+  });
+
+  it("holds a hostname to one Access app per account (APP-22)", () => {
+    const [frontend, api] = good.filter((r) => kindOf(r.type) === "app");
+    const clash = good.map((r) =>
+      r === api
+        ? { ...r, inputs: { ...r.inputs, domain: String(frontend!.inputs.domain).toUpperCase() } }
+        : r,
+    );
+    const fired = checkContract(clash, today).filter((v) => v.rule === "APP-22");
+    expect(fired.map((v) => v.resource)).toEqual([frontend!.name, api!.name]);
+    expect(fired[0]!.message).toMatch(/has 2 Access applications in one account/);
+    expect(checkContract(good, today).filter((v) => v.rule === "APP-22")).toEqual([]);
+  });
+
+  it("holds a script name to one Worker per account (WS-15)", () => {
+    const script = good.find((r) => kindOf(r.type) === "script")!;
+    const twice = [...good, { ...script, name: "second-worker" }];
+    const fired = checkContract(twice, today).filter((v) => v.rule === "WS-15");
+    expect(fired.map((v) => v.resource)).toEqual([script.name, "second-worker"]);
+    expect(fired[0]!.message).toMatch(/each upload would replace the other's Worker/);
+    expect(checkContract(good, today).filter((v) => v.rule === "WS-15")).toEqual([]);
+  });
+
+  it("holds a route to a declared app's hostname, unless its Worker verifies a front end's app declared elsewhere (RT-2)", () => {
+    const withoutFrontend = good.filter((r) => r.name !== "access-bridge-frontend-app");
+    // The Worker still verifies the front-end app's aud, which no declared app has now.
+    expect(checkContract(withoutFrontend, today).filter((v) => v.rule === "RT-2")).toEqual([]);
+    // Without states, nothing says where the aud comes from, and the host is held as before.
+    const stateless = withoutFrontend.map(({ state: _, ...r }) => r);
+    expect(
+      checkContract(stateless, today)
+        .filter((v) => v.rule === "RT-2")
+        .map((v) => v.message),
+    ).toEqual([expect.stringMatching(/is not on a hostname this stack protects/)]);
   });
 
   it("has a case for every rule it holds", () => {
-    const tested = new Set([...cases.map(([rule]) => rule), "RT-5"]);
+    const tested = new Set([...cases.map(([rule]) => rule), "RT-5", "APP-22", "WS-15"]);
     expect(
       contractRules()
         .map((r) => r.id)

@@ -186,9 +186,11 @@ describe.each(["dev", "prod"])("the %s stack", (stackName) => {
       [
         "apiAppId",
         "apiAud",
+        "apis",
         "frontendAppId",
         "frontendAud",
         "identityJwks",
+        "peoplePolicyId",
         "previousSecretExpiresAt",
         "routePattern",
         "serviceTokenExpiresAt",

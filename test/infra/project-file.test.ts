@@ -29,12 +29,15 @@ describe("Pulumi.yaml", () => {
   });
 
   // Pulumi.yaml's config types are string, integer, boolean and array; the
-  // `adopt` object cannot be declared there, so a comment documents it.
-  const declarable = configKeys.filter((key) => key !== "adopt");
+  // `apis` list of objects and the `adopt` object cannot be declared there, so
+  // a comment documents them.
+  const objects: string[] = ["apis", "adopt"];
+  const declarable = configKeys.filter((key) => !objects.includes(key));
 
   it("documents every key the program reads, with a type and a description", () => {
     expect(Object.keys(project.config).sort()).toEqual([...declarable].sort());
     expect(text).toMatch(/^# {2}adopt: /m);
+    expect(text).toMatch(/^# {2}apis: /m);
     for (const key of declarable) {
       const spec = project.config[key]!;
       expect([key, spec.type]).toEqual([
@@ -52,18 +55,19 @@ describe("Pulumi.yaml", () => {
     }
   });
 
+  it("declares empty defaults for the keys another key replaces, so the CLI requires neither", () => {
+    // A stack with `apis` sets neither apiHostname nor routePrefix, and one
+    // with frontendAud declares no front-end app: empty means unset.
+    for (const key of ["apiHostname", "routePrefix", "frontendAud"]) {
+      expect([key, project.config[key]?.default]).toEqual([key, ""]);
+    }
+  });
+
   it("leaves a default out only for keys every stack must set", () => {
     // The CLI refuses to run a stack that lacks a declared key without a default.
     const required = declarable.filter((key) => !("default" in project.config[key]!));
     expect(required.sort()).toEqual(
-      [
-        "accessTeamDomain",
-        "accountId",
-        "apiHostname",
-        "frontendHostname",
-        "frontendZoneId",
-        "protect",
-      ].sort(),
+      ["accessTeamDomain", "accountId", "frontendHostname", "frontendZoneId", "protect"].sort(),
     );
   });
 });

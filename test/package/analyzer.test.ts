@@ -67,17 +67,36 @@ describe("the component package's schema", () => {
     );
   });
 
-  it("requires exactly the keys a stack must set, ids as inputs and the rest plain", () => {
+  it("requires exactly the keys a stack must set; what a program wires from other resources is an input", () => {
     expect([...(component().requiredInputs ?? [])].sort()).toEqual(
-      ["accessTeamDomain", "accountId", "apiHostname", "frontendHostname", "frontendZoneId"].sort(),
+      ["accessTeamDomain", "accountId", "frontendHostname", "frontendZoneId"].sort(),
     );
     const inputs = component().inputProperties;
     expect(inputs.accountId).toMatchObject({ type: "string" });
-    expect(inputs.accountId!.plain).toBeUndefined();
-    expect(inputs.frontendZoneId!.plain).toBeUndefined();
-    for (const key of ["frontendHostname", "apiHostname", "accessTeamDomain", "preflight"]) {
+    const wired = [
+      "accountId",
+      "frontendZoneId",
+      "frontendHostname",
+      "frontendAud",
+      "apiHostname",
+      "accessTeamDomain",
+      "corsAllowedOrigins",
+      "corsAllowedMethods",
+      "corsAllowedHeaders",
+      "allowedEmails",
+      "allowedEmailDomains",
+    ];
+    for (const key of wired) expect([key, inputs[key]!.plain]).toEqual([key, undefined]);
+    // What decides which resources exist stays plain: how many APIs, and the
+    // alert's addresses (each of which may still be an input).
+    for (const key of ["apis", "alertEmails", "preflight", "routePrefix", "protect"]) {
       expect([key, inputs[key]!.plain]).toEqual([key, true]);
     }
+    expect(inputs.alertEmails!.items!.plain).toBeUndefined();
+    const api = schema.types["access-bridge:index:ApiArgs"]!.properties!;
+    expect(api.hostname!.plain).toBeUndefined();
+    expect(api.corsAllowedOrigins!.plain).toBeUndefined();
+    expect(api.routePrefix!.plain).toBe(true);
   });
 
   it("types each input as its config key is typed", () => {
@@ -136,22 +155,40 @@ describe("the component package's schema", () => {
     }
   });
 
-  it("outputs what the program exports", () => {
-    expect(Object.keys(component().properties).sort()).toEqual(
+  it("outputs what the program exports, and its children as resources of the Cloudflare package", () => {
+    const properties = component().properties;
+    expect(Object.keys(properties).sort()).toEqual(
       [
         "apiAppId",
         "apiAud",
+        "apis",
         "frontendAppId",
         "frontendAud",
         "identityJwks",
+        "peoplePolicyId",
         "previousSecretExpiresAt",
         "routePattern",
         "serviceTokenExpiresAt",
         "serviceTokenId",
         "serviceTokenSecretVersion",
         "workerName",
+        "frontendApp",
+        "peoplePolicy",
+        "apiApps",
+        "serviceAuthPolicies",
+        "serviceTokens",
+        "workers",
+        "routes",
       ].sort(),
     );
+    const cloudflare = `/cloudflare/v${packageJson.dependencies["@pulumi/cloudflare"]}/schema.json#/resources/`;
+    expect(properties.frontendApp!.$ref).toBe(
+      `${cloudflare}cloudflare:index%2FzeroTrustAccessApplication:ZeroTrustAccessApplication`,
+    );
+    expect(properties.routes!.items!.$ref).toBe(
+      `${cloudflare}cloudflare:index%2FworkersRoute:WorkersRoute`,
+    );
+    expect(component().required).not.toContain("frontendApp");
   });
 
   it("accepts the README's YAML program: every property it sets is an input, every required input is set", () => {

@@ -20,6 +20,8 @@ const guideValues = {
   corsAllowedHeaders: ["content-type"],
   allowedEmailDomains: ["example.com"],
   protect: true,
+  // The stack program names Cloudflare's resources without the component's name.
+  namePrefix: "access-bridge-prod",
 };
 
 /** Runs the scratch program under a recording mock of its own copy of the SDK. */

@@ -1,0 +1,246 @@
+/**
+ * The component's arguments, checked as a stack's config is and with the same
+ * messages, naming the argument. Plain values are checked at once, before
+ * anything is declared. A value that is not known yet (another resource's
+ * output, or a secret) is checked when it resolves, and a bad one then fails
+ * the preview or update with the same message. Each such value stays its own
+ * Output, so it carries its secrecy only into the inputs made from it.
+ */
+import type * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  apiKeys,
+  ConfigError,
+  corsConfigOf,
+  corsProblems,
+  hostnameProblems,
+  loginProblem,
+  originsOrFrontEnd,
+  validateConfig,
+  checkAud,
+  type ApiConfig,
+  type ApiKey,
+  type BridgeConfig,
+  type RawConfig,
+} from "./config";
+import { buildCorsHeaders } from "./cors";
+import {
+  checkCloudflareId,
+  checkEach,
+  checkEmail,
+  checkEmailDomain,
+  checkHeaderName,
+  checkHostname,
+  checkMethod,
+  checkOrigin,
+  checkTeamDomain,
+  type Checked,
+} from "./validate";
+
+type CorsHeaders = cloudflare.types.input.ZeroTrustAccessApplicationCorsHeaders;
+type Include = cloudflare.types.input.ZeroTrustAccessPolicyInclude;
+
+/** The arguments that may be inputs, and how each is checked. */
+const inputChecks = {
+  accountId: checkCloudflareId,
+  frontendZoneId: checkCloudflareId,
+  frontendHostname: checkHostname,
+  frontendAud: checkAud,
+  apiHostname: checkHostname,
+  accessTeamDomain: checkTeamDomain,
+  corsAllowedOrigins: (v: unknown) => checkEach(v, checkOrigin),
+  corsAllowedMethods: (v: unknown) => checkEach(v, checkMethod),
+  corsAllowedHeaders: (v: unknown) => checkEach(v, checkHeaderName),
+  allowedEmails: (v: unknown) => checkEach(v, checkEmail),
+  allowedEmailDomains: (v: unknown) => checkEach(v, checkEmailDomain),
+} as const;
+type InputKey = keyof typeof inputChecks;
+
+const apiInputKeys = ["hostname", "corsAllowedOrigins", "corsAllowedMethods", "corsAllowedHeaders"];
+
+/** One API's values for its resources: plain where they decide what exists, inputs otherwise. */
+export interface ResolvedApi {
+  config: ApiConfig;
+  hostname: pulumi.Input<string>;
+  /** The app's CORS settings with `preflight: cloudflare`; undefined with `origin`. */
+  corsHeaders: pulumi.Input<CorsHeaders> | undefined;
+}
+
+export interface ResolvedArgs {
+  /** Every plain value, validated; values not known yet are missing from it. */
+  config: BridgeConfig;
+  accountId: pulumi.Input<string>;
+  frontendZoneId: pulumi.Input<string>;
+  frontendHostname: pulumi.Input<string>;
+  /** Given when the front end's app is managed elsewhere. */
+  frontendAud: pulumi.Input<string> | undefined;
+  accessTeamDomain: pulumi.Input<string>;
+  /** The people policy's include rules, one selector each. */
+  peopleIncludes: pulumi.Input<Include[]>;
+  alertEmails: pulumi.Input<string>[];
+  apis: ResolvedApi[];
+}
+
+/** Whether a value is known now: no Output or promise in it, at any depth of a list. */
+function isKnown(value: unknown): boolean {
+  if (pulumi.Output.isInstance(value) || value instanceof Promise) return false;
+  return Array.isArray(value) ? value.every(isKnown) : true;
+}
+
+/** A value's check, run when it resolves; the value is only shown when it is not a secret. */
+function checkedLater<T>(
+  label: string,
+  value: unknown,
+  check: (v: unknown) => Checked<T>,
+): pulumi.Output<T> {
+  const output = pulumi.output(value as pulumi.Input<unknown>);
+  return pulumi.all([output, pulumi.isSecret(output)]).apply(([resolved, secret]) => {
+    const checked = check(resolved);
+    if (checked.ok) return checked.value;
+    const problem = secret
+      ? "is not valid (the value is a secret, so it is not shown)"
+      : checked.problem;
+    throw new ConfigError([`${label}: ${problem}`], "args");
+  });
+}
+
+/** Throws the problems found once values have resolved, as the argument check would have. */
+function refuse(problems: readonly [string, string][]): void {
+  if (problems.length > 0) {
+    throw new ConfigError(
+      [...new Set(problems.map(([label, problem]) => `${label}: ${problem}`))],
+      "args",
+    );
+  }
+}
+
+/** The include rules that let people in: one selector per rule, as the provider requires. */
+export function peopleIncludesOf(emails: readonly string[], domains: readonly string[]): Include[] {
+  return [
+    ...emails.map((email) => ({ email: { email } })),
+    ...domains.map((domain) => ({ emailDomain: { domain } })),
+  ];
+}
+
+/**
+ * Checks the component's arguments. Throws a ConfigError naming every bad
+ * plain argument before anything is registered; returns what the component
+ * declares its resources from.
+ */
+export function resolveArgs(args: object, stack: string): ResolvedArgs {
+  const given = args as Record<string, unknown>;
+  const raw: Record<string, unknown> = { ...given };
+  delete raw.namePrefix;
+  const apiEntries = Array.isArray(given.apis)
+    ? (given.apis as Record<string, unknown>[])
+    : undefined;
+
+  const deferred = new Set<string>();
+  for (const key of Object.keys(inputChecks)) if (!isKnown(raw[key])) deferred.add(key);
+  if (!isKnown(raw.alertEmails)) deferred.add("alertEmails");
+  apiEntries?.forEach((entry, n) => {
+    for (const key of apiInputKeys) if (!isKnown(entry?.[key])) deferred.add(`apis[${n}].${key}`);
+  });
+  const config = validateConfig(raw as RawConfig, stack, [], Object.keys(raw), {
+    source: "args",
+    deferred,
+  });
+
+  /** The plain value, checked already, or the input checked when it resolves. */
+  const input = <T>(label: string, value: unknown, plain: T, check: (v: unknown) => Checked<T>) =>
+    deferred.has(label) ? checkedLater(label, value, check) : plain;
+  const top = <K extends InputKey>(key: K) =>
+    input(key, given[key], config[key as keyof BridgeConfig], inputChecks[key] as never) as
+      pulumi.Output<string> | string;
+  const list = (key: InputKey) =>
+    input(key, given[key], config[key as keyof BridgeConfig], inputChecks[key] as never) as
+      pulumi.Output<string[]> | string[];
+
+  const frontendHostname = top("frontendHostname");
+  const frontendDeferred = deferred.has("frontendHostname");
+
+  // People may log in if either list has an entry; known only once both are.
+  const emails = list("allowedEmails");
+  const domains = list("allowedEmailDomains");
+  const peopleIncludes =
+    deferred.has("allowedEmails") || deferred.has("allowedEmailDomains")
+      ? pulumi.all([emails, domains]).apply(([e, d]) => {
+          const nobody = loginProblem(e, d);
+          refuse(nobody ? [["allowedEmails", nobody]] : []);
+          return peopleIncludesOf(e, d);
+        })
+      : peopleIncludesOf(emails as string[], domains as string[]);
+
+  const alertEmails = deferred.has("alertEmails")
+    ? ((given.alertEmails ?? []) as unknown[]).map((email, n) =>
+        checkedLater(`alertEmails[${n}]`, email, checkEmail),
+      )
+    : config.alertEmails;
+
+  // Where each API's value is named: its own entry, or the single-API argument.
+  const at = (n: number, key: ApiKey): string => {
+    if (apiEntries === undefined) return key === "hostname" ? "apiHostname" : key;
+    const own = apiEntries[n]?.[key] !== undefined;
+    return own ? `apis[${n}].${key}` : key;
+  };
+  const apiValue = (n: number, key: ApiKey): unknown => {
+    const label = at(n, key);
+    if (label.startsWith("apis[")) return apiEntries![n]![key];
+    return given[label];
+  };
+  const isDeferred = (n: number, key: ApiKey) => deferred.has(at(n, key));
+
+  const hostnames = config.apis.map((api, n) =>
+    input(at(n, "hostname"), apiValue(n, "hostname"), api.hostname, checkHostname),
+  );
+  const anyHostDeferred = frontendDeferred || config.apis.some((_, n) => isDeferred(n, "hostname"));
+  // The hostnames are held to each other and to the front end's once all are known.
+  const checkedHostnames = anyHostDeferred
+    ? pulumi.all([frontendHostname, ...hostnames]).apply(([front, ...hosts]) => {
+        const apis = config.apis.map((_, n) => ({
+          hostname: hosts[n]!,
+          labels: Object.fromEntries(apiKeys.map((k) => [k, at(n, k)])) as Record<ApiKey, string>,
+        }));
+        refuse(hostnameProblems(front, apis));
+        return hosts;
+      })
+    : undefined;
+
+  const apis = config.apis.map((api, n): ResolvedApi => {
+    const hostname = checkedHostnames ? checkedHostnames.apply((h) => h[n]!) : api.hostname;
+    if (api.preflight !== "cloudflare") return { config: api, hostname, corsHeaders: undefined };
+    const corsKeys = ["corsAllowedOrigins", "corsAllowedMethods", "corsAllowedHeaders"] as const;
+    const lists = corsKeys.map((key) =>
+      input(at(n, key), apiValue(n, key), api[key], inputChecks[key]),
+    );
+    const corsDeferred = frontendDeferred || corsKeys.some((key) => isDeferred(n, key));
+    const corsHeaders = corsDeferred
+      ? pulumi
+          .all([frontendHostname, pulumi.all(lists)])
+          .apply(([front, [origins, methods, headers]]) => {
+            const cors = {
+              ...api,
+              corsAllowedOrigins: originsOrFrontEnd(origins, front)!,
+              corsAllowedMethods: methods!,
+              corsAllowedHeaders: headers!,
+            };
+            refuse(corsProblems(cors).map(([key, problem]) => [at(n, key), problem]));
+            return buildCorsHeaders(corsConfigOf(cors));
+          })
+      : buildCorsHeaders(corsConfigOf(api));
+    return { config: api, hostname, corsHeaders };
+  });
+
+  const aud = given.frontendAud;
+  return {
+    config,
+    accountId: top("accountId"),
+    frontendZoneId: top("frontendZoneId"),
+    frontendHostname,
+    frontendAud: aud === undefined || aud === "" ? undefined : top("frontendAud"),
+    accessTeamDomain: top("accessTeamDomain"),
+    peopleIncludes,
+    alertEmails,
+    apis,
+  };
+}
