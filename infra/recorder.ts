@@ -66,7 +66,11 @@ export interface DeclareOptions {
    * A value of `undefined` removes the key (to test a missing required key).
    */
   config?: Record<string, unknown>;
-  /** Values the mocks return for the service token; defaults are fixed fake strings. */
+  /**
+   * Values the mocks return for the first service token declared; defaults are
+   * fixed fake strings. Every further token gets credentials of its own, made
+   * from these and its logical name, as Cloudflare issues each token its own.
+   */
   serviceToken?: { clientId: string; clientSecret: string };
   /** The folder holding `Pulumi.<stack>.yaml`; defaults to the project's `stacks/`. */
   stacksDir?: string;
@@ -219,7 +223,24 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
   const resources: DeclaredResource[] = [];
   lastResources = resources;
   const registeredOptions = new Map<string, DeclaredOptions>();
-  const token = options.serviceToken ?? defaultServiceToken;
+  const firstToken = options.serviceToken ?? defaultServiceToken;
+  const tokens = new Map<string, { clientId: string; clientSecret: string }>();
+  const tokenFor = (name: string) => {
+    if (!tokens.has(name)) {
+      // Derived, not appended, so no token's secret contains another's.
+      const own = (what: string) => sha256(`${what}:${name}`).slice(0, 24);
+      tokens.set(
+        name,
+        tokens.size === 0
+          ? firstToken
+          : {
+              clientId: `${own(firstToken.clientId)}.access`,
+              clientSecret: own(firstToken.clientSecret),
+            },
+      );
+    }
+    return tokens.get(name)!;
+  };
   const file = options.configFile ?? stackFileOf(stack, options.stacksDir);
   const engineConfig = toEngineConfig(stackConfig(stack, options.config ?? {}, file));
   const program = options.program ?? programPath;
@@ -229,7 +250,10 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
       const secretPaths: string[] = [];
       const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
       const id = `${args.name}-id`;
-      const state = { ...inputs, ...computedState(args.type, args.name, inputs, token) };
+      const state = {
+        ...inputs,
+        ...computedState(args.type, args.name, inputs, () => tokenFor(args.name)),
+      };
       resources.push({
         type: args.type,
         name: args.name,
@@ -423,7 +447,7 @@ function computedState(
   type: string,
   name: string,
   inputs: Record<string, unknown>,
-  token: { clientId: string; clientSecret: string },
+  token: () => { clientId: string; clientSecret: string },
 ): Record<string, unknown> {
   switch (type) {
     case "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication":
@@ -431,9 +455,10 @@ function computedState(
     case "cloudflare:index/zeroTrustAccessServiceToken:ZeroTrustAccessServiceToken": {
       const version =
         typeof inputs.clientSecretVersion === "number" ? inputs.clientSecretVersion : 1;
+      const { clientId, clientSecret } = token();
       return {
-        clientId: token.clientId,
-        clientSecret: mockClientSecret(token.clientSecret, version),
+        clientId,
+        clientSecret: mockClientSecret(clientSecret, version),
         expiresAt: mockTokenExpiresAt,
       };
     }
