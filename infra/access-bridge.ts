@@ -227,7 +227,7 @@ export class AccessBridge extends pulumi.ComponentResource {
       `${name}-people-policy`,
       {
         accountId,
-        name: names.peoplePolicy,
+        name: resolved.afterChecks(names.peoplePolicy),
         decision: "allow",
         // A policy's session duration overrides its apps', and the provider
         // sends 24h when none is given, so the configured one must be here too.
@@ -244,7 +244,7 @@ export class AccessBridge extends pulumi.ComponentResource {
             `${name}-frontend-app`,
             {
               accountId,
-              name: names.frontendApp,
+              name: resolved.afterChecks(names.frontendApp),
               type: "self_hosted",
               domain: resolved.frontendHostname,
               sessionDuration,
@@ -274,7 +274,7 @@ export class AccessBridge extends pulumi.ComponentResource {
         `${name}-token-expiry-alert`,
         {
           accountId,
-          name: names.tokenExpiryAlert,
+          name: resolved.afterChecks(names.tokenExpiryAlert),
           description: pulumi
             .all([accountId, pulumi.all(apis.map((a) => a.token.id))])
             .apply(([account, ids]) => expiryAlertDescription(account, ids)),
@@ -388,7 +388,12 @@ export class AccessBridge extends pulumi.ComponentResource {
     // A token of its own: a leaked secret reaches this API and no other.
     const token = new cloudflare.ZeroTrustAccessServiceToken(
       child("service-token"),
-      { accountId, name: names.serviceToken, duration: serviceTokenDuration, ...rotation },
+      {
+        accountId,
+        name: args.afterChecks(names.serviceToken),
+        duration: serviceTokenDuration,
+        ...rotation,
+      },
       adoptable("serviceToken"),
     );
 
@@ -396,7 +401,7 @@ export class AccessBridge extends pulumi.ComponentResource {
       child("service-auth-policy"),
       {
         accountId,
-        name: names.serviceAuthPolicy,
+        name: args.afterChecks(names.serviceAuthPolicy),
         decision: "non_identity",
         // Without it the provider sends 24h, which overrides the apps' length
         // and which an account that caps session length refuses at `up`.
@@ -420,7 +425,7 @@ export class AccessBridge extends pulumi.ComponentResource {
       child("api-app"),
       {
         accountId,
-        name: names.apiApp,
+        name: args.afterChecks(names.apiApp),
         type: "self_hosted",
         domain: api.hostname,
         sessionDuration,
@@ -472,7 +477,7 @@ export class AccessBridge extends pulumi.ComponentResource {
         {
           accountId,
           scriptName: suffix.hex.apply((hex) => workerScriptName(names.workerPrefix, hex)),
-          content,
+          content: args.afterChecks(content),
           mainModule: moduleName,
           compatibilityDate,
           bindings: buildBindings({
@@ -493,7 +498,12 @@ export class AccessBridge extends pulumi.ComponentResource {
       // A Worker holding a service token must be reachable only through its route.
       new cloudflare.WorkersScriptSubdomain(
         child("worker-subdomain"),
-        { accountId, scriptName: worker.scriptName, enabled: false, previewsEnabled: false },
+        {
+          accountId,
+          scriptName: worker.scriptName,
+          enabled: args.afterChecks(false),
+          previewsEnabled: false,
+        },
         childOpts,
       );
     }
@@ -508,7 +518,7 @@ export class AccessBridge extends pulumi.ComponentResource {
             child("route"),
             {
               zoneId: frontendZoneId,
-              pattern,
+              pattern: args.afterChecks(pattern),
               // The script's own output: the route is created once the upload has finished.
               ...(worker ? { script: worker.scriptName } : {}),
             },

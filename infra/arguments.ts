@@ -79,6 +79,8 @@ export interface ResolvedArgs {
   peopleIncludes: pulumi.Input<Include[]>;
   alertEmails: pulumi.Input<string>[];
   apis: ResolvedApi[];
+  /** A value held back until every check on a value not known yet has passed. */
+  afterChecks<T>(value: pulumi.Input<T>): pulumi.Input<T>;
 }
 
 /** Whether a value is known now: no Output or promise in it, at any depth of a list. */
@@ -146,9 +148,16 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
     deferred,
   });
 
+  // Every check that waits for a value, so that no Cloudflare resource is
+  // registered before all of them have passed.
+  const checks: pulumi.Output<unknown>[] = [];
+  const checking = <T>(output: pulumi.Output<T>): pulumi.Output<T> => {
+    checks.push(output);
+    return output;
+  };
   /** The plain value, checked already, or the input checked when it resolves. */
   const input = <T>(label: string, value: unknown, plain: T, check: (v: unknown) => Checked<T>) =>
-    deferred.has(label) ? checkedLater(label, value, check) : plain;
+    deferred.has(label) ? checking(checkedLater(label, value, check)) : plain;
   const top = <K extends InputKey>(key: K) =>
     input(key, given[key], config[key as keyof BridgeConfig], inputChecks[key] as never) as
       pulumi.Output<string> | string;
@@ -164,16 +173,18 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
   const domains = list("allowedEmailDomains");
   const peopleIncludes =
     deferred.has("allowedEmails") || deferred.has("allowedEmailDomains")
-      ? pulumi.all([emails, domains]).apply(([e, d]) => {
-          const nobody = loginProblem(e, d);
-          refuse(nobody ? [["allowedEmails", nobody]] : []);
-          return peopleIncludesOf(e, d);
-        })
+      ? checking(
+          pulumi.all([emails, domains]).apply(([e, d]) => {
+            const nobody = loginProblem(e, d);
+            refuse(nobody ? [["allowedEmails", nobody]] : []);
+            return peopleIncludesOf(e, d);
+          }),
+        )
       : peopleIncludesOf(emails as string[], domains as string[]);
 
   const alertEmails = deferred.has("alertEmails")
     ? ((given.alertEmails ?? []) as unknown[]).map((email, n) =>
-        checkedLater(`alertEmails[${n}]`, email, checkEmail),
+        checking(checkedLater(`alertEmails[${n}]`, email, checkEmail)),
       )
     : config.alertEmails;
 
@@ -196,14 +207,16 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
   const anyHostDeferred = frontendDeferred || config.apis.some((_, n) => isDeferred(n, "hostname"));
   // The hostnames are held to each other and to the front end's once all are known.
   const checkedHostnames = anyHostDeferred
-    ? pulumi.all([frontendHostname, ...hostnames]).apply(([front, ...hosts]) => {
-        const apis = config.apis.map((_, n) => ({
-          hostname: hosts[n]!,
-          labels: Object.fromEntries(apiKeys.map((k) => [k, at(n, k)])) as Record<ApiKey, string>,
-        }));
-        refuse(hostnameProblems(front, apis));
-        return hosts;
-      })
+    ? checking(
+        pulumi.all([frontendHostname, ...hostnames]).apply(([front, ...hosts]) => {
+          const apis = config.apis.map((_, n) => ({
+            hostname: hosts[n]!,
+            labels: Object.fromEntries(apiKeys.map((k) => [k, at(n, k)])) as Record<ApiKey, string>,
+          }));
+          refuse(hostnameProblems(front, apis));
+          return hosts;
+        }),
+      )
     : undefined;
 
   const apis = config.apis.map((api, n): ResolvedApi => {
@@ -215,32 +228,48 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
     );
     const corsDeferred = frontendDeferred || corsKeys.some((key) => isDeferred(n, key));
     const corsHeaders = corsDeferred
-      ? pulumi
-          .all([frontendHostname, pulumi.all(lists)])
-          .apply(([front, [origins, methods, headers]]) => {
+      ? checking(
+          pulumi.all([frontendHostname, pulumi.all(lists)]).apply(([front, [o, m, h]]) => {
             const cors = {
               ...api,
-              corsAllowedOrigins: originsOrFrontEnd(origins, front)!,
-              corsAllowedMethods: methods!,
-              corsAllowedHeaders: headers!,
+              corsAllowedOrigins: originsOrFrontEnd(o, front)!,
+              corsAllowedMethods: m!,
+              corsAllowedHeaders: h!,
             };
             refuse(corsProblems(cors).map(([key, problem]) => [at(n, key), problem]));
             return buildCorsHeaders(corsConfigOf(cors));
-          })
+          }),
+        )
       : buildCorsHeaders(corsConfigOf(api));
     return { config: api, hostname, corsHeaders };
   });
 
   const aud = given.frontendAud;
+  const accountId = top("accountId");
+  const frontendZoneId = top("frontendZoneId");
+  const frontendAud = aud === undefined || aud === "" ? undefined : top("frontendAud");
+  const accessTeamDomain = top("accessTeamDomain");
+
+  // Made to wait for the checks, no Cloudflare resource is registered, at
+  // preview or at up, before all of them pass. The gate carries only that they
+  // passed, so it passes on no secrecy; and it holds back inputs that update in
+  // place (names, content, patterns), never the account or zone a change of
+  // which, while unknown, would plan a replacement.
+  const gate =
+    checks.length > 0 ? pulumi.unsecret(pulumi.all(checks).apply(() => true)) : undefined;
+  const afterChecks = <T>(value: pulumi.Input<T>): pulumi.Input<T> =>
+    gate ? pulumi.all([value, gate]).apply(([v]) => v as T) : value;
+
   return {
     config,
-    accountId: top("accountId"),
-    frontendZoneId: top("frontendZoneId"),
+    accountId,
+    frontendZoneId,
     frontendHostname,
-    frontendAud: aud === undefined || aud === "" ? undefined : top("frontendAud"),
-    accessTeamDomain: top("accessTeamDomain"),
+    frontendAud,
+    accessTeamDomain,
     peopleIncludes,
     alertEmails,
     apis,
+    afterChecks,
   };
 }

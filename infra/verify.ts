@@ -152,6 +152,27 @@ export function renderDeclaration(stack: DeclaredStack): string {
   return lines.join("\n");
 }
 
+/**
+ * Where each route's requests go: the route, the API its Worker forwards to,
+ * and the Worker; one line each, so a stack with several APIs reads at a glance.
+ */
+export function renderRoutes(stack: DeclaredStack): string {
+  const scripts = stack.resources.filter((r) => kindOf(r.type) === "script");
+  const routes = stack.resources.filter((r) => kindOf(r.type) === "route");
+  const lines = [`Routes (${routes.length}):`];
+  for (const route of routes) {
+    const script = scripts.find((s) => s.inputs.scriptName === route.inputs.script);
+    const bindings = (script?.inputs.bindings ?? []) as { name: string; text?: unknown }[];
+    const api = bindings.find((b) => b.name === "API_HOSTNAME")?.text;
+    lines.push(
+      script
+        ? `  ${String(route.inputs.pattern)}  →  https://${String(api)}  (Worker ${String(script.inputs.scriptName)})`
+        : `  ${String(route.inputs.pattern)}  →  a Worker this stack does not declare (adopted route)`,
+    );
+  }
+  return lines.join("\n");
+}
+
 export interface Printer {
   out(text: string): void;
   err(text: string): void;
@@ -195,6 +216,8 @@ export async function verify(
   }
   print.out("");
   print.out(renderDeclaration(stack));
+  print.out("");
+  print.out(renderRoutes(stack));
   print.out("");
   const rules = contractRules().length;
   if (stack.violations.length === 0) {

@@ -121,3 +121,52 @@ describe("what changes do replace", () => {
     expect(replaced.map((c) => c.kind)).toEqual(["route"]);
   });
 });
+
+describe("going from one API to several", () => {
+  const shape = (s: DeclaredStack) =>
+    s.resources.map((r) => ({
+      type: r.type,
+      name: r.name,
+      inputs: r.inputs,
+      protect: r.options.protect,
+      parent: r.options.parent,
+    }));
+  const asApis = (apis: Record<string, unknown>[]) => ({
+    apiHostname: undefined,
+    routePrefix: undefined,
+    apis,
+  });
+
+  it("moving the single API into apis declares exactly what the single-API keys do", async () => {
+    const moved = await declareStack("dev", {
+      config: asApis([{ hostname: "api.example.com", routePrefix: "/api" }]),
+    });
+    expect(shape(moved)).toEqual(shape(base));
+  });
+
+  it("adding a second API leaves every existing resource as it is, and only creates", async () => {
+    const grown = await declareStack("dev", {
+      config: asApis([
+        { hostname: "api.example.com", routePrefix: "/api" },
+        { hostname: "billing.example.com", routePrefix: "/billing" },
+      ]),
+    });
+    expect(changedAttributes(base, grown)).toEqual([]);
+    const existing = identities(base, Object.keys(replaceTriggers) as ResourceKind[]);
+    const after = identities(grown, Object.keys(replaceTriggers) as ResourceKind[]);
+    expect(after).toEqual(expect.arrayContaining(existing));
+    const created = after.filter((id) => !existing.includes(id)).map((id) => id.split("::")[1]);
+    expect(created.sort()).toEqual(
+      [
+        "access-bridge-billing-api-app",
+        "access-bridge-billing-identity-key-v1",
+        "access-bridge-billing-route",
+        "access-bridge-billing-service-auth-policy",
+        "access-bridge-billing-service-token",
+        "access-bridge-billing-worker",
+        "access-bridge-billing-worker-subdomain",
+        "access-bridge-billing-worker-suffix",
+      ].sort(),
+    );
+  });
+});

@@ -62,6 +62,31 @@ describe("npm run verify", () => {
     expect(out).not.toMatch(/mock-client-secret|mock-client-id/);
   });
 
+  it("checks a stack with several APIs, and says where each route's requests go", async () => {
+    const shared = Object.fromEntries(
+      Object.entries(theirs).filter(([key]) => key !== "apiHostname" && key !== "routePrefix"),
+    );
+    const file = stackFile("apis", {
+      ...shared,
+      apis: [
+        { hostname: "backend.acme-api.test", routePrefix: "/backend" },
+        { hostname: "billing.acme-api.test", routePrefix: "/billing", preflight: "origin" },
+      ],
+    });
+    const { code, out, err } = await run(["--stack", "apis", "--config-file", file]);
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    expect(out).toContain("access-bridge-billing-api-app  ZeroTrustAccessApplication [protected]");
+    expect(out).toMatch(
+      /^ {2}portal\.acme\.test\/backend\/\* {2}→ {2}https:\/\/backend\.acme-api\.test {2}\(Worker access-bridge-apis-proxy-[0-9a-f]{6}\)$/m,
+    );
+    expect(out).toMatch(
+      /^ {2}portal\.acme\.test\/billing\/\* {2}→ {2}https:\/\/billing\.acme-api\.test {2}\(Worker access-bridge-apis-billing-proxy-[0-9a-f]{6}\)$/m,
+    );
+    expect(out).toContain("Routes (2):");
+    expect(out).toMatch(/Provider contract: \d+ rules, no violations\./);
+  });
+
   it("names a config mistake's key, declares nothing and exits 1", async () => {
     const file = stackFile("typo", { ...theirs, corsMaxAge: 90000, corsAllowedHeader: ["x"] });
     const { code, out, err } = await run(["--stack", "typo", "--config-file", file]);
