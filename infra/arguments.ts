@@ -97,6 +97,9 @@ function checkedLater<T>(
 ): pulumi.Output<T> {
   const output = pulumi.output(value as pulumi.Input<unknown>);
   return pulumi.all([output, pulumi.isSecret(output)]).apply(([resolved, secret]) => {
+    // Nothing to check: this is how a value not known yet reaches a program
+    // under mocks, and a real provider refuses a missing required value itself.
+    if (resolved === undefined) return resolved as T;
     const checked = check(resolved);
     if (checked.ok) return checked.value;
     const problem = secret
