@@ -18,28 +18,35 @@ import {
 import { expiryAlertDescription } from "./token-renewal";
 import { loadWorkerBundle, type WorkerBundle } from "./worker-bundle";
 
-/** One API behind the front end: its hostname and route prefix, and what it sets for itself. */
-export interface ApiArgs {
+/**
+ * What each API may set for itself. As the component's arguments they are
+ * every API's defaults; in an entry of `apis`, that API's own.
+ */
+export interface ApiSettings {
+  /** Who answers the API's CORS preflights: "cloudflare" (Access, from the cors* arguments) or "origin" (OPTIONS bypasses Access). Default "cloudflare". */
+  preflight?: PreflightMode;
+  /** Origins (scheme://host[:port]) allowed to call the API directly. Empty means only https://<frontendHostname>; ["*"] means all and needs corsAllowCredentials false. */
+  corsAllowedOrigins?: pulumi.Input<pulumi.Input<string>[]>;
+  /** HTTP methods allowed cross-origin, from GET POST HEAD PUT DELETE CONNECT OPTIONS TRACE PATCH; ["*"] means all. Default [GET, POST, OPTIONS]. */
+  corsAllowedMethods?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Request header names allowed cross-origin, e.g. ["content-type"]; ["*"] means all. Default none. */
+  corsAllowedHeaders?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Whether browsers may send the Access cookie cross-origin. Default true. */
+  corsAllowCredentials?: boolean;
+  /** Seconds browsers may cache a preflight answer, -1 to 86400. Default 600. */
+  corsMaxAge?: number;
+  /** Whether the Worker removes routePrefix from the path before forwarding to the API. Default false. */
+  stripRoutePrefix?: boolean;
+  /** Milliseconds the Worker waits for the API before answering 504, 1 to 300000. Default 30000. */
+  upstreamTimeoutMs?: number;
+}
+
+/** One API behind the front end: its hostname and route prefix; what it leaves out, the component's arguments give. */
+export interface ApiArgs extends ApiSettings {
   /** Hostname of the API behind Access, e.g. billing.mysite.com. Must differ from frontendHostname and from every other API's. */
   hostname: pulumi.Input<string>;
   /** Path on frontendHostname whose requests the Worker forwards to this API: the route is <frontendHostname><routePrefix>/*. */
   routePrefix: string;
-  /** Who answers this API's CORS preflights; default the component's preflight. */
-  preflight?: PreflightMode;
-  /** Origins allowed to call this API directly; default the component's corsAllowedOrigins. */
-  corsAllowedOrigins?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Methods allowed cross-origin on this API; default the component's corsAllowedMethods. */
-  corsAllowedMethods?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Request headers allowed cross-origin on this API; default the component's corsAllowedHeaders. */
-  corsAllowedHeaders?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Whether browsers may send the Access cookie to this API cross-origin; default the component's corsAllowCredentials. */
-  corsAllowCredentials?: boolean;
-  /** Seconds browsers may cache this API's preflight answers, -1 to 86400; default the component's corsMaxAge. */
-  corsMaxAge?: number;
-  /** Whether this API's Worker removes routePrefix before forwarding; default the component's stripRoutePrefix. */
-  stripRoutePrefix?: boolean;
-  /** Milliseconds this API's Worker waits before answering 504, 1 to 300000; default the component's upstreamTimeoutMs. */
-  upstreamTimeoutMs?: number;
 }
 
 /**
@@ -48,7 +55,7 @@ export interface ApiArgs {
  * resources exist (how many APIs, whether a front-end app is declared, the
  * alert's addresses) is plain.
  */
-export interface AccessBridgeArgs {
+export interface AccessBridgeArgs extends ApiSettings {
   /** Cloudflare account id (32 hex characters) that owns the Access apps, policies, tokens and Workers. */
   accountId: pulumi.Input<string>;
   /** Id of the Cloudflare zone that serves frontendHostname; the Worker routes are created there. */
@@ -63,26 +70,12 @@ export interface AccessBridgeArgs {
   apis?: ApiArgs[];
   /** Zero Trust team domain that issues the Access JWTs, <team>.cloudflareaccess.com. */
   accessTeamDomain: pulumi.Input<string>;
-  /** Who answers the API's CORS preflights: "cloudflare" (Access, from the cors* arguments) or "origin" (OPTIONS bypasses Access). Default "cloudflare". */
-  preflight?: PreflightMode;
-  /** Origins (scheme://host[:port]) allowed to call the API directly. Empty means only https://<frontendHostname>; ["*"] means all and needs corsAllowCredentials false. */
-  corsAllowedOrigins?: pulumi.Input<pulumi.Input<string>[]>;
-  /** HTTP methods allowed cross-origin, from GET POST HEAD PUT DELETE CONNECT OPTIONS TRACE PATCH; ["*"] means all. Default [GET, POST, OPTIONS]. */
-  corsAllowedMethods?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Request header names allowed cross-origin, e.g. ["content-type"]; ["*"] means all. Default none. */
-  corsAllowedHeaders?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Whether browsers may send the Access cookie cross-origin. Default true. */
-  corsAllowCredentials?: boolean;
-  /** Seconds browsers may cache a preflight answer, -1 to 86400. Default 600. */
-  corsMaxAge?: number;
   /** Email addresses allowed to log in. With allowedEmailDomains, at least one entry. */
   allowedEmails?: pulumi.Input<pulumi.Input<string>[]>;
   /** Email domains allowed to log in, e.g. ["example.com"]. */
   allowedEmailDomains?: pulumi.Input<pulumi.Input<string>[]>;
   /** Path on frontendHostname that the proxy Worker serves; the route is <frontendHostname><routePrefix>/*. Default /api. With apis, each API has its own. */
   routePrefix?: string;
-  /** Whether the Worker removes routePrefix from the path before forwarding to the API. Default false. */
-  stripRoutePrefix?: boolean;
   /** How long an Access login lasts, on every app and policy, e.g. 24h or 30m. Default 24h. */
   sessionDuration?: string;
   /** Lifetime of each service token, e.g. 8760h, or "forever". Default 8760h. */
@@ -93,8 +86,6 @@ export interface AccessBridgeArgs {
   serviceTokenRotationGraceHours?: number;
   /** Protect the Access apps, policies, tokens and routes against deletion, over what the resource options say. Default: the component's protect option, which every child inherits. */
   protect?: boolean;
-  /** Milliseconds the Worker waits for the API before answering 504, 1 to 300000. Default 30000. */
-  upstreamTimeoutMs?: number;
   /** Email addresses Cloudflare notifies a week before a service token expires; empty declares no alert. */
   alertEmails?: pulumi.Input<string>[];
   /** Version of the Ed25519 keys the Workers sign identity statements with; raise it by one to replace them. Default 1. */

@@ -469,11 +469,10 @@ function rules(now: Date): Rule[] {
       check: (i, all) => {
         const domain = domainOf(i);
         if (domain === undefined) return [];
-        const same = all.filter(
-          (r) =>
-            kindOf(r.type) === "app" &&
-            domainOf(r.inputs) === domain &&
-            r.inputs.accountId === i.accountId,
+        const same = sharing(
+          all,
+          "app",
+          (o) => domainOf(o) === domain && o.accountId === i.accountId,
         );
         return same.length > 1
           ? [
@@ -770,11 +769,10 @@ function rules(now: Date): Rule[] {
         "https://developers.cloudflare.com/api/resources/workers/subresources/scripts/methods/update/ (PUT /accounts/{account_id}/workers/scripts/{script_name}: an upload under a taken name replaces that Worker)",
       check: (i, all) => {
         if (typeof i.scriptName !== "string") return [];
-        const same = all.filter(
-          (r) =>
-            kindOf(r.type) === "script" &&
-            r.inputs.scriptName === i.scriptName &&
-            r.inputs.accountId === i.accountId,
+        const same = sharing(
+          all,
+          "script",
+          (o) => o.scriptName === i.scriptName && o.accountId === i.accountId,
         );
         return same.length > 1
           ? [
@@ -866,9 +864,7 @@ function rules(now: Date): Rule[] {
         // A pattern's host puts it in one zone, so the same pattern twice is
         // one zone's twice, whatever zone ids the declarations name.
         if (typeof i.pattern !== "string") return [];
-        const same = all.filter(
-          (r) => kindOf(r.type) === "route" && sameRoute(r.inputs.pattern, i.pattern as string),
-        );
+        const same = sharing(all, "route", (o) => sameRoute(o.pattern, i.pattern as string));
         return same.length > 1
           ? [
               `pattern ${JSON.stringify(i.pattern)} is declared ${same.length} times (${same.map((r) => r.name).join(", ")}); a zone takes one route per pattern`,
@@ -922,6 +918,15 @@ function rulesOf(inputs: Inputs): [string, Inputs][] {
   ).flatMap(([input, tf]) =>
     listOf(inputs[input]).map((rule): [string, Inputs] => [tf, isObject(rule) ? rule : {}]),
   );
+}
+
+/** The declared resources of a kind whose inputs match, for rules that allow one of a kind. */
+function sharing(
+  all: readonly DeclaredInputs[],
+  kind: ResourceKind,
+  matches: (inputs: Inputs) => boolean,
+): DeclaredInputs[] {
+  return all.filter((r) => kindOf(r.type) === kind && matches(r.inputs));
 }
 
 /** An app's public hostname, lower-cased; undefined when it has none as plain text. */
