@@ -11,7 +11,7 @@ export interface ScenarioContext {
   originCors(api: LabApi): CorsSettings;
   /** Runs the API's declared Worker in workerd. */
   dispatchWorker(api: LabApi, request: Request): Promise<Response>;
-  /** What stands behind the API's Access edge: the demo API, or the user's with `--api`. */
+  /** What stands behind the API's Access edge: a demo API, or for the first API the user's with `--api`. */
   callApi(api: LabApi, request: Request): Promise<Response>;
 }
 

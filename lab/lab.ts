@@ -157,6 +157,24 @@ function hostsOf(t: LabTopology): string[] {
   return [t.frontend.hostname, ...t.apis.map((a) => a.app.hostname), t.teamDomain];
 }
 
+/**
+ * The header the page's preflighted request sends each API: the one the
+ * stack as configured allows, so that a variant leaving it out shows the
+ * refusal. A variant on other hosts keeps the APIs' order.
+ */
+function probeHeadersOf(
+  config: Record<string, unknown>,
+  t: LabTopology,
+): ActiveScenario["probeHeaders"] {
+  const configured = apiSettings(config);
+  return Object.fromEntries(
+    t.apis.map((a, i) => {
+      const own = configured.find((c) => c.hostname === a.app.hostname) ?? configured[i];
+      return [a.app.hostname, own ? probeHeader(own.config) : null];
+    }),
+  );
+}
+
 /** The API with a host name, or the first; an unknown name is a mistake worth naming. */
 function apiNamed(t: LabTopology, hostname?: string): LabApi {
   if (hostname === undefined) return t.apis[0]!;
@@ -256,7 +274,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         originPolicy(configFor(api), topology.frontend.hostname, scenario.originAdmitsFrontend),
       dispatchWorker: (api, request) => active().workers.fetch(api.worker.scriptName, request),
       callApi: (api, request) =>
-        apiOrigin && api === first ? apiOrigin(request) : handleDemoApi(ctx, api, request),
+        apiOrigin && api.app.hostname === first.app.hostname
+          ? apiOrigin(request)
+          : handleDemoApi(ctx, api, request),
     };
     // Variants of one stack upload the same Workers with the same bindings;
     // keep them running rather than restart workerd for each.
@@ -269,16 +289,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
           (request) => outbound(active().ctx, request),
           log,
         );
-    // The page sends each API the header its as-configured stack allows, so
-    // that a variant leaving it out shows the refusal.
-    const probes = apiSettings(configOf());
-    const probeHeaders = Object.fromEntries(
-      topology.apis.map((a, i) => [
-        a.app.hostname,
-        probeHeader((probes.find((p) => p.hostname === a.app.hostname) ?? probes[i])?.config ?? {}),
-      ]),
-    );
     const previous = current;
+    const probeHeaders = probeHeadersOf(configOf(), topology);
     current = { scenario, topology, probeHeaders, ctx, workers, workerKey };
     if (previous && !reuse) await previous.workers.dispose();
     log.add("lab", "USE", `https://${topology.frontend.hostname}/`, 0, `scenario ${scenario.name}`);

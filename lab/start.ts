@@ -28,7 +28,7 @@ interface Args {
   ephemeral: boolean;
   /** The user's front-end dev server (an origin), served outside the route prefix. */
   frontend?: string;
-  /** The user's API (an origin), behind the API's Access edge. */
+  /** The user's API (an origin), behind the first API's Access edge. */
   api?: string;
 }
 

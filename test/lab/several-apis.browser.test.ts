@@ -197,5 +197,7 @@ describe("the doctor command printed for each API", () => {
       `call the API through this stack's Worker on https://${frontendHost}/billing/*`,
     );
     expect(withoutToken.stdout).not.toContain("/api/*");
+    // The rerun it suggests with a login keeps the route.
+    expect(withoutToken.stdout).toMatch(/ --route-prefix \/billing --access-token /);
   });
 });
