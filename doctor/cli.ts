@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { accessTokenArg, doctorCommand, shellQuote } from "./command";
+import { accessTokenArg, doctorCommand, routePrefixArgs, shellQuote } from "./command";
 import type { CorsRequest } from "./cors-check";
 import { HarError, harSecrets, parseHar, triageHar } from "./har";
 import { runLive, UnreachableError, type Login } from "./live";
@@ -26,8 +26,8 @@ export const USAGE = `Usage:
                        [--header NAME | --header 'NAME: value']... [--credentials]
                        [--access-token JWT] [--cookie NAME=VALUE]...
                        [--resolve HOST:PORT:ADDRESS]... [--cacert FILE]
-                       [--preflight-only] [--json]
-  access-bridge-doctor --har <capture.har> [--json]
+                       [--route-prefix PREFIX] [--preflight-only] [--json]
+  access-bridge-doctor --har <capture.har> [--route-prefix PREFIX] [--json]
 
 Live check: sends the preflight a browser would send (OPTIONS, no cookies,
 no Access token, redirects not followed), then the actual request (skipped
@@ -55,6 +55,9 @@ Options:
   --resolve H:P:A       connect to address A for host H and port P, as curl's
                         --resolve does (the URL, Host and TLS name stay H)
   --cacert FILE         also trust the PEM certificate(s) in FILE
+  --route-prefix P      the routePrefix of the stack's Worker for this API
+                        (default /api), so that fixes name its route,
+                        https://<origin>P/*; each API of a stack has its own
   --preflight-only      do not send the actual request
   --har FILE            triage a HAR 1.2 capture instead of a live check
   --json                machine-readable output
@@ -139,6 +142,19 @@ export interface ParsedArgs {
   cacert?: string;
   /** The --resolve/--cacert arguments as given, for a rerun command. */
   connectArgs?: string[];
+  /** The stack's Worker route prefix for this API, as given with --route-prefix. */
+  routePrefix?: string;
+}
+
+/** A route prefix as the program takes one: `/api`, `/v1/billing`; no wildcard, no trailing slash. */
+export function parseRoutePrefix(arg: string): string {
+  const prefix = arg.trim().replace(/\/+$/, "");
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) {
+    throw new UsageError(
+      `--route-prefix: expected a path like /api (the stack's routePrefix, no wildcard), got ${JSON.stringify(arg)}`,
+    );
+  }
+  return prefix;
 }
 
 /** `name=value`, or several joined by `;` as a Cookie header has them. */
@@ -191,6 +207,7 @@ export function parseCli(argv: string[]): ParsedArgs {
         cookie: { type: "string", multiple: true, default: [] },
         resolve: { type: "string", multiple: true, default: [] },
         cacert: { type: "string" },
+        "route-prefix": { type: "string" },
         "preflight-only": { type: "boolean", default: false },
         har: { type: "string" },
         json: { type: "boolean", default: false },
@@ -205,6 +222,8 @@ export function parseCli(argv: string[]): ParsedArgs {
   const json = values.json;
   const preflightOnly = values["preflight-only"];
   if (values.help) return { mode: "help", json, preflightOnly };
+  const routePrefix =
+    values["route-prefix"] !== undefined ? parseRoutePrefix(values["route-prefix"]) : undefined;
   const liveOnly = [
     values["access-token"] !== undefined && "--access-token",
     values.cookie.length > 0 && "--cookie",
@@ -217,7 +236,7 @@ export function parseCli(argv: string[]): ParsedArgs {
         `--har cannot be combined with ${["--url/--origin", ...liveOnly].join(", ")}`,
       );
     }
-    return { mode: "har", json, har: values.har, preflightOnly };
+    return { mode: "har", json, har: values.har, preflightOnly, routePrefix };
   }
   if (values.url === undefined || values.origin === undefined) {
     throw new UsageError("a live check needs --url and --origin (or use --har FILE)");
@@ -260,6 +279,7 @@ export function parseCli(argv: string[]): ParsedArgs {
     login,
     resolve,
     connectArgs,
+    routePrefix,
     ...(values.cacert !== undefined ? { cacert: values.cacert } : {}),
     request: {
       url,
@@ -333,7 +353,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stdout(USAGE);
     return EXIT.allowed;
   }
-  if (args.mode === "har") return runHar(args.har ?? "", args.json, io);
+  if (args.mode === "har") return runHar(args.har ?? "", args.json, io, args.routePrefix);
 
   const request = args.request;
   if (request === undefined) throw new Error("live mode without a request");
@@ -344,6 +364,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       login: args.login,
       connect,
       preflightOnly: args.preflightOnly,
+      routePrefix: args.routePrefix,
       transport: io.transport,
     });
     const context = {
@@ -351,6 +372,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       login: args.login,
       rerunWithLogin: doctorCommand(request, [
         ...(args.connectArgs ?? []),
+        ...routePrefixArgs(args.routePrefix),
         accessTokenArg(request.url),
       ]),
     };
@@ -374,7 +396,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-function runHar(file: string, json: boolean, io: Io): number {
+function runHar(file: string, json: boolean, io: Io, routePrefix?: string): number {
   const read = io.readFile ?? ((p: string) => readFileSync(p, "utf8"));
   let text: string;
   try {
@@ -385,7 +407,7 @@ function runHar(file: string, json: boolean, io: Io): number {
   }
   try {
     const har = parseHar(text);
-    const triage = triageHar(har);
+    const triage = triageHar(har, { routePrefix });
     const secrets = harSecrets(har);
     io.stdout(json ? renderHarJson(file, triage, secrets) : renderHarText(file, triage, secrets));
     return triage.items.length === 0 ? EXIT.allowed : EXIT.blocked;

@@ -37,6 +37,11 @@ export function doctorCommand(req: CorsRequest, extra: string[] = []): string {
   return [...parts, ...extra].join(" ");
 }
 
+/** `--route-prefix` as the doctor was given it, to carry into a rerun; nothing when it was not. */
+export function routePrefixArgs(routePrefix: string | undefined): string[] {
+  return routePrefix !== undefined ? [`--route-prefix ${shellQuote(routePrefix)}`] : [];
+}
+
 /** The argument that fetches a person's Access token for `url` as the command runs. */
 export function accessTokenArg(url: string): string {
   return `--access-token "$(cloudflared access token -app=${redactUrl(url)})"`;

@@ -55,9 +55,23 @@ export interface Finding {
   fixKeys: FixKey[];
 }
 
+/** The program's route prefix when a stack sets none, e.g. `example.com/api/*`. */
+export const defaultRoutePrefix = "/api";
+
+/** The stack's Worker route in front of the API, as the fixes name it: `https://<front end><prefix>/*`. */
+export function workerRoute(origin: string, routePrefix = defaultRoutePrefix): string {
+  return `${origin}${routePrefix}/*`;
+}
+
 /** What was observed; a missing response means the browser would not have sent that request. */
 export interface Observation {
   request: CorsRequest;
+  /**
+   * The route prefix of the stack's Worker in front of this API (its
+   * `routePrefix`), so that fixes name that route; default `/api`. A stack
+   * with several APIs has one Worker and route per API.
+   */
+  routePrefix?: string;
   preflight?: ResponseView;
   actual?: ResponseView;
   /** Whether the actual request carried a login given to the doctor (cookie or Access token). */
@@ -91,18 +105,19 @@ export interface Diagnosis {
 
 export function diagnose(obs: Observation): Diagnosis {
   const { request } = obs;
+  const route = workerRoute(request.origin, obs.routePrefix);
   const reasons = preflightReasons(request);
   const findings: Finding[] = [];
   let notJudged: NotJudged | undefined;
   if (obs.preflight !== undefined) {
-    findings.push(...diagnosePreflight(request, obs.preflight));
+    findings.push(...diagnosePreflight(request, obs.preflight, obs.routePrefix));
   }
   if (obs.actual !== undefined) {
-    const actual = diagnoseActualResponse(request, obs.actual, obs.loginGiven === true);
+    const actual = diagnoseActualResponse(request, obs.actual, obs.loginGiven === true, route);
     findings.push(...actual.findings);
     notJudged = actual.notJudged;
   }
-  const token = serviceTokenFinding(request);
+  const token = serviceTokenFinding(request, route);
   if (token !== null) findings.push(token);
   const blocked = findings.some((f) => !f.ok);
   return {
@@ -141,19 +156,31 @@ export function rootCauseFirst(findings: Finding[]): Finding[] {
   );
 }
 
-export function diagnosePreflight(req: CorsRequest, res: ResponseView): Finding[] {
+export function diagnosePreflight(
+  req: CorsRequest,
+  res: ResponseView,
+  routePrefix?: string,
+): Finding[] {
   const checks = checkPreflight(req, res);
-  return rootCauseFirst(checks.map((c) => explain("preflight", c, req, res)));
+  const route = workerRoute(req.origin, routePrefix);
+  return rootCauseFirst(checks.map((c) => explain("preflight", c, req, res, route)));
 }
 
-export function diagnoseActual(req: CorsRequest, res: ResponseView, loginGiven = false): Finding[] {
-  return diagnoseActualResponse(req, res, loginGiven).findings;
+export function diagnoseActual(
+  req: CorsRequest,
+  res: ResponseView,
+  loginGiven = false,
+  routePrefix?: string,
+): Finding[] {
+  return diagnoseActualResponse(req, res, loginGiven, workerRoute(req.origin, routePrefix))
+    .findings;
 }
 
 function diagnoseActualResponse(
   req: CorsRequest,
   res: ResponseView,
   loginGiven: boolean,
+  route: string,
 ): { findings: Finding[]; notJudged?: NotJudged } {
   // Only a credentialed request carries a login; without one the doctor saw
   // what a browser that is not logged in gets, and cannot say more.
@@ -169,17 +196,19 @@ function diagnoseActualResponse(
   const login = accessLoginLocation(res, req.url);
   if (login !== null) {
     return {
-      findings: [accessLoginFinding(req, res, login, loginGiven)],
+      findings: [accessLoginFinding(req, res, login, loginGiven, route)],
       notJudged: notJudged(`${res.status} to the Access login page`),
     };
   }
   if ((res.status === 401 || res.status === 403) && isFromAccess(res)) {
     return {
-      findings: [accessDeniedFinding(req, res, loginGiven)],
+      findings: [accessDeniedFinding(req, res, loginGiven, route)],
       notJudged: notJudged(`${res.status} from Access`),
     };
   }
-  const findings = rootCauseFirst(checkActual(req, res).map((c) => explain("actual", c, req, res)));
+  const findings = rootCauseFirst(
+    checkActual(req, res).map((c) => explain("actual", c, req, res, route)),
+  );
   if (isRedirectStatus(res.status)) {
     const location = redactUrl(getHeader(res.headers, "location") ?? "");
     const failed = findings.some((f) => !f.ok);
@@ -207,7 +236,7 @@ function diagnoseActualResponse(
 }
 
 /** A page that sends the service token itself hands it to every visitor. */
-function serviceTokenFinding(req: CorsRequest): Finding | null {
+function serviceTokenFinding(req: CorsRequest, route: string): Finding | null {
   const names = req.headers
     .map((h) => h.name.toLowerCase())
     .filter((n) => n === "cf-access-client-id" || n === "cf-access-client-secret");
@@ -220,7 +249,7 @@ function serviceTokenFinding(req: CorsRequest): Finding | null {
     summary: `the page sends ${[...new Set(names)].join(", ")}`,
     cause:
       "The service token's credentials are sent from the browser, so every visitor can read them; they also make the request need a preflight.",
-    fix: `Keep the token server-side: call the API through this stack's Worker on ${req.origin}/api/*, which adds the service token itself, and rotate the exposed token.`,
+    fix: `Keep the token server-side: call the API through this stack's Worker on ${route}, which adds the service token itself, and rotate the exposed token.`,
     fixKeys: ["worker"],
   };
 }
@@ -239,6 +268,7 @@ function accessLoginFinding(
   res: ResponseView,
   location: string,
   loginGiven: boolean,
+  route: string,
 ): Finding {
   const api = originOf(req.url);
   const base = {
@@ -264,11 +294,16 @@ function accessLoginFinding(
       `The redirect carries no CORS headers, so the page only sees a CORS error.${noCreds}`,
     fix:
       `Guide option 1: log in to ${api} in this browser first, then reload ${req.origin} (the request must use \`credentials: 'include'\`). ` +
-      `Guide option 2: call the API through this stack's Worker on ${req.origin}/api/* (the route is frontendHostname + routePrefix), which adds the service token so no second login is needed; the API then learns who called from X-Access-Bridge-Identity, a statement the Worker signs and the API verifies with the stack's identityJwks.`,
+      `Guide option 2: call the API through this stack's Worker on ${route} (the route is frontendHostname + routePrefix), which adds the service token so no second login is needed; the API then learns who called from X-Access-Bridge-Identity, a statement the Worker signs and the API verifies with the stack's identityJwks.`,
   };
 }
 
-function accessDeniedFinding(req: CorsRequest, res: ResponseView, loginGiven: boolean): Finding {
+function accessDeniedFinding(
+  req: CorsRequest,
+  res: ResponseView,
+  loginGiven: boolean,
+  route: string,
+): Finding {
   const base = {
     phase: "actual" as const,
     step: "access-denied",
@@ -285,7 +320,7 @@ function accessDeniedFinding(req: CorsRequest, res: ResponseView, loginGiven: bo
   return {
     ...base,
     cause: refusedHere,
-    fix: `Log in to ${originOf(req.url)} with an identity the API app's allow policy admits, or call the API through this stack's Worker on ${req.origin}/api/*, whose service token matches the Service Auth policy.`,
+    fix: `Log in to ${originOf(req.url)} with an identity the API app's allow policy admits, or call the API through this stack's Worker on ${route}, whose service token matches the Service Auth policy.`,
   };
 }
 
@@ -295,12 +330,13 @@ function where(phase: Phase): string {
     : "the actual response's CORS headers come from your API: make its CORS configuration match";
 }
 
-/** One check result in words, with the stack-specific fix. */
+/** One check result in words, with the stack-specific fix; `route` is the Worker's, as `workerRoute` spells it. */
 export function explain(
   phase: Phase,
   c: CheckResult,
   req: CorsRequest,
   res: ResponseView,
+  route = workerRoute(req.origin),
 ): Finding {
   const d = c.data;
   const base = { phase, step: c.step, ok: c.status !== "fail", severity: c.status };
@@ -309,9 +345,9 @@ export function explain(
     case "status-ok":
       return { ...base, summary: `${res.status} (ok status)`, fixKeys: [] };
     case "status-redirect":
-      return preflightRedirect(base, req, res);
+      return preflightRedirect(base, req, res, route);
     case "status-not-ok":
-      return preflightNotOk(base, req, res);
+      return preflightNotOk(base, req, res, route);
     case "acao-ok":
       return { ...base, summary: `${acao}: ${String(d.allowOrigin)} matches`, fixKeys: [] };
     case "acao-wildcard":
@@ -495,14 +531,19 @@ const PREFLIGHT_OPTIONS =
   "or `preflight: origin` if your API answers OPTIONS with CORS headers (the guide's OPTIONS bypass); " +
   "or call the API through this stack's Worker on";
 
-function preflightRedirect(base: Base, req: CorsRequest, res: ResponseView): Finding {
+function preflightRedirect(
+  base: Base,
+  req: CorsRequest,
+  res: ResponseView,
+  route: string,
+): Finding {
   const location = getHeader(res.headers, "location") ?? "";
   if (accessLoginLocation(res, req.url) !== null) {
     return {
       ...base,
       summary: `preflight redirected to the Access login page (${res.status})`,
       cause: `Access answered the OPTIONS preflight with a redirect to its login page (${redactUrl(location)}). Browsers never send cookies on a preflight and never follow a preflight's redirect, so logging in does not help: the API's Access app has no CORS settings and no OPTIONS bypass.`,
-      fix: `${PREFLIGHT_OPTIONS} ${req.origin}/api/*, which is same-origin and needs no preflight.`,
+      fix: `${PREFLIGHT_OPTIONS} ${route}, which is same-origin and needs no preflight.`,
       fixKeys: ["preflight", "corsAllowedOrigins", "worker"],
     };
   }
@@ -542,7 +583,7 @@ function misdirectedFinding(phase: Phase, req: CorsRequest, res: ResponseView): 
   };
 }
 
-function preflightNotOk(base: Base, req: CorsRequest, res: ResponseView): Finding {
+function preflightNotOk(base: Base, req: CorsRequest, res: ResponseView, route: string): Finding {
   if (res.status === 421) return misdirectedFinding("preflight", req, res);
   const evidence = accessEvidence(res.headers);
   if (res.status === 403 && evidence.length > 0) {
@@ -555,7 +596,7 @@ function preflightNotOk(base: Base, req: CorsRequest, res: ResponseView): Findin
       ...base,
       summary: `preflight refused by ${isFromAccess(res) ? "Access" : "Cloudflare"} (403)`,
       cause: `${who} Browsers never send cookies on a preflight, so Access cannot see a login: the API's Access app has neither CORS settings nor an OPTIONS bypass.`,
-      fix: `${PREFLIGHT_OPTIONS} ${req.origin}/api/*, which is same-origin and needs no preflight.`,
+      fix: `${PREFLIGHT_OPTIONS} ${route}, which is same-origin and needs no preflight.`,
       fixKeys: ["preflight", "corsAllowedOrigins", "worker"],
     };
   }

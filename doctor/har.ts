@@ -3,7 +3,7 @@
  * page would have seen fail, and explains each with the live check's rules.
  */
 import { accessLoginLocation, isAccessLoginUrl } from "./access";
-import { doctorCommand } from "./command";
+import { doctorCommand, routePrefixArgs } from "./command";
 import {
   getHeader,
   headerList,
@@ -227,7 +227,12 @@ function responseView(entry: HarEntry): ResponseView | undefined {
   return { status: entry.response.status, headers };
 }
 
-export function triageHar(har: Har): Triage {
+/**
+ * `routePrefix` is the stack's Worker route prefix for the API the capture
+ * calls (see Observation), for the fixes and the reruns.
+ */
+export function triageHar(har: Har, options: { routePrefix?: string } = {}): Triage {
+  const { routePrefix } = options;
   const entries = har.log.entries;
   const preflights = new Map<number, HarEntry>();
   entries.forEach((e, i) => {
@@ -274,7 +279,7 @@ export function triageHar(har: Har): Triage {
         getHeader(entry.request.headers, "cookie") !== null ||
         (entry.request.cookies ?? []).length > 0,
     };
-    const judged = judge(request, observed, preflightEntry !== undefined);
+    const judged = judge(request, observed, preflightEntry !== undefined, routePrefix);
     const loginRedirect =
       observed.actual !== undefined && accessLoginLocation(observed.actual, request.url) !== null;
     if (judged.diagnosis.verdict !== "allowed" || loginRedirect) {
@@ -306,7 +311,7 @@ export function triageHar(har: Har): Triage {
       // A browser never sends cookies on a preflight, so their absence says nothing.
       sentCookie: false,
     };
-    const judged = judge(request, observed, false);
+    const judged = judge(request, observed, false, routePrefix);
     if (judged.diagnosis.verdict !== "allowed") {
       items.push(item(i, pre.response.status, judged, i));
     }
@@ -385,26 +390,34 @@ export function credentialsEvidence(request: CorsRequest, observed: Observed): C
   };
 }
 
-function judge(base: CorsRequest, observed: Observed, hadPreflight: boolean): Judged {
+function judge(
+  base: CorsRequest,
+  observed: Observed,
+  hadPreflight: boolean,
+  routePrefix: string | undefined,
+): Judged {
   const evidence = credentialsEvidence(base, observed);
   const withCredentials = { ...base, credentials: true };
   const without = { ...base, credentials: false };
   // With the mode unknown, only what fails in both modes is certain; a
   // request without credentials fails exactly those checks.
   const request = evidence.mode === "include" ? withCredentials : without;
-  const diagnosis = diagnose({ request, preflight: observed.preflight, actual: observed.actual });
+  const { preflight, actual } = observed;
+  const diagnosis = diagnose({ request, preflight, actual, routePrefix });
+  const rerun = (req: CorsRequest) => rerunCommand(req, routePrefix);
   const reruns: Rerun[] =
     evidence.mode === "unknown"
       ? [
-          { label: "with credentials", command: doctorCommand(withCredentials) },
-          { label: "without credentials", command: doctorCommand(without) },
+          { label: "with credentials", command: rerun(withCredentials) },
+          { label: "without credentials", command: rerun(without) },
         ]
-      : [{ label: "", command: doctorCommand(request) }];
+      : [{ label: "", command: rerun(request) }];
   if (evidence.mode === "unknown") {
     const more = diagnose({
       request: withCredentials,
-      preflight: observed.preflight,
-      actual: observed.actual,
+      preflight,
+      actual,
+      routePrefix,
     }).findings.filter((f) => !f.ok && !diagnosis.findings.some((g) => !g.ok && g.step === f.step));
     if (more.length > 0) diagnosis.findings.push(credentialsModeFinding(more, evidence));
   }
@@ -492,8 +505,8 @@ function noResponseFinding(failed: string, reruns: Rerun[], afterPreflight: bool
 }
 
 /** The same exchange as a live check. */
-export function rerunCommand(req: CorsRequest): string {
-  return doctorCommand(req);
+export function rerunCommand(req: CorsRequest, routePrefix?: string): string {
+  return doctorCommand(req, routePrefixArgs(routePrefix));
 }
 
 function item(

@@ -40,6 +40,8 @@ export interface LiveOptions {
   connect?: ConnectOptions;
   /** Send only the preflight (the actual request may change data on the API). */
   preflightOnly?: boolean;
+  /** The route prefix of the stack's Worker for this API, for the fixes (see Observation). */
+  routePrefix?: string;
   timeoutMs?: number;
   transport?: Transport;
 }
@@ -110,7 +112,11 @@ export async function runLive(opts: LiveOptions): Promise<LiveResult> {
   if (!preflightFailed && opts.preflightOnly !== true) {
     actual = await send("actual", request.method, actualRequestHeaders(request, opts.login));
   }
-  return { diagnosis: diagnose({ request, preflight, actual, loginGiven }), exchanges };
+  const routePrefix = opts.routePrefix;
+  return {
+    diagnosis: diagnose({ request, preflight, actual, loginGiven, routePrefix }),
+    exchanges,
+  };
 }
 
 /**

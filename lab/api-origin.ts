@@ -1,5 +1,5 @@
 /**
- * The user's API behind the API's Access edge (`--api`), in the demo API's
+ * The user's API behind the (first) API's Access edge (`--api`), in the demo API's
  * place. It receives what production sends it: the request as the Worker or
  * the browser made it, with what Access adds (`Cf-Access-Jwt-Assertion` for
  * the caller, a person or the service token), Host the API's public name, and

@@ -1,5 +1,5 @@
 import type { LabLog } from "./log";
-import type { CorsSettings, LabTopology } from "./topology";
+import type { CorsSettings, LabApi, LabTopology } from "./topology";
 import type { KeySet } from "./tokens";
 
 /** Everything the emulated parties of one scenario share. */
@@ -7,12 +7,12 @@ export interface ScenarioContext {
   topology: LabTopology;
   keys: KeySet;
   log: LabLog;
-  /** The demo API's own CORS policy: what it enforces when preflights bypass Access. */
-  originCors: CorsSettings;
-  /** Runs the declared Worker in workerd. */
-  dispatchWorker(request: Request): Promise<Response>;
-  /** The API behind the API's Access edge: the demo API, or the user's with `--api`. */
-  callApi(request: Request): Promise<Response>;
+  /** An API's demo stand-in's own CORS policy: what it enforces when preflights bypass Access. */
+  originCors(api: LabApi): CorsSettings;
+  /** Runs the API's declared Worker in workerd. */
+  dispatchWorker(api: LabApi, request: Request): Promise<Response>;
+  /** What stands behind the API's Access edge: a demo API, or for the first API the user's with `--api`. */
+  callApi(api: LabApi, request: Request): Promise<Response>;
 }
 
 export function noStore(headers: Record<string, string> = {}): Record<string, string> {

@@ -1,15 +1,16 @@
 /**
- * The demo API origin behind the API's Access edge. It echoes what reached it
+ * The demo API origin behind each API's Access edge. It echoes what reached it
  * (method, path, headers after the edge and the Worker) and who the caller
  * was according to the edge's `Cf-Access-Jwt-Assertion`. It is the lab's
  * stand-in for the user's API, not part of the product.
  *
- * It sends CORS headers on its responses from `ctx.originCors`, and when the
+ * It sends CORS headers on its responses from `ctx.originCors(api)`, and when the
  * app bypasses OPTIONS to it, it answers preflights itself from that policy,
  * as the guide requires ("this option should only be used if you have CORS
  * enforcement established in your origin server").
  */
 import type { ScenarioContext } from "./context";
+import type { LabApi } from "./topology";
 import { escapeHtml, html, json } from "./context";
 import { answerPreflight, originAllowed, readPreflight, responseCorsHeaders } from "./cors";
 import { IDENTITY_HEADER, verifyIdentity } from "../worker/src/verify-identity";
@@ -23,6 +24,8 @@ export type Caller =
 
 export interface Echo {
   servedBy: "demo-api";
+  /** The API's host name, so a page calling several can tell them apart. */
+  host: string;
   method: string;
   path: string;
   query: string;
@@ -60,8 +63,12 @@ export function callerOf(headers: Headers): Caller {
   return { kind: "none" };
 }
 
-/** Verifies the Worker's statement with the stack's own identityJwks, as the README tells API authors to. */
-export async function identityOf(ctx: ScenarioContext, headers: Headers): Promise<IdentityCheck> {
+/** Verifies the Worker's statement with the API's own identityJwks, as the README tells API authors to. */
+export async function identityOf(
+  ctx: ScenarioContext,
+  api: LabApi,
+  headers: Headers,
+): Promise<IdentityCheck> {
   if (!headers.has(IDENTITY_HEADER)) {
     return {
       verified: false,
@@ -69,8 +76,8 @@ export async function identityOf(ctx: ScenarioContext, headers: Headers): Promis
     };
   }
   try {
-    const who = await verifyIdentity(headers, ctx.topology.identityJwks, {
-      apiOrigin: `https://${ctx.topology.api.hostname}`,
+    const who = await verifyIdentity(headers, api.identityJwks, {
+      apiOrigin: `https://${api.app.hostname}`,
       issuer: `https://${ctx.topology.frontend.hostname}`,
     });
     return {
@@ -84,10 +91,14 @@ export async function identityOf(ctx: ScenarioContext, headers: Headers): Promis
   }
 }
 
-export async function handleDemoApi(ctx: ScenarioContext, request: Request): Promise<Response> {
+export async function handleDemoApi(
+  ctx: ScenarioContext,
+  api: LabApi,
+  request: Request,
+): Promise<Response> {
   const url = new URL(request.url);
   const origin = request.headers.get("origin");
-  const policy = ctx.originCors;
+  const policy = ctx.originCors(api);
 
   if (request.method === "OPTIONS") {
     const ask = readPreflight(request.headers);
@@ -149,11 +160,12 @@ export async function handleDemoApi(ctx: ScenarioContext, request: Request): Pro
 
   const echo: Echo = {
     servedBy: "demo-api",
+    host: url.host,
     method: request.method,
     path: url.pathname,
     query: url.search,
     caller,
-    identity: await identityOf(ctx, request.headers),
+    identity: await identityOf(ctx, api, request.headers),
     headers: visibleHeaders(request.headers),
     body: request.body ? (await request.text()).slice(0, 2000) : "",
   };

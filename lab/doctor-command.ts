@@ -1,12 +1,14 @@
 /**
- * The doctor command `npm start` prints: the page's third case (a
- * credentialed, preflighted POST) checked against the running lab, as a
+ * The doctor commands `npm start` prints, one per API: the page's third case
+ * (a credentialed, preflighted POST) checked against the running lab, as a
  * logged-in person. The API's name stays in the URL; --resolve sends it to
  * the lab's port and --cacert trusts the lab's certificate, so the command
- * works as printed.
+ * works as printed. A route prefix other than the doctor's default is
+ * passed on, so that its fixes name that API's Worker route.
  */
 import * as path from "node:path";
-import { shellQuote } from "../doctor/command";
+import { routePrefixArgs, shellQuote } from "../doctor/command";
+import { defaultRoutePrefix } from "../doctor/diagnose";
 
 export interface LabTarget {
   port: number;
@@ -17,7 +19,7 @@ export interface LabTarget {
   probeHeader: string | null;
   /** The lab's certificate (PEM). */
   certFile: string;
-  /** A file holding a person's token for the API app. */
+  /** A file holding a person's token for this API's app. */
   tokenFile: string;
 }
 
@@ -42,5 +44,6 @@ export function labDoctorCommand(t: LabTarget, cwd = process.cwd()): string {
     `--access-token "$(cat ${shellQuote(displayPath(t.tokenFile, cwd))})"`,
     `--resolve ${t.apiHost}:${t.port}:127.0.0.1`,
     `--cacert ${shellQuote(displayPath(t.certFile, cwd))}`,
+    ...routePrefixArgs(t.routePrefix !== defaultRoutePrefix ? t.routePrefix : undefined),
   ].join(" ");
 }

@@ -1,6 +1,6 @@
 /**
- * The two emulated Access edges: what Cloudflare does in front of the front
- * end and in front of the API, driven by the declared apps and policies.
+ * The emulated Access edges: what Cloudflare does in front of the front end
+ * and in front of each API, driven by the declared apps and policies.
  *
  * Documented behaviour they follow (Cloudflare One docs):
  * - An unauthenticated request to a self-hosted app is redirected to the team
@@ -26,8 +26,8 @@ import type { ScenarioContext } from "./context";
 import { json } from "./context";
 import { answerPreflight, readPreflight } from "./cors";
 import { loginUrl, sessionSeconds } from "./idp";
-import type { LabApp } from "./topology";
-import { routeMatches } from "./topology";
+import type { LabApi, LabApp } from "./topology";
+import { apiByRoute, routeFor } from "./topology";
 import type { AccessClaims } from "./tokens";
 import { accessClaims, signToken, verifyToken } from "./tokens";
 
@@ -45,13 +45,18 @@ export type FrontendParty = "access" | "lab" | "worker" | "origin";
 
 /**
  * `/cdn-cgi/` belongs to Cloudflare on every proxied host, the lab's path to
- * the lab, the route to the Worker, and the rest to the front end's origin
+ * the lab, each route to its Worker, and the rest to the front end's origin
  * (the demo page, or the user's dev server).
  */
-export function frontendParty(routePattern: string, host: string, pathname: string): FrontendParty {
+export function frontendParty(
+  routePatterns: string | readonly string[],
+  host: string,
+  pathname: string,
+): FrontendParty {
   if (pathname.startsWith("/cdn-cgi/")) return "access";
   if (pathname === labPath.slice(0, -1) || pathname.startsWith(labPath)) return "lab";
-  if (routeMatches(routePattern, host, pathname)) return "worker";
+  const patterns = typeof routePatterns === "string" ? [routePatterns] : routePatterns;
+  if (routeFor(patterns, host, pathname) !== undefined) return "worker";
   return "origin";
 }
 
@@ -176,22 +181,31 @@ export async function handleFrontendEdge(
   if (!who) return redirectToLogin(ctx, app, request, "frontend-edge");
 
   const forwarded = withHeaders(request, accessHeaders(who));
-  if (frontendParty(ctx.topology.routePattern, url.hostname, url.pathname) === "worker") {
-    const response = await ctx.dispatchWorker(forwarded);
+  const routes = ctx.topology.apis.map((a) => a.routePattern);
+  const api =
+    frontendParty(routes, url.hostname, url.pathname) === "worker"
+      ? apiByRoute(ctx.topology, url.hostname, url.pathname)
+      : undefined;
+  if (api) {
+    const response = await ctx.dispatchWorker(api, forwarded);
     ctx.log.add(
       "worker",
       request.method,
       request.url,
       response.status,
-      `route ${ctx.topology.routePattern}`,
+      `route ${api.routePattern}`,
     );
     return response;
   }
   return servePage(forwarded, who.claims.email);
 }
 
-export async function handleApiEdge(ctx: ScenarioContext, request: Request): Promise<Response> {
-  const app = ctx.topology.api;
+export async function handleApiEdge(
+  ctx: ScenarioContext,
+  api: LabApi,
+  request: Request,
+): Promise<Response> {
+  const app = api.app;
   const url = new URL(request.url);
   if (url.pathname === authorizedPath) return authorized(ctx, app, request);
   if (url.pathname === logoutPath) return logout(app);
@@ -205,7 +219,7 @@ export async function handleApiEdge(ctx: ScenarioContext, request: Request): Pro
         0,
         "optionsPreflightBypass: passed to the origin unauthenticated",
       );
-      return ctx.callApi(request);
+      return ctx.callApi(api, request);
     }
     if (app.corsHeaders) {
       const answer = answerPreflight(app.corsHeaders, readPreflight(request.headers));
@@ -249,7 +263,7 @@ export async function handleApiEdge(ctx: ScenarioContext, request: Request): Pro
       ctx.keys,
       accessClaims(ctx.topology.teamDomain, app.aud, { clientId: token.clientId }),
     );
-    return ctx.callApi(withHeaders(request, { "cf-access-jwt-assertion": assertion }));
+    return ctx.callApi(api, withHeaders(request, { "cf-access-jwt-assertion": assertion }));
   }
   const who = admittedPerson(ctx, app, request.headers);
   if (who) {
@@ -260,7 +274,7 @@ export async function handleApiEdge(ctx: ScenarioContext, request: Request): Pro
       0,
       `${who.claims.email} passed the allow policy by ${who.by}`,
     );
-    return ctx.callApi(withHeaders(request, accessHeaders(who)));
+    return ctx.callApi(api, withHeaders(request, accessHeaders(who)));
   }
   return redirectToLogin(ctx, app, request, "api-edge");
 }

@@ -25,8 +25,8 @@ export function loginUrl(teamDomain: string, appHost: string, redirectUrl: strin
 }
 
 function appFor(ctx: ScenarioContext, host: string): LabApp | undefined {
-  const { frontend, api } = ctx.topology;
-  return [frontend, api].find((a) => a.hostname === host);
+  const { frontend, apis } = ctx.topology;
+  return [frontend, ...apis.map((a) => a.app)].find((a) => a.hostname === host);
 }
 
 /** Where to send the browser once it is logged in to `app`: the authorized endpoint, carrying a fresh app token. */

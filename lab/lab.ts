@@ -3,11 +3,12 @@
  * guide's set-up for the active scenario, routed by the request's host.
  *
  *   <team>.cloudflareaccess.com  the identity side (login, certs)      idp.ts
- *   <frontendHostname>           the front end's Access edge → Worker   edges.ts, workerd.ts
- *                                route, the lab's page under /__lab/,
- *                                else the demo page or --frontend       frontend-origin.ts
- *   <apiHostname>                the API's Access edge → demo API       edges.ts, demo-api.ts
- *                                or --api                               api-origin.ts
+ *   <frontendHostname>           the front end's Access edge → each     edges.ts, workerd.ts
+ *                                route's Worker, the lab's page under
+ *                                /__lab/, else the demo page or
+ *                                --frontend                             frontend-origin.ts
+ *   each API's hostname          its Access edge → a demo API, or for   edges.ts, demo-api.ts
+ *                                the first API --api                    api-origin.ts
  *
  * The same port answers plain HTTP with the team's signing keys, for an API
  * under development that verifies `Cf-Access-Jwt-Assertion` (listener.ts).
@@ -50,13 +51,13 @@ import { certsPath, handleTeamDomain, sessionSeconds } from "./idp";
 import { listen } from "./listener";
 import { LabLog } from "./log";
 import { loadPageAssets, type PageAssets } from "./page-assets";
-import { originPolicy, probeHeader, scenariosFor, type Scenario } from "./scenarios";
+import { apiSettings, originPolicy, probeHeader, scenariosFor, type Scenario } from "./scenarios";
 import type { LabCertificate } from "./tls";
 import { newCertificate } from "./tls";
 import { unreachable } from "./upstream";
 import { accessClaims, newKeySet, signToken, type KeySet } from "./tokens";
-import { topologyOf, type LabTopology } from "./topology";
-import { startWorker, type RunningWorker } from "./workerd";
+import { apiByHost, apiByRoute, topologyOf, type LabApi, type LabTopology } from "./topology";
+import { startWorkers, type RunningWorkers } from "./workerd";
 
 export interface LabOptions {
   /** The stack the scenarios are built on; default `dev`. */
@@ -77,7 +78,7 @@ export interface LabOptions {
   onCertificateRefused?: (alert: string) => void;
   /** The user's front-end dev server, e.g. `http://localhost:5173`, served outside the route prefix. */
   frontend?: string;
-  /** The user's API, e.g. `http://localhost:8080`, behind the API's Access edge. */
+  /** The user's API, e.g. `http://localhost:8080`, behind the first API's Access edge. */
   api?: string;
 }
 
@@ -88,7 +89,7 @@ const CERTIFICATE_REFUSED = new Set([
   "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE",
 ]);
 
-/** A token for the active scenario's API app, as `cloudflared access token` would print one. */
+/** A token for one of the active scenario's API apps, as `cloudflared access token` would print one. */
 export interface ApiToken {
   token: string;
   email: string;
@@ -110,7 +111,15 @@ export interface ApiJwtCheck {
 export interface ActiveScenario {
   scenario: Scenario;
   topology: LabTopology;
-  probeHeader: string | null;
+  /** The custom header the page's preflighted request sends to each API, by its host name. */
+  probeHeaders: Record<string, string | null>;
+}
+
+/** A service token the lab's program run handed out, and the API whose Worker holds it. */
+export interface ApiServiceToken {
+  hostname: string;
+  clientId: string;
+  clientSecret: string;
 }
 
 export interface Lab {
@@ -119,8 +128,10 @@ export interface Lab {
   certificate: LabCertificate;
   scenarios: Scenario[];
   log: LabLog;
-  /** The service token the lab's program run handed out, to check what the API saw. */
+  /** The first API's service token, the one the lab's program run was given, to check what the API saw. */
   serviceToken: { clientId: string; clientSecret: string };
+  /** Every API's service token, in the order of the APIs. */
+  serviceTokens(): ApiServiceToken[];
   active(): ActiveScenario;
   use(name: string): Promise<ActiveScenario>;
   /** `https://<frontendHostname>/` of the active scenario. */
@@ -129,21 +140,50 @@ export interface Lab {
   pageUrl(): string;
   /** The user's servers the lab stands in front of, as given. */
   upstreams: { frontend?: string; api?: string };
-  /** How the API verifies the assertions Access sends it, for the active scenario. */
-  apiJwt(): ApiJwtCheck;
-  /** A person's token for the active API app, valid while this lab runs. */
-  apiToken(): ApiToken;
+  /** How an API (by default the first) verifies the assertions Access sends it, for the active scenario. */
+  apiJwt(hostname?: string): ApiJwtCheck;
+  /** A person's token for an API app (by default the first) of the active scenario, valid while this lab runs. */
+  apiToken(hostname?: string): ApiToken;
   close(): Promise<void>;
 }
 
 interface Runtime extends ActiveScenario {
   ctx: ScenarioContext;
-  worker: RunningWorker;
+  workers: RunningWorkers;
   workerKey: string;
 }
 
 function hostsOf(t: LabTopology): string[] {
-  return [t.frontend.hostname, t.api.hostname, t.teamDomain];
+  return [t.frontend.hostname, ...t.apis.map((a) => a.app.hostname), t.teamDomain];
+}
+
+/**
+ * The header the page's preflighted request sends each API: the one the
+ * stack as configured allows, so that a variant leaving it out shows the
+ * refusal. A variant on other hosts keeps the APIs' order.
+ */
+function probeHeadersOf(
+  config: Record<string, unknown>,
+  t: LabTopology,
+): ActiveScenario["probeHeaders"] {
+  const configured = apiSettings(config);
+  return Object.fromEntries(
+    t.apis.map((a, i) => {
+      const own = configured.find((c) => c.hostname === a.app.hostname) ?? configured[i];
+      return [a.app.hostname, own ? probeHeader(own.config) : null];
+    }),
+  );
+}
+
+/** The API with a host name, or the first; an unknown name is a mistake worth naming. */
+function apiNamed(t: LabTopology, hostname?: string): LabApi {
+  if (hostname === undefined) return t.apis[0]!;
+  const api = apiByHost(t, hostname);
+  if (!api)
+    throw new Error(
+      `no API ${hostname} in this lab; its APIs: ${t.apis.map((a) => a.app.hostname).join(", ")}`,
+    );
+  return api;
 }
 
 async function declareScenario(
@@ -158,7 +198,10 @@ async function declareScenario(
   });
   const topology = topologyOf(declared);
   if (scenario.dropCorsHeaders)
-    topology.api = { ...topology.api, corsHeaders: undefined, optionsPreflightBypass: false };
+    topology.apis = topology.apis.map((a) => ({
+      ...a,
+      app: { ...a.app, corsHeaders: undefined, optionsPreflightBypass: false },
+    }));
   return topology;
 }
 
@@ -194,7 +237,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     return t;
   };
   const hosts = new Set<string>();
-  const hostKey = (s: Scenario) => `${s.config.frontendHostname}|${s.config.apiHostname}`;
+  const hostKey = (s: Scenario): string => {
+    const config = configOf(s.config);
+    return JSON.stringify([config["frontendHostname"], apiSettings(config).map((a) => a.hostname)]);
+  };
   for (const key of new Set(scenarios.map(hostKey))) {
     hostsOf(await declare(scenarios.find((x) => hostKey(x) === key)!)).forEach((h) => hosts.add(h));
   }
@@ -215,34 +261,38 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     if (missing.length > 0)
       throw new Error(`scenario ${name} uses hosts outside the certificate: ${missing.join(", ")}`);
 
-    const config = configOf(scenario.config);
+    const settings = apiSettings(configOf(scenario.config));
+    const configFor = (api: LabApi) =>
+      settings.find((a) => a.hostname === api.app.hostname)?.config ?? configOf(scenario.config);
+    const first = topology.apis[0]!;
     const ctx: ScenarioContext = {
       topology,
       keys,
       log,
-      originCors:
-        topology.api.corsHeaders ??
-        originPolicy(config, topology.frontend.hostname, scenario.originAdmitsFrontend),
-      dispatchWorker: (request) => active().worker.fetch(request),
-      callApi: (request) => (apiOrigin ? apiOrigin(request) : handleDemoApi(ctx, request)),
+      originCors: (api) =>
+        api.app.corsHeaders ??
+        originPolicy(configFor(api), topology.frontend.hostname, scenario.originAdmitsFrontend),
+      dispatchWorker: (api, request) => active().workers.fetch(api.worker.scriptName, request),
+      callApi: (api, request) =>
+        apiOrigin && api.app.hostname === first.app.hostname
+          ? apiOrigin(request)
+          : handleDemoApi(ctx, api, request),
     };
-    // Variants of one stack upload the same Worker with the same bindings;
-    // keep it running rather than restart workerd for each.
-    const workerKey = JSON.stringify([topology.worker, topology.api.hostname, topology.teamDomain]);
+    // Variants of one stack upload the same Workers with the same bindings;
+    // keep them running rather than restart workerd for each.
+    const workerKey = JSON.stringify([topology.apis.map((a) => a.worker), topology.teamDomain]);
     const reuse = current?.workerKey === workerKey;
-    const worker = reuse
-      ? current!.worker
-      : await startWorker(topology.worker, (request) => outbound(active().ctx, request), log);
+    const workers = reuse
+      ? current!.workers
+      : await startWorkers(
+          topology.apis.map((a) => a.worker),
+          (request) => outbound(active().ctx, request),
+          log,
+        );
     const previous = current;
-    current = {
-      scenario,
-      topology,
-      probeHeader: probeHeader(configOf()),
-      ctx,
-      worker,
-      workerKey,
-    };
-    if (previous && !reuse) await previous.worker.dispose();
+    const probeHeaders = probeHeadersOf(configOf(), topology);
+    current = { scenario, topology, probeHeaders, ctx, workers, workerKey };
+    if (previous && !reuse) await previous.workers.dispose();
     log.add("lab", "USE", `https://${topology.frontend.hostname}/`, 0, `scenario ${scenario.name}`);
     return current;
   }
@@ -258,7 +308,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   function outbound(ctx: ScenarioContext, request: Request): Promise<Response> {
     const host = new URL(request.url).hostname;
     if (host === ctx.topology.teamDomain) return handleTeamDomain(ctx, request);
-    if (host === ctx.topology.api.hostname) return handleApiEdge(ctx, request);
+    const api = apiByHost(ctx.topology, host);
+    if (api) return handleApiEdge(ctx, api, request);
     ctx.log.add(
       "worker",
       request.method,
@@ -287,17 +338,26 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     return json({ error: "not found" }, 404);
   }
 
-  function settingOf(rt: Runtime): Setting {
-    const t = rt.topology;
+  function settingOf(rt: Runtime, api: LabApi): Setting {
     return {
-      frontendHost: t.frontend.hostname,
-      apiHost: t.api.hostname,
-      preflight: t.api.optionsPreflightBypass
+      frontendHost: rt.topology.frontend.hostname,
+      apiHost: api.app.hostname,
+      preflight: api.app.optionsPreflightBypass
         ? "origin"
-        : t.api.corsHeaders
+        : api.app.corsHeaders
           ? "cloudflare"
           : "none",
     };
+  }
+
+  /** The API a URL the page called is about: the API's own host, or a route on the front end. */
+  function apiOfUrl(t: LabTopology, url: string): LabApi {
+    try {
+      const { hostname, pathname } = new URL(url);
+      return apiByHost(t, hostname) ?? apiByRoute(t, hostname, pathname) ?? t.apis[0]!;
+    } catch {
+      return t.apis[0]!;
+    }
   }
 
   /** Why the browser refused one of the page's requests, from what the lab answered it. */
@@ -310,12 +370,26 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       headers: (params.get("headers") ?? "").split(",").filter((h) => h !== ""),
       credentials: params.get("credentials") === "include",
     };
-    return explainFailure(page, log.forUrl(url), settingOf(rt));
+    return explainFailure(page, log.forUrl(url), settingOf(rt, apiOfUrl(rt.topology, url)));
   }
 
   function stateOf(rt: Runtime, email: string): Record<string, unknown> {
     const { topology: t, scenario } = rt;
-    const setting = settingOf(rt);
+    const apis = t.apis.map((api, i) => {
+      const setting = settingOf(rt, api);
+      return {
+        host: api.app.hostname,
+        origin: `https://${api.app.hostname}`,
+        routePrefix: api.routePrefix,
+        routePattern: api.routePattern,
+        probeHeader: rt.probeHeaders[api.app.hostname] ?? null,
+        preflight: setting.preflight,
+        crossSite: isCrossSite(setting) ? thirdPartyCookieNote(setting) : null,
+        corsHeaders: api.app.corsHeaders ?? null,
+        upstream: i === 0 ? (options.api ?? null) : null,
+      };
+    });
+    const crossSite = [...new Set(apis.map((a) => a.crossSite).filter((n) => n !== null))];
     return {
       scenario: {
         name: scenario.name,
@@ -326,13 +400,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       scenarios: scenarios.map((s) => ({ name: s.name, title: s.title })),
       email,
       frontendOrigin: `https://${t.frontend.hostname}`,
-      apiOrigin: `https://${t.api.hostname}`,
-      routePrefix: t.worker.bindings["ROUTE_PREFIX"] ?? "/api",
-      routePattern: t.routePattern,
-      probeHeader: rt.probeHeader,
-      preflight: setting.preflight,
-      crossSite: isCrossSite(setting) ? thirdPartyCookieNote(setting) : null,
-      corsHeaders: t.api.corsHeaders ?? null,
+      frontendManagedElsewhere: t.frontendManagedElsewhere,
+      apis,
+      crossSite: crossSite.length > 0 ? crossSite.join(" ") : null,
       upstreams: { frontend: options.frontend ?? null, api: options.api ?? null },
       logSeq: log.last,
     };
@@ -352,7 +422,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     if (url.hostname === t.teamDomain) return handleTeamDomain(rt.ctx, request);
     if (url.hostname === t.frontend.hostname)
       return handleFrontendEdge(rt.ctx, request, (r, email) => servePage(rt, r, email));
-    if (url.hostname === t.api.hostname) return handleApiEdge(rt.ctx, request);
+    const api = apiByHost(t, url.hostname);
+    if (api) return handleApiEdge(rt.ctx, api, request);
     return html(
       `<!doctype html><meta charset="utf-8"><p>${url.hostname} is not part of the active scenario (${rt.scenario.title}).</p>
 <p><a href="https://${t.frontend.hostname}/">Go to its front end</a> or <a href="/__lab/use?scenario=${scenarios.find((s) => s.stack !== rt.scenario.stack)?.name ?? ""}">switch scenario</a>.</p>`,
@@ -371,9 +442,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     const rt = current;
     if (!frontendOrigin || !rt) return undefined;
     const url = new URL(req.url ?? "/", `https://${(req.headers.host ?? "").replace(/:\d+$/, "")}`);
-    const { frontend, routePattern } = rt.topology;
+    const { frontend, apis } = rt.topology;
     if (url.hostname !== frontend.hostname) return undefined;
-    if (frontendParty(routePattern, url.hostname, url.pathname) !== "origin") return undefined;
+    const routes = apis.map((a) => a.routePattern);
+    if (frontendParty(routes, url.hostname, url.pathname) !== "origin") return undefined;
     const who = admittedPerson(rt.ctx, frontend, headersOf(req.headers));
     if (!who) return undefined;
     return {
@@ -506,6 +578,12 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     scenarios,
     log,
     serviceToken,
+    serviceTokens: () =>
+      current!.topology.apis.map((a) => ({
+        hostname: a.app.hostname,
+        clientId: a.worker.bindings["CF_ACCESS_CLIENT_ID"] ?? "",
+        clientSecret: a.worker.bindings["CF_ACCESS_CLIENT_SECRET"] ?? "",
+      })),
     active,
     use,
     frontendUrl: () => `https://${current!.topology.frontend.hostname}/`,
@@ -514,24 +592,25 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       ...(options.frontend !== undefined ? { frontend: options.frontend } : {}),
       ...(options.api !== undefined ? { api: options.api } : {}),
     },
-    apiJwt() {
-      const { api, teamDomain } = current!.topology;
+    apiJwt(hostname) {
+      const t = current!.topology;
       return {
         certs: `http://127.0.0.1:${port}${certsPath}`,
-        teamCerts: `https://${teamDomain}${certsPath}`,
-        issuer: `https://${teamDomain}`,
-        audience: api.aud,
+        teamCerts: `https://${t.teamDomain}${certsPath}`,
+        issuer: `https://${t.teamDomain}`,
+        audience: apiNamed(t, hostname).app.aud,
       };
     },
-    apiToken() {
-      const { api } = current!.topology;
-      const email = sampleEmail(api.access);
-      const claims = accessClaims(current!.topology.teamDomain, api.aud, { email }, sessionSeconds);
-      return { token: signToken(keys, claims), email, host: api.hostname };
+    apiToken(hostname) {
+      const t = current!.topology;
+      const { app } = apiNamed(t, hostname);
+      const email = sampleEmail(app.access);
+      const claims = accessClaims(t.teamDomain, app.aud, { email }, sessionSeconds);
+      return { token: signToken(keys, claims), email, host: app.hostname };
     },
     async close() {
       await listener.close();
-      await current?.worker.dispose();
+      await current?.workers.dispose();
     },
   };
 }

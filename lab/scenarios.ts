@@ -2,7 +2,8 @@
  * The lab's scenarios: the stack as configured, and variants of its config
  * that show each way a CORS set-up fails. Every variant is declared by the
  * real program with config overrides; the one exception is labelled as an
- * emulated hand-made app, because the program never declares it.
+ * emulated hand-made app, because the program never declares it. On a stack
+ * with several APIs, a variant changes every API alike.
  */
 import { isCrossSite } from "./explain";
 import type { CorsSettings } from "./topology";
@@ -15,7 +16,7 @@ export interface Scenario {
   stack: string;
   /** Overrides of the stack's config, as `npx pulumi config set` would give them. */
   config: Record<string, unknown>;
-  /** Emulation only: remove the declared corsHeaders from the API app. */
+  /** Emulation only: remove the declared corsHeaders from every API app. */
   dropCorsHeaders?: boolean;
   /** Whether the demo API's own CORS policy admits the front end (it matters when OPTIONS bypass Access). */
   originAdmitsFrontend: boolean;
@@ -27,8 +28,73 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [];
 }
 
+type Config = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Config =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** The entries of a stack's `apis` (YAML in the stack file, or JSON text from the CLI); undefined without it. */
+function apiEntries(config: Config): Config[] | undefined {
+  let value = config["apis"];
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  return Array.isArray(value) ? value.filter(isObject) : undefined;
+}
+
+/** One API's config as the program reads it: the stack's keys, with the API's own on top. */
+export interface ApiSettings {
+  hostname: string;
+  config: Config;
+}
+
+/** Every API of a stack, in order: the one of `apiHostname`, or each entry of `apis`. */
+export function apiSettings(config: Config): ApiSettings[] {
+  const entries = apiEntries(config);
+  if (entries === undefined)
+    return [{ hostname: String(config["apiHostname"] ?? "").toLowerCase(), config }];
+  return entries.map((entry) => ({
+    hostname: String(entry["hostname"] ?? "").toLowerCase(),
+    config: { ...config, ...entry },
+  }));
+}
+
+/**
+ * A variant's config overrides. With `apis`, each entry gets its part too,
+ * since an API's own key wins over the stack's.
+ */
+function everywhere(
+  config: Config,
+  overrides: Config,
+  perApi: (entry: Config, index: number) => Config = () => overrides,
+): Config {
+  const entries = apiEntries(config);
+  if (entries === undefined) return overrides;
+  return { ...overrides, apis: entries.map((entry, i) => ({ ...entry, ...perApi(entry, i) })) };
+}
+
+/** The allowed headers without the one the page's preflighted request sends. */
+function withoutProbe(config: Config): string[] {
+  const probe = probeHeader(config);
+  return strings(config["corsAllowedHeaders"]).filter(
+    (h) => h.toLowerCase() !== (probe ?? "content-type"),
+  );
+}
+
+/** A host on the guide's API site for the `index`th API, keeping its first label. */
+function guideApiHost(hostname: string, index: number, taken: Set<string>): string {
+  let host = index === 0 ? guideHosts.apiHostname : `${hostname.split(".")[0]}.mysite.com`;
+  for (let n = 2; taken.has(host); n++) host = `${hostname.split(".")[0]}-${n}.mysite.com`;
+  taken.add(host);
+  return host;
+}
+
 /** The custom header the page's preflighted request sends: the first allowed one that is not content-type. */
-export function probeHeader(config: Record<string, unknown>): string | null {
+export function probeHeader(config: Config): string | null {
   return (
     strings(config["corsAllowedHeaders"])
       .find((h) => h.toLowerCase() !== "content-type")
@@ -45,9 +111,9 @@ export function scenariosFor(
   config: Record<string, unknown>,
   options: { ownApi?: boolean } = {},
 ): Scenario[] {
-  const probe = probeHeader(config);
-  const headers = strings(config["corsAllowedHeaders"]);
-  const withoutProbe = headers.filter((h) => h.toLowerCase() !== (probe ?? "content-type"));
+  const removed = [
+    ...new Set(apiSettings(config).map((a) => probeHeader(a.config) ?? "content-type")),
+  ];
   const base = { stack, originAdmitsFrontend: true };
   const list: Scenario[] = [
     {
@@ -64,14 +130,16 @@ export function scenariosFor(
       title: "Origin not allowed",
       summary:
         "corsAllowedOrigins lists another site, so Access answers the preflight without Access-Control-Allow-Origin and the browser refuses.",
-      config: { corsAllowedOrigins: ["https://partner.example.net"] },
+      config: everywhere(config, { corsAllowedOrigins: ["https://partner.example.net"] }),
     },
     {
       ...base,
       name: "header-not-allowed",
       title: "Header not allowed",
-      summary: `corsAllowedHeaders leaves out ${probe ?? "content-type"}, which the preflighted request sends, so the browser refuses it.`,
-      config: { corsAllowedHeaders: withoutProbe },
+      summary: `corsAllowedHeaders leaves out ${removed.join(" and ")}, which the preflighted request sends, so the browser refuses it.`,
+      config: everywhere(config, { corsAllowedHeaders: withoutProbe(config) }, (entry) => ({
+        corsAllowedHeaders: withoutProbe({ ...config, ...entry }),
+      })),
     },
     {
       ...base,
@@ -79,7 +147,7 @@ export function scenariosFor(
       title: "Credentials off",
       summary:
         "corsAllowCredentials is false: no Access-Control-Allow-Credentials, so a request with credentials: 'include' is refused.",
-      config: { corsAllowCredentials: false },
+      config: everywhere(config, { corsAllowCredentials: false }),
     },
     {
       ...base,
@@ -87,7 +155,7 @@ export function scenariosFor(
       title: "preflight: origin (origin allows)",
       summary:
         "OPTIONS bypass Access (optionsPreflightBypass) and reach the API, whose own CORS policy must admit the front end (the demo API's does).",
-      config: { preflight: "origin" },
+      config: everywhere(config, { preflight: "origin" }),
     },
     {
       ...base,
@@ -95,7 +163,7 @@ export function scenariosFor(
       title: "preflight: origin (origin refuses)",
       summary:
         "OPTIONS bypass Access, and the demo API's own CORS policy does not admit the front end: its 403 decides.",
-      config: { preflight: "origin" },
+      config: everywhere(config, { preflight: "origin" }),
       originAdmitsFrontend: false,
       demoApiOnly: true,
     },
@@ -110,15 +178,28 @@ export function scenariosFor(
     },
   ];
   const frontend = String(config["frontendHostname"] ?? "");
-  const api = String(config["apiHostname"] ?? "");
-  if (!isCrossSite({ frontendHost: frontend, apiHost: api })) {
+  const sameSite = apiSettings(config).some(
+    (a) => !isCrossSite({ frontendHost: frontend, apiHost: a.hostname }),
+  );
+  if (sameSite) {
+    const origins = [`https://${guideHosts.frontendHostname}`];
+    const taken = new Set<string>();
     list.push({
       name: "cross-site",
       title: `Cross-site hosts (the guide's ${guideHosts.frontendHostname} → ${guideHosts.apiHostname})`,
       summary:
         "This stack with the guide's host names, a front end and an API on different sites. The API's cookie is a third-party cookie there; with third-party cookies blocked, only the Worker path works, even after logging in to the API.",
       stack,
-      config: { ...guideHosts, corsAllowedOrigins: [`https://${guideHosts.frontendHostname}`] },
+      config: apiEntries(config)
+        ? everywhere(
+            config,
+            { frontendHostname: guideHosts.frontendHostname, corsAllowedOrigins: origins },
+            (entry, i) => ({
+              hostname: guideApiHost(String(entry["hostname"] ?? ""), i, taken),
+              corsAllowedOrigins: origins,
+            }),
+          )
+        : { ...guideHosts, corsAllowedOrigins: origins },
       originAdmitsFrontend: true,
     });
   }

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     await page.waitForSelector("body[data-ready=true]");
     for (const name of ["worker", "simple", "preflighted"]) {
       await page.click(`button[data-case="${name}"]`);
-      await page.locator(`#result-${name}[data-state="done"]`).waitFor();
+      await page.locator(`output[data-case="${name}"][data-state="done"]`).waitFor();
     }
     mkdirSync(path.dirname(out), { recursive: true });
     await page.screenshot({ path: out, fullPage: false });

@@ -28,7 +28,7 @@ interface Args {
   ephemeral: boolean;
   /** The user's front-end dev server (an origin), served outside the route prefix. */
   frontend?: string;
-  /** The user's API (an origin), behind the API's Access edge. */
+  /** The user's API (an origin), behind the first API's Access edge. */
   api?: string;
 }
 
@@ -41,9 +41,10 @@ export const usage =
 export const help = `${usage}
 
 Runs the Pulumi program for a stack in-process and brings up the local lab
-on 127.0.0.1: both Access edges, the declared Worker in workerd, a demo API and
-a page that runs the guide's cases. With --frontend and --api it stands in
-front of your own dev servers instead of the demo ones.
+on 127.0.0.1: the front end's and each API's Access edge, the declared Workers
+in workerd, a demo API per API and a page that runs the guide's cases against
+each. With --frontend and --api it stands in front of your own dev servers
+instead of the demo ones.
 
   --stack NAME      the stack to declare: stacks/Pulumi.<NAME>.yaml (default dev)
   --config-file PATH  read the stack's config from PATH instead
@@ -52,7 +53,8 @@ front of your own dev servers instead of the demo ones.
                     (WebSockets and streams pass through); the lab's page moves
                     to /__lab/
   --api URL         your API, e.g. http://localhost:8080, behind the API's
-                    Access edge instead of the demo API
+                    Access edge instead of the demo API (with several APIs,
+                    the first; the others keep their demo API)
   --port N          the port on 127.0.0.1 (default 8443; 0 picks a free one)
   --scenario NAME   the scenario to start with (default as-configured; the page
                     switches between them)
@@ -64,7 +66,8 @@ front of your own dev servers instead of the demo ones.
 Files under .lab/ (kept between runs): key.pem, the lab's TLS key for every
 stack; cert-<stack>.pem, its certificate for the stack's hosts (--cacert);
 profile-<stack>/, the Chromium profile; api-token-<stack>, a person's Access
-token for the API app, valid while the lab runs.
+token for the API app, valid while the lab runs (with several APIs, the
+others' are api-token-<stack>-<hostname>).
 `;
 
 const stacksDir = path.join(__dirname, "..", "stacks");
@@ -172,18 +175,19 @@ export function upstreamLines(
   const { frontend, api } = lab.upstreams;
   if (frontend === undefined && api === undefined) return [];
   const t = lab.active().topology;
-  const prefix = t.worker.bindings["ROUTE_PREFIX"] ?? "/api";
+  const prefixes = t.apis.map((a) => `${a.routePrefix}/`).join(", ");
+  const routes = t.apis.length === 1 ? "the Worker's route" : "the Workers' routes";
   const jwt = lab.apiJwt();
   return [
     ...(frontend !== undefined
       ? [
           `  lab page   ${lab.pageUrl()} (the guide's cases)`,
-          `  front end  ${frontend} serves https://${t.frontend.hostname}/ outside ${prefix}/ (the Worker's route)`,
+          `  front end  ${frontend} serves https://${t.frontend.hostname}/ outside ${prefixes} (${routes})`,
         ]
       : []),
     ...(api !== undefined
       ? [
-          `  api        ${api} serves https://${t.api.hostname}/ behind its Access edge`,
+          `  api        ${api} serves https://${t.apis[0]!.app.hostname}/ behind its Access edge`,
           "",
           "Your API gets Cf-Access-Jwt-Assertion signed by the lab's team keys. Verify it with:",
           `  certs      ${jwt.certs}   (the team's ${jwt.teamCerts}, over plain HTTP)`,
@@ -194,10 +198,36 @@ export function upstreamLines(
   ];
 }
 
-function printWelcome(lab: Lab, browserArgs: string[], doctor: string, tokenFile: string): void {
+/** What the welcome says about a front end whose Access app the stack does not declare. */
+export function managedFrontendLines(lab: Pick<Lab, "active">): string[] {
+  const t = lab.active().topology;
+  if (!t.frontendManagedElsewhere) return [];
+  return [
+    `  front end  ${t.frontend.hostname}'s Access app is managed elsewhere (frontendAud): emulated with aud ${t.frontend.aud} and the people policy's rules`,
+  ];
+}
+
+/** One API's doctor command, as printed and as the control channel reports it. */
+interface DoctorLine {
+  hostname: string;
+  command: string;
+  tokenFile: string;
+}
+
+function doctorLines(lab: Lab, doctors: DoctorLine[]): string[] {
+  const several = doctors.length > 1;
+  return doctors.flatMap(({ hostname, command, tokenFile }) => {
+    const token = lab.apiToken(hostname);
+    return [
+      `Check ${several ? hostname : "the API"} with the CORS doctor, as ${token.email} logged in to ${token.host} (token in ${displayPath(tokenFile)}):`,
+      `  ${command}`,
+    ];
+  });
+}
+
+function printWelcome(lab: Lab, browserArgs: string[], doctors: DoctorLine[]): void {
   const chromium = findChromium() ?? "chromium";
   const url = lab.frontendUrl();
-  const token = lab.apiToken();
   process.stdout.write(
     [
       "",
@@ -205,13 +235,13 @@ function printWelcome(lab: Lab, browserArgs: string[], doctor: string, tokenFile
       `  open       ${url}`,
       `  listening  https://127.0.0.1:${lab.port} for ${lab.hosts.join(", ")}`,
       `  log in as  any address the stack's allowedEmails / allowedEmailDomains admit`,
+      ...managedFrontendLines(lab),
       ...upstreamLines(lab),
       "",
       "The names must resolve to the lab, so open it in Chromium or Chrome started like this:",
       `  ${commandLine(chromium, [...browserArgs, url])}`,
       "",
-      `Check the API with the CORS doctor, as ${token.email} logged in to ${token.host} (token in ${displayPath(tokenFile)}):`,
-      `  ${doctor}`,
+      ...doctorLines(lab, doctors),
       "Without --access-token it shows what a browser that is not logged in to the API gets.",
       "",
       `Scenarios (switch on the page): ${lab.scenarios.map((s) => s.name).join(", ")}`,
@@ -271,24 +301,32 @@ async function main(): Promise<void> {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 
-  // The token is for the API app of the scenario the lab starts with; every
-  // scenario of a stack declares the same app, so it stays valid on switching.
-  writeFileSync(files.apiToken, lab.apiToken().token, { mode: 0o600 });
+  // Each token is for an API app of the scenario the lab starts with; every
+  // scenario of a stack declares the same apps, so they stay valid on switching.
   const active = lab.active();
-  const doctor = labDoctorCommand({
-    port: lab.port,
-    apiHost: active.topology.api.hostname,
-    frontendHost: active.topology.frontend.hostname,
-    routePrefix: active.topology.worker.bindings["ROUTE_PREFIX"] ?? "/api",
-    probeHeader: active.probeHeader,
-    certFile: files.cert,
-    tokenFile: files.apiToken,
+  const doctors: DoctorLine[] = active.topology.apis.map((api, i) => {
+    const hostname = api.app.hostname;
+    const tokenFile = files.apiTokenFor(hostname, i);
+    writeFileSync(tokenFile, lab.apiToken(hostname).token, { mode: 0o600 });
+    const command = labDoctorCommand({
+      port: lab.port,
+      apiHost: hostname,
+      frontendHost: active.topology.frontend.hostname,
+      routePrefix: api.routePrefix,
+      probeHeader: active.probeHeaders[hostname] ?? null,
+      certFile: files.cert,
+      tokenFile,
+    });
+    return { hostname, command, tokenFile };
   });
 
   if (process.send) {
     const send = process.send.bind(process);
     process.once("disconnect", stop);
-    serveControl(lab, (message) => send(message), { certFile: files.cert, doctor });
+    serveControl(lab, (message) => send(message), {
+      certFile: files.cert,
+      doctors: doctors.map((d) => d.command),
+    });
     return;
   }
 
@@ -300,7 +338,7 @@ async function main(): Promise<void> {
     "--no-first-run",
     ...labFlags({ port: lab.port, hosts: lab.hosts, spki: lab.certificate.spki }),
   ];
-  printWelcome(lab, browserArgs, doctor, files.apiToken);
+  printWelcome(lab, browserArgs, doctors);
 
   if (args.open) {
     const chromium = findChromium();

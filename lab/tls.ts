@@ -77,11 +77,16 @@ export function certificateHosts(certPem: string): string[] {
 
 /** The file names under the lab's state folder, shared by start.ts and the docs. */
 export function labFiles(dir: string, stack: string) {
+  const apiToken = path.join(dir, `api-token-${stack}`);
   return {
     key: path.join(dir, "key.pem"),
     cert: path.join(dir, `cert-${stack}.pem`),
     profile: path.join(dir, `profile-${stack}`),
-    apiToken: path.join(dir, `api-token-${stack}`),
+    /** The first API's token. */
+    apiToken,
+    /** The token for the `index`th API: the first keeps the single-API name, the others carry their host. */
+    apiTokenFor: (hostname: string, index: number): string =>
+      index === 0 ? apiToken : path.join(dir, `api-token-${stack}-${hostname}`),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Reads what the Pulumi program declared into the shape the emulated edges
- * need: the two Access apps with the policies attached to them, the service
- * token, the Worker's exact content and bindings, and its route.
+ * need: the front end's Access app, and for each API its Access app with the
+ * policies attached to it, its service token, its Worker's exact content and
+ * bindings, and that Worker's route on the front end.
  *
  * Nothing here is configured a second time: every host, AUD tag, CORS setting
  * and credential comes from the declared resources.
@@ -55,31 +56,34 @@ export interface LabWorker {
   bindings: Record<string, string>;
 }
 
+/** One API behind the front end: its Access app, the Worker in front of it and that Worker's route. */
+export interface LabApi {
+  app: LabApp;
+  worker: LabWorker;
+  /** The WorkersRoute pattern, e.g. `www.example.com/api/*`. */
+  routePattern: string;
+  /** The Worker's ROUTE_PREFIX binding, e.g. `/api`. */
+  routePrefix: string;
+  /** This API's `identityJwks`: the keys it verifies X-Access-Bridge-Identity with. */
+  identityJwks: string;
+}
+
 export interface LabTopology {
   stack: string;
   teamDomain: string;
   frontend: LabApp;
-  api: LabApp;
-  worker: LabWorker;
-  /** The WorkersRoute pattern, e.g. `www.example.com/api/*`. */
-  routePattern: string;
-  /** The stack's `identityJwks` output: the keys the API verifies X-Access-Bridge-Identity with. */
-  identityJwks: string;
+  /**
+   * Whether the front end's Access app is managed elsewhere (`frontendAud`):
+   * then the program declares none, and the lab emulates it from the Workers'
+   * ACCESS_AUD and the people policy.
+   */
+  frontendManagedElsewhere: boolean;
+  /** Every API, in the order of the stack's `apis` output; the first is the single-API stack's one. */
+  apis: LabApi[];
 }
 
 function ofType(stack: DeclaredStack, type: string): DeclaredResource[] {
   return stack.resources.filter((r) => r.type === type);
-}
-
-function single(stack: DeclaredStack, type: string): DeclaredResource {
-  const found = ofType(stack, type);
-  if (found.length !== 1) {
-    const built = stack.resources.map((r) => r.type.split(":").pop()).join(", ");
-    throw new Error(
-      `the lab needs exactly one ${type} in stack ${stack.stack}; the program declared ${found.length} (built: ${built || "nothing"})`,
-    );
-  }
-  return found[0]!;
 }
 
 function hostOf(domain: string): string {
@@ -97,20 +101,11 @@ interface IncludeRule {
   serviceToken?: { tokenId?: unknown };
 }
 
-/** Who an app admits, from the policies its `policies` input references by id. */
-export function appAccess(stack: DeclaredStack, app: DeclaredResource): AppAccess {
-  const policies = ofType(stack, resourceTypes.policy);
+/** Who a set of policies admits, flattened from their include rules. */
+function policiesAccess(stack: DeclaredStack, policies: DeclaredResource[]): AppAccess {
   const tokens = ofType(stack, resourceTypes.token);
   const access: AppAccess = { emails: [], emailDomains: [], serviceTokens: [] };
-  const refs = Array.isArray(app.inputs["policies"])
-    ? (app.inputs["policies"] as { id?: string }[])
-    : [];
-  for (const ref of refs) {
-    const policy = policies.find((p) => p.id === ref.id);
-    if (!policy)
-      throw new Error(
-        `app ${app.name} references policy ${String(ref.id)}, which was not declared`,
-      );
+  for (const policy of policies) {
     const includes = Array.isArray(policy.inputs["includes"])
       ? (policy.inputs["includes"] as IncludeRule[])
       : [];
@@ -137,10 +132,31 @@ export function appAccess(stack: DeclaredStack, app: DeclaredResource): AppAcces
   return access;
 }
 
-function labApp(stack: DeclaredStack, hostname: string): LabApp {
-  const app = ofType(stack, resourceTypes.app).find(
+/** Who an app admits, from the policies its `policies` input references by id. */
+export function appAccess(stack: DeclaredStack, app: DeclaredResource): AppAccess {
+  const declared = ofType(stack, resourceTypes.policy);
+  const refs = Array.isArray(app.inputs["policies"])
+    ? (app.inputs["policies"] as { id?: string }[])
+    : [];
+  const policies = refs.map((ref) => {
+    const policy = declared.find((p) => p.id === ref.id);
+    if (!policy)
+      throw new Error(
+        `app ${app.name} references policy ${String(ref.id)}, which was not declared`,
+      );
+    return policy;
+  });
+  return policiesAccess(stack, policies);
+}
+
+function declaredApp(stack: DeclaredStack, hostname: string): DeclaredResource | undefined {
+  return ofType(stack, resourceTypes.app).find(
     (a) => hostOf(String(a.inputs["domain"] ?? "")) === hostname,
   );
+}
+
+function labApp(stack: DeclaredStack, hostname: string): LabApp {
+  const app = declaredApp(stack, hostname);
   if (!app) throw new Error(`no Access application was declared for ${hostname}`);
   const cors = app.inputs["corsHeaders"] as CorsSettings | undefined;
   return {
@@ -153,8 +169,27 @@ function labApp(stack: DeclaredStack, hostname: string): LabApp {
   };
 }
 
-export function workerOf(stack: DeclaredStack): LabWorker {
-  const script = single(stack, resourceTypes.script);
+/**
+ * The front end's app when it is managed elsewhere (`frontendAud`): the aud
+ * the Workers verify the front end's assertion with, and the people the
+ * declared allow policies admit, since the stack says nothing else about who
+ * may use the front end.
+ */
+function managedFrontendApp(stack: DeclaredStack, hostname: string, aud: string): LabApp {
+  const people = ofType(stack, resourceTypes.policy).filter(
+    (p) => p.inputs["decision"] === "allow",
+  );
+  return {
+    hostname,
+    aud,
+    name: `${hostname} (Access app managed elsewhere, frontendAud)`,
+    corsHeaders: undefined,
+    optionsPreflightBypass: false,
+    access: policiesAccess(stack, people),
+  };
+}
+
+export function workerOf(script: DeclaredResource): LabWorker {
   const bindings: Record<string, string> = {};
   for (const b of (script.inputs["bindings"] ?? []) as {
     name: string;
@@ -174,22 +209,79 @@ export function workerOf(stack: DeclaredStack): LabWorker {
   };
 }
 
+/** One entry of the stack's `apis` output, as far as the lab reads it. */
+interface ApiOutput {
+  hostname: string;
+  routePattern: string;
+  workerName: string;
+  identityJwks: string;
+}
+
+function apiOutputs(stack: DeclaredStack): ApiOutput[] {
+  const listed = stack.outputs["apis"];
+  if (!Array.isArray(listed) || listed.length === 0)
+    throw new Error(`stack ${stack.stack} has no apis output listing its APIs`);
+  return listed as ApiOutput[];
+}
+
+function labApi(stack: DeclaredStack, listed: ApiOutput): LabApi {
+  const route = ofType(stack, resourceTypes.route).find(
+    (r) => r.inputs["pattern"] === listed.routePattern,
+  );
+  const script = ofType(stack, resourceTypes.script).find(
+    (s) => s.inputs["scriptName"] === listed.workerName,
+  );
+  if (!route || !script)
+    throw new Error(
+      `stack ${stack.stack} lists ${listed.hostname} on ${listed.routePattern}, but declares no ${route ? "Worker" : "route"} for it`,
+    );
+  if (route.inputs["script"] !== listed.workerName)
+    throw new Error(
+      `route ${listed.routePattern} runs ${String(route.inputs["script"])}, not ${listed.workerName}`,
+    );
+  const worker = workerOf(script);
+  const apiHost = worker.bindings["API_HOSTNAME"]?.toLowerCase();
+  if (apiHost !== listed.hostname.toLowerCase())
+    throw new Error(
+      `Worker ${worker.scriptName} forwards to ${String(apiHost)}, not ${listed.hostname}`,
+    );
+  return {
+    app: labApp(stack, apiHost),
+    worker,
+    routePattern: listed.routePattern,
+    routePrefix: worker.bindings["ROUTE_PREFIX"] ?? "",
+    identityJwks: listed.identityJwks,
+  };
+}
+
 export function topologyOf(stack: DeclaredStack): LabTopology {
-  const worker = workerOf(stack);
-  const routePattern = String(single(stack, resourceTypes.route).inputs["pattern"]);
-  const apiHost = worker.bindings["API_HOSTNAME"];
-  const teamDomain = worker.bindings["ACCESS_TEAM_DOMAIN"];
-  if (!apiHost || !teamDomain)
-    throw new Error("the Worker is missing its API_HOSTNAME or ACCESS_TEAM_DOMAIN binding");
+  const listed = apiOutputs(stack);
+  const apis = listed.map((entry) => labApi(stack, entry));
+  const routes = ofType(stack, resourceTypes.route).map((r) => String(r.inputs["pattern"]));
+  const unlisted = routes.filter((p) => !apis.some((a) => a.routePattern === p));
+  if (unlisted.length > 0)
+    throw new Error(`stack ${stack.stack} declares routes no API lists: ${unlisted.join(", ")}`);
+  const first = apis[0]!.worker;
+  const teamDomain = first.bindings["ACCESS_TEAM_DOMAIN"];
+  const aud = first.bindings["ACCESS_AUD"];
+  if (!teamDomain || !aud)
+    throw new Error("the Worker is missing its ACCESS_TEAM_DOMAIN or ACCESS_AUD binding");
+  const frontendHost = hostOf(apis[0]!.routePattern);
+  const managedElsewhere = declaredApp(stack, frontendHost) === undefined;
   return {
     stack: stack.stack,
     teamDomain: teamDomain.toLowerCase(),
-    frontend: labApp(stack, hostOf(routePattern)),
-    api: labApp(stack, apiHost.toLowerCase()),
-    worker,
-    routePattern,
-    identityJwks: String(stack.outputs["identityJwks"]),
+    frontend: managedElsewhere
+      ? managedFrontendApp(stack, frontendHost, aud)
+      : labApp(stack, frontendHost),
+    frontendManagedElsewhere: managedElsewhere,
+    apis,
   };
+}
+
+/** The API a host serves directly, if any. */
+export function apiByHost(topology: LabTopology, host: string): LabApi | undefined {
+  return topology.apis.find((a) => a.app.hostname === host.toLowerCase());
 }
 
 /** Whether a Workers route pattern (`host/path*`) matches a request's host and path, as Cloudflare matches routes. */
@@ -199,4 +291,47 @@ export function routeMatches(pattern: string, host: string, pathname: string): b
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
     .join(".*");
   return new RegExp(`^${escaped}$`, "i").test(`${host}${pathname}`);
+}
+
+/**
+ * How specific a route pattern is: "If more than one route pattern could
+ * match a request URL, the most specific route pattern wins" (Cloudflare's
+ * Workers routes docs). Scored as miniflare scores routes: more host labels,
+ * then more path segments, a leading or trailing wildcard counting less, and
+ * the longer pattern on a tie.
+ */
+function specificity(pattern: string): [number, number] {
+  const slash = pattern.indexOf("/");
+  const host = (slash < 0 ? pattern : pattern.slice(0, slash)).split(".");
+  const path = (slash < 0 ? "/" : pattern.slice(slash)).split("/");
+  const hostScore = host.length - (host[0]!.startsWith("*") ? 2 : 0);
+  const pathScore = path.length - (path[path.length - 1] === "*" ? 2 : 0);
+  return [hostScore * 26 + pathScore, pattern.length];
+}
+
+/** The route that serves a request among several on a zone: the most specific that matches. */
+export function routeFor(
+  patterns: readonly string[],
+  host: string,
+  pathname: string,
+): string | undefined {
+  const [best] = patterns
+    .filter((p) => routeMatches(p, host, pathname))
+    .map((p) => ({ p, score: specificity(p) }))
+    .sort((a, b) => b.score[0] - a.score[0] || b.score[1] - a.score[1]);
+  return best?.p;
+}
+
+/** The API whose Worker's route serves a request on the front end, if any. */
+export function apiByRoute(
+  topology: LabTopology,
+  host: string,
+  pathname: string,
+): LabApi | undefined {
+  const pattern = routeFor(
+    topology.apis.map((a) => a.routePattern),
+    host,
+    pathname,
+  );
+  return topology.apis.find((a) => a.routePattern === pattern);
 }

@@ -1,21 +1,35 @@
 /**
- * The lab page: runs the guide's three ways for the front end to reach the
- * API and shows what the browser itself reported, plus what each emulated
- * party did with the requests (from the lab's trace).
+ * The lab page: for each API behind the front end, runs the guide's three
+ * ways for the front end to reach it and shows what the browser itself
+ * reported, plus what each emulated party did with the requests (from the
+ * lab's trace).
  */
 import type { CaseResult, IdentityCheck } from "./case-result";
 
+/** One API as the page calls it: through its Worker's route, and directly on its own host. */
+interface ApiState {
+  host: string;
+  origin: string;
+  routePrefix: string;
+  routePattern: string;
+  probeHeader: string | null;
+  preflight: "cloudflare" | "origin" | "none";
+  /** Why direct calls cannot carry this API's cookie, when it is on another site than the front end. */
+  crossSite: string | null;
+  /** The user's own API in the demo API's place (`--api`), or null. */
+  upstream: string | null;
+}
+
 interface LabState {
   scenario: { name: string; title: string; summary: string };
-  /** Why direct calls cannot carry the API's cookie, on a stack whose front end and API are on different sites. */
+  /** Every API's third-party-cookie note, or null when every API shares the front end's site. */
   crossSite: string | null;
   scenarios: { name: string; title: string }[];
   email: string;
   frontendOrigin: string;
-  apiOrigin: string;
-  routePrefix: string;
-  probeHeader: string | null;
-  preflight: "cloudflare" | "origin" | "none";
+  /** Whether the front end's Access app is managed elsewhere (`frontendAud`) and only emulated. */
+  frontendManagedElsewhere: boolean;
+  apis: ApiState[];
   /** The user's own servers the lab stands in front of (`--frontend`, `--api`). */
   upstreams: { frontend: string | null; api: string | null };
   logSeq: number;
@@ -38,51 +52,48 @@ interface Explanation {
 }
 
 type CaseName = "worker" | "simple" | "preflighted";
+const caseNames: readonly CaseName[] = ["worker", "simple", "preflighted"];
+
+interface PageRequest {
+  url: string;
+  init: RequestInit;
+  label: string;
+}
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 let runs = 0;
 
-function request(
-  state: LabState,
-  name: CaseName,
-): { url: string; init: RequestInit; label: string } {
+function request(api: ApiState, name: CaseName): PageRequest {
   // A fresh query string per run keeps Chromium's preflight cache, which is
   // keyed by URL, from hiding a preflight after the scenario changes.
   const nonce = `run=${++runs}-${Date.now()}`;
+  const path = `${api.routePrefix}/echo`;
   if (name === "worker") {
-    const url = `${state.routePrefix}/echo?${nonce}`;
-    return { url, init: { credentials: "same-origin" }, label: `GET ${state.routePrefix}/echo` };
+    return { url: `${path}?${nonce}`, init: { credentials: "same-origin" }, label: `GET ${path}` };
   }
   if (name === "simple") {
-    const url = `${state.apiOrigin}${state.routePrefix}/echo?${nonce}`;
     return {
-      url,
+      url: `${api.origin}${path}?${nonce}`,
       init: { credentials: "include" },
-      label: `GET ${state.apiOrigin}${state.routePrefix}/echo`,
+      label: `GET ${api.origin}${path}`,
     };
   }
   const headers: Record<string, string> = { "content-type": "application/json" };
-  if (state.probeHeader) headers[state.probeHeader] = "lab";
-  const url = `${state.apiOrigin}${state.routePrefix}/echo?${nonce}`;
+  if (api.probeHeader) headers[api.probeHeader] = "lab";
   const names = Object.keys(headers).join(", ");
   return {
-    url,
+    url: `${api.origin}${path}?${nonce}`,
     init: {
       method: "POST",
       credentials: "include",
       headers,
       body: JSON.stringify({ hello: "api" }),
     },
-    label: `POST ${state.apiOrigin}${state.routePrefix}/echo with ${names}`,
+    label: `POST ${api.origin}${path} with ${names}`,
   };
 }
 
-/** Each case's last request, so its explanation is asked about the same URL. */
-const lastRun: Partial<Record<CaseName, { url: string; init: RequestInit }>> = {};
-
-async function run(state: LabState, name: CaseName): Promise<CaseResult> {
-  const { url, init } = request(state, name);
-  lastRun[name] = { url, init };
+async function run({ url, init }: PageRequest): Promise<CaseResult> {
   try {
     const response = await fetch(url, { ...init, cache: "no-store" });
     const text = await response.text();
@@ -109,8 +120,7 @@ function verdict(result: CaseResult): string {
 }
 
 /** Asks the lab which rule the browser applied to what the lab answered this run. */
-async function explain(state: LabState, name: CaseName): Promise<Explanation[]> {
-  const { url, init } = lastRun[name] ?? request(state, name);
+async function explain({ url, init }: PageRequest): Promise<Explanation[]> {
   const params = new URLSearchParams({
     url: new URL(url, location.href).href,
     method: init.method ?? "GET",
@@ -194,42 +204,69 @@ function show(
   output.dataset["state"] = "done";
 }
 
+const preflightWords: Record<ApiState["preflight"], string> = {
+  cloudflare: "Access (corsHeaders)",
+  origin: "the origin (bypass)",
+  none: "nobody (403)",
+};
+
+/** One API's part of the page, from the template: its settings, its login links and its three cases. */
+function apiSection(api: ApiState): HTMLElement {
+  const template = $<HTMLTemplateElement>("api-template");
+  const section = (template.content.firstElementChild as HTMLElement).cloneNode(
+    true,
+  ) as HTMLElement;
+  section.dataset["api"] = api.host;
+  const part = <T extends HTMLElement>(selector: string): T => section.querySelector(selector) as T;
+  part(".api-host").textContent = api.host;
+  part(".api-route").textContent = api.routePattern;
+  part(".api-preflight").textContent = preflightWords[api.preflight];
+  part<HTMLAnchorElement>(".api-login").href = `${api.origin}/`;
+  part<HTMLAnchorElement>(".api-logout").href = `${api.origin}/cdn-cgi/access/logout`;
+  for (const name of caseNames) {
+    part(`code[data-case="${name}"]`).textContent = request(api, name).label;
+    const output = part<HTMLOutputElement>(`output[data-case="${name}"]`);
+    part<HTMLButtonElement>(`button[data-case="${name}"]`).addEventListener("click", () => {
+      output.dataset["state"] = "running";
+      void (async () => {
+        const before = (await trace(0)).at(-1)?.seq ?? 0;
+        // Each case's explanation is asked about the very URL it called.
+        const sent = request(api, name);
+        const result = await run(sent);
+        const reasons = result.outcome === "blocked" ? await explain(sent) : null;
+        show(output, result, await trace(before), reasons);
+      })();
+    });
+  }
+  return section;
+}
+
 async function main(): Promise<void> {
   const state = (await (await fetch("/__lab/state", { cache: "no-store" })).json()) as LabState;
   $("frontend").textContent = state.frontendOrigin;
-  $("api").textContent = state.apiOrigin;
   $("email").textContent = state.email;
-  $("preflight").textContent =
-    state.preflight === "cloudflare"
-      ? "Access (corsHeaders)"
-      : state.preflight === "origin"
-        ? "the origin (bypass)"
-        : "nobody (403)";
+  $("frontend-app").hidden = !state.frontendManagedElsewhere;
   $("summary").textContent = `${state.scenario.title}: ${state.scenario.summary}`;
   if (state.crossSite !== null) {
     $("cross-site").textContent = `Cross-site: ${state.crossSite}`;
     $("cross-site").hidden = false;
   }
+  const prefixes = state.apis.map((a) => `${a.routePrefix}/`).join(", ");
   const yours = [
     state.upstreams.frontend !== null
-      ? `${state.frontendOrigin}/ is your front end (${state.upstreams.frontend}) outside ${state.routePrefix}/`
+      ? `${state.frontendOrigin}/ is your front end (${state.upstreams.frontend}) outside ${prefixes}`
       : null,
-    state.upstreams.api !== null
-      ? `${state.apiOrigin} is your API (${state.upstreams.api}): the cases call ${state.routePrefix}/echo on it`
-      : null,
+    ...state.apis.map((a) =>
+      a.upstream !== null
+        ? `${a.origin} is your API (${a.upstream}): the cases call ${a.routePrefix}/echo on it`
+        : null,
+    ),
   ].filter((line): line is string => line !== null);
   if (yours.length > 0) {
     $("upstreams").textContent = yours.join(" · ");
     $("upstreams").hidden = false;
   }
-  $<HTMLAnchorElement>("api-login").href = `${state.apiOrigin}/`;
-  $<HTMLAnchorElement>("api-logout").href = `${state.apiOrigin}/cdn-cgi/access/logout`;
-  for (const name of ["worker", "simple", "preflighted"] as const) {
-    $(name === "worker" ? "worker-request" : `${name}-request`).textContent = request(
-      state,
-      name,
-    ).label;
-  }
+  $("apis").replaceChildren(...state.apis.map(apiSection));
 
   const select = $<HTMLSelectElement>("scenario");
   for (const s of state.scenarios)
@@ -237,22 +274,6 @@ async function main(): Promise<void> {
   select.addEventListener("change", () => {
     location.href = `/__lab/use?scenario=${encodeURIComponent(select.value)}`;
   });
-
-  for (const button of Array.from(
-    document.querySelectorAll<HTMLButtonElement>("button[data-case]"),
-  )) {
-    button.addEventListener("click", () => {
-      const name = button.dataset["case"] as CaseName;
-      const output = $<HTMLOutputElement>(`result-${name}`);
-      output.dataset["state"] = "running";
-      void (async () => {
-        const before = (await trace(0)).at(-1)?.seq ?? 0;
-        const result = await run(state, name);
-        const reasons = result.outcome === "blocked" ? await explain(state, name) : null;
-        show(output, result, await trace(before), reasons);
-      })();
-    });
-  }
   document.body.dataset["ready"] = "true";
 }
 

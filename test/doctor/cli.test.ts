@@ -1,6 +1,12 @@
 import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
-import { normalizeMethod, parseCli, parseHeaderArg, parseOrigin } from "../../doctor/cli";
+import {
+  normalizeMethod,
+  parseCli,
+  parseHeaderArg,
+  parseOrigin,
+  parseRoutePrefix,
+} from "../../doctor/cli";
 import { ORIGIN, SCENARIOS } from "./support/scenarios";
 import { startServer } from "./support/servers";
 import { runCli } from "./support/run-cli";
@@ -44,6 +50,17 @@ describe("argument parsing", () => {
   it("refuses a header that is not a token", () => {
     expect(parseHeaderArg("X-Trace: a: b")).toEqual({ name: "X-Trace", value: "a: b" });
     expect(() => parseHeaderArg("bad header")).toThrow(/not a header name/);
+  });
+
+  it("reads the Worker's route prefix as the program writes it, for live checks and captures", () => {
+    expect(parseRoutePrefix("/billing/")).toBe("/billing");
+    expect(parseRoutePrefix("/v1/billing")).toBe("/v1/billing");
+    for (const bad of ["billing", "/billing/*", "/", ""])
+      expect(() => parseRoutePrefix(bad)).toThrow(/--route-prefix: expected a path like \/api/);
+    const live = ["--url", "https://billing.example.com/x", "--origin", ORIGIN];
+    expect(parseCli([...live, "--route-prefix", "/billing"]).routePrefix).toBe("/billing");
+    expect(parseCli([...live]).routePrefix).toBeUndefined();
+    expect(parseCli(["--har", "x.har", "--route-prefix", "/billing"]).routePrefix).toBe("/billing");
   });
 });
 

@@ -260,3 +260,43 @@ describe("diagnose, logins", () => {
     expect(d.notJudged).toBeUndefined();
   });
 });
+
+describe("diagnose, the Worker route it points to", () => {
+  const viaWorker = (d: ReturnType<typeof diagnose>): string[] =>
+    d.findings.filter((f) => f.fixKeys.includes("worker")).map((f) => f.fix ?? "");
+
+  it("names the route of the API's own Worker when told its route prefix", () => {
+    const fixes = [
+      ...viaWorker(
+        diagnose({
+          request: req(),
+          actual: res(302, { location: LOGIN }),
+          routePrefix: "/billing",
+        }),
+      ),
+      ...viaWorker(
+        diagnose({
+          request: put,
+          preflight: res(403, { server: "cloudflare", "cf-access-domain": "api.example.com" }),
+          routePrefix: "/billing",
+        }),
+      ),
+      ...viaWorker(
+        diagnose({
+          request: req({ headers: [{ name: "cf-access-client-id" }] }),
+          routePrefix: "/billing",
+        }),
+      ),
+    ];
+    expect(fixes).toHaveLength(3);
+    for (const fix of fixes) {
+      expect(fix).toContain(`${ORIGIN}/billing/*`);
+      expect(fix).not.toContain("/api/*");
+    }
+  });
+
+  it("names the program's default route without one", () => {
+    const [fix] = viaWorker(diagnose({ request: req(), actual: res(302, { location: LOGIN }) }));
+    expect(fix).toContain(`${ORIGIN}/api/*`);
+  });
+});

@@ -59,6 +59,15 @@ describe("triageHar", () => {
     );
   });
 
+  it("names the route prefix it is given in the fixes and carries it into the reruns", () => {
+    const t = triageHar(load("triage.har"), { routePrefix: "/billing" });
+    const login = t.items.find((i) => i.url.endsWith("/items/login"));
+    const fix = login?.diagnosis.findings.find((f) => f.step === "access-login")?.fix ?? "";
+    expect(fix).toContain(`${login?.origin}/billing/*`);
+    expect(fix).not.toContain("/api/*");
+    expect(login?.rerun).toMatch(/ --route-prefix \/billing( |$)/);
+  });
+
   it("finds nothing to report in a clean capture", () => {
     const t = triageHar(load("clean.har"));
     expect(t.crossOrigin).toBe(2);

@@ -2,7 +2,7 @@
  * Shared set-up for the lab's browser tests: one lab and one headless Debian
  * Chromium per test file, driven by playwright-core. Nothing downloads a browser.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -20,7 +20,9 @@ const readyTimeoutMs = 75_000;
 
 /** The lab, running as `npm start` runs it but in a child process, with a control channel. */
 export interface LabProcess extends ReadyMessage {
-  use(scenario: string): Promise<{ frontendUrl: string; pageUrl: string; apiUrl: string }>;
+  use(
+    scenario: string,
+  ): Promise<{ frontendUrl: string; pageUrl: string; apiUrl: string; apiUrls: string[] }>;
   log(since: number): Promise<{ entries: LogEntry[]; last: number }>;
   stop(): Promise<void>;
 }
@@ -32,7 +34,10 @@ export interface Session {
   frontendUrl: string;
   /** The lab's page: the front end's root, or /__lab/ in front of the user's own front end. */
   pageUrl: string;
+  /** The first API's root. */
   apiUrl: string;
+  /** Every API's root, in order. */
+  apiUrls: string[];
   /** Chromium's console messages on the page, oldest first. */
   console: string[];
   close(): Promise<void>;
@@ -93,7 +98,8 @@ async function forkLab(stack: string, labArgs: string[]): Promise<LabProcess> {
     async use(scenario) {
       const reply = await ask({ type: "use", scenario });
       if (reply.type !== "used") throw new Error(`unexpected reply ${reply.type}`);
-      return { frontendUrl: reply.frontendUrl, pageUrl: reply.pageUrl, apiUrl: reply.apiUrl };
+      const { frontendUrl, pageUrl, apiUrl, apiUrls } = reply;
+      return { frontendUrl, pageUrl, apiUrl, apiUrls };
     },
     async log(since) {
       const reply = await ask({ type: "log", since });
@@ -102,6 +108,20 @@ async function forkLab(stack: string, labArgs: string[]): Promise<LabProcess> {
     },
     stop: () => stopChild(child),
   };
+}
+
+/** Runs a printed command line as a person pasting it into a shell would, from the project folder. */
+export function shell(
+  line: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("sh", ["-c", line], { cwd: repoRoot });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /**
@@ -154,6 +174,7 @@ export async function openSession(
     frontendUrl: lab.frontendUrl,
     pageUrl: lab.pageUrl,
     apiUrl: "",
+    apiUrls: [],
     console: messages,
     async close() {
       await context.close();
@@ -186,6 +207,7 @@ export async function freshPage(session: Session, scenario: string, email: strin
   session.frontendUrl = urls.frontendUrl;
   session.pageUrl = urls.pageUrl;
   session.apiUrl = urls.apiUrl;
+  session.apiUrls = urls.apiUrls;
   await openPage(session, email);
 }
 
@@ -195,9 +217,13 @@ export async function openPage(session: Session, email: string): Promise<void> {
   await session.page.waitForSelector("body[data-ready=true]");
 }
 
-/** Logs in to the API app too, then returns to the lab page. */
-export async function signInToApi(session: Session, email: string): Promise<void> {
-  await signIn(session.page, session.apiUrl, email);
+/** Logs in to an API app too (by default the first), then returns to the lab page. */
+export async function signInToApi(
+  session: Session,
+  email: string,
+  apiUrl = session.apiUrl,
+): Promise<void> {
+  await signIn(session.page, apiUrl, email);
   await openPage(session, email);
 }
 
@@ -217,22 +243,31 @@ export interface CaseRun {
   identity: string;
 }
 
-/** Clicks a case's button and returns what the browser reported, with the trace of what the lab's parties did meanwhile. */
+/**
+ * Clicks a case's button in an API's part of the page (by its host name; by
+ * default the first API's) and returns what the browser reported, with the
+ * trace of what the lab's parties did meanwhile.
+ */
 export async function runCase(
   session: Session,
   name: "worker" | "simple" | "preflighted",
+  apiHost?: string,
 ): Promise<CaseRun> {
   const { page, lab } = session;
+  const section =
+    apiHost === undefined
+      ? page.locator("section.api").first()
+      : page.locator(`section.api[data-api="${apiHost}"]`);
   const { last: mark } = await lab.log(Number.MAX_SAFE_INTEGER);
   const consoleMark = session.console.length;
-  await page.click(`button[data-case="${name}"]`);
-  const output = page.locator(`#result-${name}[data-state="done"]`);
-  await output.waitFor();
-  const result = JSON.parse((await output.getAttribute("data-result")) ?? "null") as CaseResult;
+  await section.locator(`button[data-case="${name}"]`).click();
+  const shown = section.locator(`output[data-case="${name}"]`);
+  await section.locator(`output[data-case="${name}"][data-state="done"]`).waitFor();
+  const result = JSON.parse((await shown.getAttribute("data-result")) ?? "null") as CaseResult;
   const trace = (await lab.log(mark)).entries;
-  const why = (await page.locator(`#result-${name} .why`).allTextContents()).join("\n");
-  const browserSays = await page.locator(`#result-${name} .browser-says`).allTextContents();
-  const identity = (await page.locator(`#result-${name} .identity`).allTextContents()).join("\n");
+  const why = (await shown.locator(".why").allTextContents()).join("\n");
+  const browserSays = await shown.locator(".browser-says").allTextContents();
+  const identity = (await shown.locator(".identity").allTextContents()).join("\n");
   let consoleSays: string | null = null;
   if (result.outcome === "blocked") {
     const said = (): string | undefined =>

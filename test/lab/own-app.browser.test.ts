@@ -259,7 +259,7 @@ describe("the lab in front of your own front end and API", () => {
     // The API app's own assertion, for the service token, signed by the team's keys.
     expect(call!.assertion).toMatchObject({
       verified: true,
-      claims: { common_name: session.lab.clientId, aud: [declared.api.aud] },
+      claims: { common_name: session.lab.clientId, aud: [declared.apis[0]!.app.aud] },
     });
     // The person, as the Worker names them, never the front end's cookie.
     expect(call!.headers["x-access-bridge-user-email"]).toBe(email);
@@ -317,7 +317,7 @@ describe("the lab in front of your own front end and API", () => {
     expect(api.calls.map((c) => c.method)).toEqual(["POST"]);
     expect(api.calls[0]!.assertion).toMatchObject({
       verified: true,
-      claims: { email, aud: [declared.api.aud] },
+      claims: { email, aud: [declared.apis[0]!.app.aud] },
     });
     expect(api.calls[0]!.headers["x-requested-with"]).toBe("lab");
 

@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { checkStack, knownStacks, parseArgs, upstreamLines, UsageError } from "../../lab/start";
 import { headlessFlags } from "../../lab/browser";
 import { fixtureStackFile } from "../support/stacks";
-import { stopChild } from "./browser-support";
+import { shell, stopChild } from "./browser-support";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const startArgs = ["-r", "ts-node/register/transpile-only", path.join("lab", "start.ts")];
@@ -201,8 +201,7 @@ describe("what npm start prints about your own servers", () => {
       ({
         topology: {
           frontend: { hostname: "www.example.com" },
-          api: { hostname: "api.example.com" },
-          worker: { bindings: { ROUTE_PREFIX: "/api" } },
+          apis: [{ app: { hostname: "api.example.com" }, routePrefix: "/api" }],
         },
       }) as unknown as ReturnType<Parameters<typeof upstreamLines>[0]["active"]>,
   };
@@ -258,18 +257,6 @@ function accepts(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once("error", () => resolve(false));
-  });
-}
-
-/** Runs a printed command line as a person pasting it into a shell would. */
-function shell(line: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("sh", ["-c", line], { cwd: repoRoot });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
 
