@@ -28,6 +28,8 @@ import { isForwardedMethod } from "../../worker/src/methods";
 import { rewriteLocation, rewriteRefresh } from "../../worker/src/redirects";
 import { requestIdOf } from "../../worker/src/request-id";
 import { TokenCache } from "../../worker/src/token-cache";
+import { checkedClaims } from "../../worker/src/verify";
+import { HttpError } from "../../worker/src/errors";
 import { hasTraversal, isInsidePrefix, upstreamPath } from "../../worker/src/route";
 import { forwardedBody, upstreamUrl } from "../../worker/src/upstream";
 import { headerObject, newSigningKey } from "./harness";
@@ -540,6 +542,46 @@ describe("identity", () => {
     ]) {
       expect(identityOf(payload)).toBeUndefined();
     }
+  });
+});
+
+describe("assertion claims", () => {
+  const team = "team.cloudflareaccess.com";
+  const now = 1_800_000_000;
+  const valid = { iss: `https://${team}`, aud: ["aud-1"], exp: now + 60, email: "ada@mysite.com" };
+  const check = (claims: unknown): unknown =>
+    checkedClaims(new TextEncoder().encode(JSON.stringify(claims)), team, "aud-1", now);
+
+  it("accepts what Access signs, aud as a list or a string, within the clock tolerance", () => {
+    expect(check(valid)).toEqual(valid);
+    expect(check({ ...valid, aud: "aud-1" })).toMatchObject({ aud: "aud-1" });
+    expect(check({ ...valid, exp: now - 4, nbf: now + 5, iat: now })).toMatchObject({
+      exp: now - 4,
+    });
+  });
+
+  it.each<[string, unknown]>([
+    ["an array", [valid]],
+    ["a string", "claims"],
+    ["null", null],
+    ["another issuer", { ...valid, iss: `https://${team}/` }],
+    ["no issuer", { ...valid, iss: undefined }],
+    ["another audience", { ...valid, aud: ["aud-2"] }],
+    ["an audience that only contains the tag", { ...valid, aud: "aud-10" }],
+    ["no exp", { ...valid, exp: undefined }],
+    ["an exp that is a string", { ...valid, exp: String(now + 60) }],
+    ["an exp past the tolerance", { ...valid, exp: now - 5 }],
+    ["an nbf past the tolerance", { ...valid, nbf: now + 6 }],
+    ["an nbf that is a string", { ...valid, nbf: "0" }],
+    ["an iat that is a string", { ...valid, iat: "0" }],
+  ])("refuses %s", (_what, claims) => {
+    expect(() => check(claims)).toThrow(HttpError);
+  });
+
+  it("refuses a payload that is not JSON", () => {
+    expect(() => checkedClaims(new TextEncoder().encode("eyJpc3Mi"), team, "aud-1", now)).toThrow(
+      HttpError,
+    );
   });
 });
 
