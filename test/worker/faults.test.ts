@@ -125,6 +125,63 @@ describe("proxy Worker under faults", () => {
     });
   });
 
+  describe("API slow to finish an error body", () => {
+    it("answers 504 once UPSTREAM_TIMEOUT_MS has passed, since the body is read before anything is sent", async () => {
+      await h.fetch("/api/x", { worker: "slow", jwt });
+      h.apiCalls.length = 0;
+      h.api = () => {
+        let sent = false;
+        const body = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (sent) return sleep(4000);
+            sent = true;
+            controller.enqueue(new TextEncoder().encode("<h1>500</h1>"));
+          },
+        });
+        return new Response(body, { status: 500, headers: { "content-type": "text/html" } });
+      };
+      const started = Date.now();
+      const response = await h.fetch("/api/broken", {
+        jwt,
+        worker: "slow",
+        headers: { "cf-ray": "ray-504-body" },
+      });
+      const elapsed = Date.now() - started;
+      expect(await expectJsonError(response, 504)).toBe("ray-504-body");
+      expect(h.apiCalls).toHaveLength(1);
+      expect(elapsed).toBeGreaterThanOrEqual(250);
+      expect(elapsed).toBeLessThan(3500);
+      expect(await waitForLog(h, (l) => l.message.includes("ray-504-body"))).toBe(true);
+      expectNoSecretsLogged(h, jwt);
+    });
+  });
+
+  describe("API slow to finish a long error body", () => {
+    it("streams the rest of an error body past 64 KB however long it takes", async () => {
+      await h.fetch("/api/x", { worker: "slow", jwt });
+      h.apiCalls.length = 0;
+      h.api = () => {
+        let sent = 0;
+        const body = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            // 70 KB at once, then the rest slower than UPSTREAM_TIMEOUT_MS in all.
+            if (sent >= 7) await sleep(150);
+            if (sent++ < 10)
+              controller.enqueue(new TextEncoder().encode(String(sent % 10).repeat(10_000)));
+            else controller.close();
+          },
+        });
+        return new Response(body, { status: 500, headers: { "content-type": "text/plain" } });
+      };
+      const response = await h.fetch("/api/export", { jwt, worker: "slow" });
+      expect(response.status).toBe(500);
+      const text = await response.text();
+      expect(text).toHaveLength(100_000);
+      expect(text.slice(-10_000)).toBe("0".repeat(10_000));
+      expect(h.apiCalls).toHaveLength(1);
+    });
+  });
+
   describe("cached verification", () => {
     it("still checks exp on a token it has already verified", async () => {
       // Accepted within the 5 s clock tolerance, then refused once past it.
