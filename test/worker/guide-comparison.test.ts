@@ -33,7 +33,10 @@ async function raw(
   method = "GET",
 ): Promise<Response> {
   const answer = await rawFrontendRequest(h, target.get(h), path, headers, method);
-  return new Response(answer.body, { status: answer.status });
+  const responseHeaders = Object.entries(answer.headers).flatMap(([name, value]) =>
+    typeof value === "string" ? [[name, value] as [string, string]] : [],
+  );
+  return new Response(answer.body, { status: answer.status, headers: responseHeaders });
 }
 
 /** The variant each per-test harness view sends to (`undefined`: the guide, the main Worker). */
@@ -419,6 +422,182 @@ const hardening: Attack[] = [
   },
 ];
 
+/** The third review's cases: what reached the API, or the browser, through the Worker. */
+const thirdReview: Attack[] = [
+  {
+    property: "asks the edge for no cached answer, so no caller gets another's",
+    send: (h) => h.fetch("/api/users/42/avatar.png", { jwt }),
+    api: () =>
+      new Response("png", { headers: { "cache-control": "public, max-age=86400", "x-api": "1" } }),
+    // No cache option: workerd sends no `Pragma: no-cache`, and the edge may store
+    // the answer under its URL and serve it to the next caller.
+    guide: (response, h) => {
+      expect(h.apiCalls[0]?.headers).not.toHaveProperty("pragma");
+      expect(response.headers.get("cache-control")).toBe("public, max-age=86400");
+    },
+    ours: (response, h) => {
+      expect(response.status).toBe(200);
+      expect(h.apiCalls[0]?.headers.pragma).toBe("no-cache");
+      expect(response.headers.get("cache-control")).toBe("private, max-age=86400");
+    },
+  },
+  {
+    property: "lets no caller choose the address the API logs and rate-limits",
+    send: (h) =>
+      raw(h, "/api/x", {
+        "cf-access-jwt-assertion": jwt,
+        "x-client-ip": "10.0.0.1",
+        "x-cluster-client-ip": "10.0.0.2",
+        "fastly-client-ip": "10.0.0.3",
+        "x-scheme": "http",
+        X_Script_Name: "/admin",
+      }),
+    guide: (_response, h) => {
+      expect(h.apiCalls[0]?.headers).toMatchObject({
+        "x-client-ip": "10.0.0.1",
+        "x-cluster-client-ip": "10.0.0.2",
+        "fastly-client-ip": "10.0.0.3",
+        "x-scheme": "http",
+        x_script_name: "/admin",
+      });
+    },
+    ours: (response, h) => {
+      expect(response.status).toBe(200);
+      const headers = h.apiCalls[0]!.headers;
+      expect(headers["x-access-bridge-user-email"]).toBe("ada@mysite.com");
+      for (const name of [
+        "x-client-ip",
+        "x-cluster-client-ip",
+        "fastly-client-ip",
+        "x-scheme",
+        "x_script_name",
+      ]) {
+        expect(headers).not.toHaveProperty(name);
+      }
+    },
+  },
+  {
+    property: "forwards no path that one more decoding or NFKC turns into ..",
+    send: async (h) => {
+      const paths = [
+        "/api/%2%65%2%65/admin",
+        "/api/%%32%65%%32%65/admin",
+        "/api/..%2%66admin",
+        "/api/%EF%BC%852e%EF%BC%852e/admin",
+        "/api/%EF%B8%B0/admin",
+        "/api/%EF%B9%AA2e%EF%B9%AA2e/admin",
+      ];
+      const statuses = [];
+      for (const path of paths) {
+        statuses.push((await raw(h, path, { "cf-access-jwt-assertion": jwt })).status);
+      }
+      return new Response(JSON.stringify(statuses));
+    },
+    guide: async (response, h) => {
+      expect(await response.json()).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(h.apiCalls).toHaveLength(6);
+    },
+    ours: async (response, h) => {
+      expect(await response.json()).toEqual([404, 404, 404, 404, 404, 404]);
+      expect(h.apiCalls).toHaveLength(0);
+    },
+  },
+  {
+    property: "refuses a cross-site read riding the Access cookie, and marks answers same-origin",
+    send: (h) =>
+      raw(h, "/api/me", {
+        "cf-access-jwt-assertion": jwt,
+        "sec-fetch-site": "cross-site",
+        "sec-fetch-mode": "no-cors",
+        "sec-fetch-dest": "script",
+      }),
+    guide: (response, h) => {
+      expect(response.status).toBe(200);
+      expect(h.apiCalls.map((c) => c.url)).toEqual([`https://${API_HOSTNAME}/api/me`]);
+      expect(response.headers.has("cross-origin-resource-policy")).toBe(false);
+    },
+    ours: (response, h) => {
+      refusedWith(403)(response, h);
+      expect(response.headers.get("cross-origin-resource-policy")).toBe("same-origin");
+    },
+  },
+  {
+    property: "hands the browser no header the API echoes back under the Worker's prefix",
+    send: (h) => h.fetch("/api/x", { jwt }),
+    api: (request) =>
+      new Response("{}", {
+        headers: {
+          "x-access-bridge-user-email": request.headers["x-access-bridge-user-email"] ?? "none",
+          "x-access-bridge-identity": request.headers["x-access-bridge-identity"] ?? "none",
+        },
+      }),
+    guide: (response) => {
+      expect(response.headers.get("x-access-bridge-user-email")).toBe("none");
+      expect(response.headers.get("x-access-bridge-identity")).toBe("none");
+    },
+    ours: (response, h) => {
+      expect(response.status).toBe(200);
+      expect(h.apiCalls[0]?.headers["x-access-bridge-identity"]).toBeTruthy();
+      expect(response.headers.has("x-access-bridge-user-email")).toBe(false);
+      expect(response.headers.has("x-access-bridge-identity")).toBe(false);
+    },
+  },
+  {
+    property: "hands the browser no reason phrase with the service token in it",
+    send: (h) => h.fetch("/api/x", { jwt }),
+    api: (request) =>
+      new Response("no", {
+        status: 403,
+        statusText: `bad secret ${request.headers["cf-access-client-secret"] ?? ""}`,
+      }),
+    guide: (response) => {
+      expect(response.statusText).toBe(`bad secret ${CLIENT_SECRET}`);
+    },
+    ours: (response, h) => {
+      expect(response.status).toBe(403);
+      expect(response.statusText).toBe("");
+      expect(h.apiCalls).toHaveLength(1);
+    },
+  },
+  {
+    property: "hands the browser no error page that shows the service token",
+    send: (h) => h.fetch("/api/x", { jwt }),
+    api: (request) =>
+      new Response(`<pre>${JSON.stringify(request.headers)}</pre>`, {
+        status: 500,
+        headers: { "content-type": "text/html" },
+      }),
+    guide: async (response) => {
+      expect(response.status).toBe(500);
+      expect(await response.text()).toContain(CLIENT_SECRET);
+    },
+    ours: async (response, h) => {
+      expect(response.status).toBe(502);
+      const text = await response.text();
+      expect(JSON.parse(text).error).toBe("bad gateway");
+      expect(text).not.toContain(CLIENT_SECRET);
+      expect(h.apiCalls).toHaveLength(1);
+    },
+  },
+  {
+    property: "points no Link header at the API host",
+    send: (h) => h.fetch("/api/items", { jwt }),
+    api: () =>
+      new Response("[]", {
+        headers: { link: `<https://${API_HOSTNAME}/api/items?page=2>; rel="next"` },
+      }),
+    guide: (response) => {
+      expect(response.headers.get("link")).toBe(
+        `<https://${API_HOSTNAME}/api/items?page=2>; rel="next"`,
+      );
+    },
+    ours: (response) => {
+      expect(response.status).toBe(200);
+      expect(response.headers.get("link")).toBe(`<${FRONTEND}/api/items?page=2>; rel="next"`);
+    },
+  },
+];
+
 describe("the guide's Worker beside ours", () => {
   const harnesses: { normal?: Harness; failing?: Harness } = {};
   beforeAll(async () => {
@@ -438,7 +617,7 @@ describe("the guide's Worker beside ours", () => {
     }
   });
 
-  const cases = [...attacks, ...hardening].flatMap((a) => [
+  const cases = [...attacks, ...hardening, ...thirdReview].flatMap((a) => [
     ["the guide fails", a.property, a, "guide"] as const,
     ["ours", a.property, a, "ours"] as const,
   ]);
