@@ -43,8 +43,8 @@ export function passedBody(
  * from where reading stopped, unscanned.
  *
  * Reading runs under the upstream call's timeout: nothing has reached the
- * browser yet, so a body that stalls is not waited for past it; the rest of a
- * long one streams on after it.
+ * browser yet, so a body that stalls is not waited for past it. The rest of
+ * a long one stays under it too, once read from JavaScript.
  */
 export async function scannedBody(
   body: ReadableStream<Uint8Array>,
