@@ -28,6 +28,23 @@ export const identityKey = (() => {
   };
 })();
 
+/**
+ * Raw paths that one more percent-decoding or Unicode normalisation (NFKC)
+ * turns into a step out of the prefix: `%2%65` is `%2e` once decoded,
+ * U+FF05 (`%EF%BC%85`) and U+FE6A (`%EF%B9%AA`) are `%`, U+FE30 is `..`.
+ */
+export const REDECODED_TRAVERSALS = [
+  "/api/%2%65%2%65/admin",
+  "/api/%%32%65%%32%65/admin",
+  "/api/..%2%66admin",
+  "/api/%EF%BC%852e%EF%BC%852e/admin",
+  "/api/%EF%B9%AA2e%EF%B9%AA2e/admin",
+  "/api/%EF%B8%B0/admin",
+  "/api/%ef%b9%aa",
+  "/api/..%%35%63admin",
+  "/api/..%3b/admin",
+];
+
 export const baseBindings: Record<string, string> = {
   CF_ACCESS_CLIENT_ID: CLIENT_ID,
   CF_ACCESS_CLIENT_SECRET: CLIENT_SECRET,

@@ -34,7 +34,7 @@ import { checkedClaims } from "../../worker/src/verify";
 import { HttpError } from "../../worker/src/errors";
 import { hasTraversal, isInsidePrefix, upstreamPath } from "../../worker/src/route";
 import { forwardedBody, upstreamUrl } from "../../worker/src/upstream";
-import { headerObject, newSigningKey } from "./harness";
+import { headerObject, newSigningKey, REDECODED_TRAVERSALS } from "./harness";
 
 const token = { clientId: "id-1", clientSecret: "secret-1" };
 
@@ -74,19 +74,10 @@ describe("route predicates", () => {
       "/api/\uff0e\uff0e/admin",
       "/api/..\uff0fadmin",
       "/api/..\uff3cadmin",
-      // Dots that one more decoding, or Unicode normalisation, makes.
-      "/api/%2%65%2%65/admin",
-      "/api/%%32%65%%32%65/admin",
-      "/api/..%2%66admin",
-      "/api/%EF%BC%852e%EF%BC%852e/admin",
-      "/api/%EF%B9%AA2e%EF%B9%AA2e/admin",
-      "/api/%EF%B8%B0/admin",
+      ...REDECODED_TRAVERSALS,
       "/api/\ufe30/admin",
       "/api/\ufe6a2e\ufe6a2e/admin",
-      "/api/%ef%b9%aa",
       "/api/%E2%80%A6",
-      "/api/..%%35%63admin",
-      "/api/..%3b/admin",
       "/api/x%%30%30",
       "/api/a%2%66b",
     ];
