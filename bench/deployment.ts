@@ -8,6 +8,12 @@ import { browserHeaders } from "./browser-headers";
 export const apiHostname = "api.mysite.com";
 export const frontendHostname = "app.mysite.com";
 export const teamDomain = "bench.cloudflareaccess.com";
+/**
+ * What the stand-in API answers with under `--api-cookie`: a session cookie,
+ * as most APIs set one. Every Worker must then drop it, so none can return
+ * the API's response as it came.
+ */
+export const apiSetCookie = "session=bench-session-id; Path=/; Secure; HttpOnly; SameSite=Lax";
 /** The path every measured request asks for, inside the route prefix. */
 export const benchPath = "/api/bench";
 export const guideWorkerPath = path.join(__dirname, "..", "test", "fixtures", "guide-worker.js");

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Miniflare } from "miniflare";
 import { bundleWorker, compatibilityDate } from "../worker/build";
 import {
+  apiSetCookie,
   benchDeployment,
   benchPath,
   frontendHostname,
@@ -24,6 +25,8 @@ export interface HandlerPlan {
   requestsPerSample: number;
   samples: number;
   browserHeaders: boolean;
+  /** The stubbed API sets a cookie on every answer, as `--api-cookie` asks. */
+  apiCookie: boolean;
 }
 
 /** What one Worker's first request did, checked before any figure counts. */
@@ -45,7 +48,14 @@ export interface HandlerResult {
  * with the keys and anything else as the origin would, and calls the
  * bundle's handler `n` times per request it gets. The env goes in as JSON.
  */
-export function driverModule(env: Record<string, string>, jwks: object, headers: object): string {
+export function driverModule(
+  env: Record<string, string>,
+  jwks: object,
+  headers: object,
+  setCookie?: string,
+): string {
+  const cookie =
+    setCookie === undefined ? "" : `\n      "set-cookie": ${JSON.stringify(setCookie)},`;
   return `import worker from "./worker.js";
 const env = ${JSON.stringify(env)};
 const jwks = ${JSON.stringify(JSON.stringify(jwks))};
@@ -65,7 +75,7 @@ globalThis.fetch = async (input, init) => {
       connection: "keep-alive",
       "content-type": "application/json",
       date: new Date().toUTCString(),
-      "keep-alive": "timeout=5",
+      "keep-alive": "timeout=5",${cookie}
     },
   });
 };
@@ -93,7 +103,12 @@ export async function measureHandlers(
 ): Promise<HandlerResult[]> {
   const { keys, bindings, assertion } = benchDeployment();
   const headers = workerRequestHeaders(assertion, plan.browserHeaders);
-  const driver = driverModule(bindings, keys.jwks, headers);
+  const driver = driverModule(
+    bindings,
+    keys.jwks,
+    headers,
+    plan.apiCookie ? apiSetCookie : undefined,
+  );
 
   const runtimes = bundles.map(({ name, source }) => ({
     name,
@@ -133,7 +148,8 @@ export function formatHandlerReport(results: HandlerResult[], plan: HandlerPlan)
   const lines = [
     `handler cost in workerd, upstream stubbed: ${plan.samples} samples of ` +
       `${plan.requestsPerSample} requests each, order alternating; ` +
-      `${plan.browserHeaders ? "browser-like request headers" : "Host and assertion only"}`,
+      `${plan.browserHeaders ? "browser-like request headers" : "Host and assertion only"}` +
+      `${plan.apiCookie ? "; the API sets a cookie" : ""}`,
   ];
   const guide = results.find((r) => r.name === "guide");
   for (const result of results) {
@@ -166,6 +182,7 @@ async function main(): Promise<void> {
     requestsPerSample: 5000,
     samples: argv.includes("--quick") ? 3 : 31,
     browserHeaders: argv.includes("--browser-headers"),
+    apiCookie: argv.includes("--api-cookie"),
   };
   const bundles = [
     { name: "guide", source: readFileSync(guideWorkerPath, "utf8") },

@@ -1,6 +1,7 @@
 import { cpuTimeNs, pinningNote, pinSelfOffWorkerCore } from "./cpu";
 import {
   apiHostname,
+  apiSetCookie,
   benchDeployment,
   benchPath,
   frontendHostname,
@@ -60,13 +61,15 @@ const plan = process.argv.includes("--quick")
     };
 /** Send what a browser's request carries, not just `Host` and the assertion. */
 const withBrowserHeaders = process.argv.includes("--browser-headers");
+/** The stand-in API sets a cookie on every answer, as most APIs do. */
+const withApiCookie = process.argv.includes("--api-cookie");
 /** `--baseline <bundle>`: an earlier build of ours, measured in the same rounds. */
 const baselineIndex = process.argv.indexOf("--baseline");
 const baselinePath = baselineIndex > 0 ? process.argv[baselineIndex + 1] : undefined;
 const resultsPath = path.join(
   __dirname,
   "results",
-  withBrowserHeaders ? "latest-browser-headers.json" : "latest.json",
+  `latest${withBrowserHeaders ? "-browser-headers" : ""}${withApiCookie ? "-api-cookie" : ""}.json`,
 );
 /** The whole run stops itself after this, whatever state it is in. */
 const runBudgetMs = 300_000;
@@ -112,7 +115,11 @@ async function main(): Promise<void> {
   const { keys, bindings, assertion } = benchDeployment();
   const clientId = bindings.CF_ACCESS_CLIENT_ID;
 
-  running.upstream = await startUpstream({ apiHostname, teamDomain }, keys.jwks);
+  running.upstream = await startUpstream(
+    { apiHostname, teamDomain },
+    keys.jwks,
+    withApiCookie ? apiSetCookie : undefined,
+  );
   const upstream = running.upstream;
   const workerHeaders = workerRequestHeaders(assertion, withBrowserHeaders);
   // One workerd per Worker: two Workers in one workerd would share its single
@@ -148,7 +155,8 @@ async function main(): Promise<void> {
     `\nload: ${generator}; warm-up ${plan.warmup}s each; req/s at ${plan.connections} connections ` +
       `over ${plan.throughputRounds} round(s) of ${plan.throughput}s with both Workers loaded at once; ` +
       `p50 at 1 connection over ${plan.latencyPairs} pair(s) of ${plan.latency}s windows; ` +
-      `${withBrowserHeaders ? "browser-like request headers" : "Host and assertion only"}; ${pinningNote()}`,
+      `${withBrowserHeaders ? "browser-like request headers" : "Host and assertion only"}; ` +
+      `${withApiCookie ? "the API sets a cookie; " : ""}${pinningNote()}`,
   );
   const keysFetchesBefore = upstream.counters.keys;
   const measurements = await measureAll(generator, { floor, guide, ours }, baseline);
@@ -171,6 +179,7 @@ async function main(): Promise<void> {
         worker: oursVerified ? "verifying" : "not verifying (see warnings)",
         loadGenerator: generator,
         requestHeaders: withBrowserHeaders ? "browser-like" : "Host and assertion only",
+        apiSetsCookie: withApiCookie,
         plan,
         machine: { cpus: cpus().length, node: process.version, workerd: workerdVersion() },
         bundle: { path: "worker/dist/index.js", bytes: bundleBytes },

@@ -31,12 +31,17 @@ export function hostOf(header: string | undefined): string {
 
 /**
  * Starts the stand-in API and the Access keys endpoint behind one loopback port.
+ * With `setCookie`, every API answer carries that `Set-Cookie`.
  *
  * workerd's `external` service sends every outbound fetch to one address whatever
  * the URL says, but keeps the `Host` header, so one server dispatching on `Host`
  * plays both sites without an extra proxy hop in the measured path.
  */
-export async function startUpstream(hosts: UpstreamHosts, jwks: object): Promise<Upstream> {
+export async function startUpstream(
+  hosts: UpstreamHosts,
+  jwks: object,
+  setCookie?: string,
+): Promise<Upstream> {
   const counters: UpstreamCounters = {
     origin: 0,
     keys: 0,
@@ -51,7 +56,10 @@ export async function startUpstream(hosts: UpstreamHosts, jwks: object): Promise
       counters.lastOriginHeaders = req.headers;
       // Drain any body so keep-alive connections stay usable.
       req.resume();
-      res.writeHead(200, { "content-type": "application/json" });
+      res.writeHead(200, {
+        "content-type": "application/json",
+        ...(setCookie === undefined ? {} : { "set-cookie": setCookie }),
+      });
       res.end(originBody);
       return;
     }

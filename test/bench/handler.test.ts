@@ -1,10 +1,20 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { formatHandlerReport, measureHandlers, type HandlerPlan } from "../../bench/handler";
+import {
+  driverModule,
+  formatHandlerReport,
+  measureHandlers,
+  type HandlerPlan,
+} from "../../bench/handler";
 import { bundleWorker } from "../../worker/build";
 
 const guide = readFileSync(path.join(__dirname, "..", "fixtures", "guide-worker.js"), "utf8");
-const plan: HandlerPlan = { requestsPerSample: 20, samples: 2, browserHeaders: true };
+const plan: HandlerPlan = {
+  requestsPerSample: 20,
+  samples: 2,
+  browserHeaders: true,
+  apiCookie: true,
+};
 
 describe("the handler benchmark", () => {
   it("drives each bundle's handler in workerd and checks it verified and forwarded first", async () => {
@@ -36,4 +46,10 @@ describe("the handler benchmark", () => {
     );
     expect(report).not.toMatch(/^baseline +[\d.]+ µs/m);
   }, 60_000);
+
+  it("has the stubbed API set a cookie only when asked", () => {
+    const cookie = "session=1; Path=/";
+    expect(driverModule({}, {}, {}, cookie)).toContain(`"set-cookie": ${JSON.stringify(cookie)},`);
+    expect(driverModule({}, {}, {})).not.toContain("set-cookie");
+  });
 });

@@ -78,49 +78,99 @@ describe("proxy Worker under faults", () => {
     });
   });
 
+  /**
+   * Readies the variant with a 300 ms timeout for a test of `api`: its keys
+   * loaded first, so any timing measures only the API call.
+   */
+  async function slowVariantAnsweredBy(api: Harness["api"]): Promise<void> {
+    await h.fetch("/api/x", { worker: "slow", jwt });
+    h.apiCalls.length = 0;
+    h.api = api;
+  }
+
+  /** A body that sends `parts` one by one, waiting `pauseMs(i)` before part `i`. */
+  function dripping(parts: string[], pauseMs: (i: number) => number): ReadableStream<Uint8Array> {
+    let sent = 0;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await sleep(pauseMs(sent));
+        if (sent < parts.length) controller.enqueue(new TextEncoder().encode(parts[sent++]));
+        else controller.close();
+      },
+    });
+  }
+
+  /**
+   * Sends `path` to the variant with a 300 ms timeout while `api` answers,
+   * and expects the 504 in time, logged under the ray without secrets.
+   */
+  async function expectTimedOut(api: Harness["api"], path: string, ray: string): Promise<void> {
+    await slowVariantAnsweredBy(api);
+    const started = Date.now();
+    const response = await h.fetch(path, { jwt, worker: "slow", headers: { "cf-ray": ray } });
+    const elapsed = Date.now() - started;
+    expect(await expectJsonError(response, 504)).toBe(ray);
+    expect(h.apiCalls).toHaveLength(1);
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(3500);
+    expect(await waitForLog(h, (l) => l.message.includes(ray))).toBe(true);
+    expectNoSecretsLogged(h, jwt);
+  }
+
   describe("API too slow", () => {
     it("answers 504 once UPSTREAM_TIMEOUT_MS has passed", async () => {
-      // Load the keys first so the timing below measures only the API call.
-      await h.fetch("/api/x", { worker: "slow", jwt });
-      h.apiCalls.length = 0;
-      h.api = async () => {
-        await sleep(4000);
-        return new Response("too late");
-      };
-      const started = Date.now();
-      const response = await h.fetch("/api/slow", {
-        jwt,
-        worker: "slow",
-        headers: { "cf-ray": "ray-504" },
-      });
-      const elapsed = Date.now() - started;
-      expect(await expectJsonError(response, 504)).toBe("ray-504");
-      expect(h.apiCalls).toHaveLength(1);
-      expect(elapsed).toBeGreaterThanOrEqual(250);
-      expect(elapsed).toBeLessThan(3500);
-      expect(await waitForLog(h, (l) => l.message.includes("ray-504"))).toBe(true);
-      expectNoSecretsLogged(h, jwt);
+      await expectTimedOut(
+        async () => {
+          await sleep(4000);
+          return new Response("too late");
+        },
+        "/api/slow",
+        "ray-504",
+      );
     });
   });
 
   describe("API slow to finish its body", () => {
     it("streams a body that outlasts UPSTREAM_TIMEOUT_MS once the headers came in time", async () => {
-      await h.fetch("/api/x", { worker: "slow", jwt });
-      h.apiCalls.length = 0;
-      h.api = () => {
-        let sent = 0;
-        const body = new ReadableStream<Uint8Array>({
-          async pull(controller) {
-            await sleep(150);
-            if (sent++ < 5) controller.enqueue(new TextEncoder().encode(`part ${sent}\n`));
-            else controller.close();
-          },
-        });
-        return new Response(body);
-      };
+      const parts = [1, 2, 3, 4, 5].map((n) => `part ${n}\n`);
+      await slowVariantAnsweredBy(() => new Response(dripping(parts, () => 150)));
       const response = await h.fetch("/api/download", { jwt, worker: "slow" });
       expect(response.status).toBe(200);
       expect(await response.text()).toBe("part 1\npart 2\npart 3\npart 4\npart 5\n");
+      expect(h.apiCalls).toHaveLength(1);
+    });
+  });
+
+  describe("API slow to finish an error body", () => {
+    it("answers 504 once UPSTREAM_TIMEOUT_MS has passed, since the body is read before anything is sent", async () => {
+      const stalling = () => {
+        let sent = false;
+        const body = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (sent) return sleep(4000);
+            sent = true;
+            controller.enqueue(new TextEncoder().encode("<h1>500</h1>"));
+          },
+        });
+        return new Response(body, { status: 500, headers: { "content-type": "text/html" } });
+      };
+      await expectTimedOut(stalling, "/api/broken", "ray-504-body");
+    });
+  });
+
+  describe("API sending a long error body", () => {
+    it("streams the rest of an error body past 64 KB, unscanned, as it comes", async () => {
+      const parts = Array.from({ length: 10 }, (_, i) => String((i + 1) % 10).repeat(10_000));
+      // 70 KB at once, then the rest in pieces, within UPSTREAM_TIMEOUT_MS.
+      const body = () => dripping(parts, (i) => (i >= 7 ? 50 : 0));
+      await slowVariantAnsweredBy(
+        () => new Response(body(), { status: 500, headers: { "content-type": "text/plain" } }),
+      );
+      const response = await h.fetch("/api/export", { jwt, worker: "slow" });
+      expect(response.status).toBe(500);
+      const text = await response.text();
+      expect(text).toHaveLength(100_000);
+      expect(text.slice(-10_000)).toBe("0".repeat(10_000));
       expect(h.apiCalls).toHaveLength(1);
     });
   });

@@ -9,6 +9,7 @@ import {
   newSigningKey,
   ourWorker,
   rawFrontendRequest,
+  REDECODED_TRAVERSALS,
   signJwt,
   startWorker,
 } from "./harness";
@@ -33,7 +34,19 @@ async function raw(
   method = "GET",
 ): Promise<Response> {
   const answer = await rawFrontendRequest(h, target.get(h), path, headers, method);
-  return new Response(answer.body, { status: answer.status });
+  const responseHeaders = Object.entries(answer.headers).flatMap(([name, value]) =>
+    typeof value === "string" ? [[name, value] as [string, string]] : [],
+  );
+  return new Response(answer.body, { status: answer.status, headers: responseHeaders });
+}
+
+/** Each raw path sent with a valid assertion, one after another: their statuses as a JSON list. */
+async function statusesOf(h: Harness, paths: string[]): Promise<Response> {
+  const statuses = [];
+  for (const path of paths) {
+    statuses.push((await raw(h, path, { "cf-access-jwt-assertion": jwt })).status);
+  }
+  return new Response(JSON.stringify(statuses));
 }
 
 /** The variant each per-test harness view sends to (`undefined`: the guide, the main Worker). */
@@ -52,6 +65,26 @@ const refusedWith = (status: number) => (response: Response, h: Harness) => {
   expect(response.status).toBe(status);
   expect(h.apiCalls).toHaveLength(0);
 };
+
+/**
+ * Client-sent headers an API would trust (lower-case names, as they arrive):
+ * the guide passes each on; ours passes none, and names the verified user.
+ */
+function passesNoneOf(property: string, spoofed: Record<string, string>): Attack {
+  return {
+    property,
+    send: (h) => raw(h, "/api/x", { "cf-access-jwt-assertion": jwt, ...spoofed }),
+    guide: (_response, h) => {
+      expect(h.apiCalls[0]?.headers).toMatchObject(spoofed);
+    },
+    ours: (response, h) => {
+      expect(response.status).toBe(200);
+      const headers = h.apiCalls[0]!.headers;
+      expect(headers["x-access-bridge-user-email"]).toBe("ada@mysite.com");
+      for (const name of Object.keys(spoofed)) expect(headers).not.toHaveProperty(name);
+    },
+  };
+}
 
 const attacks: Attack[] = [
   {
@@ -221,19 +254,13 @@ const hardening: Attack[] = [
   },
   {
     property: "forwards no double-encoded, overlong, %u or full-width traversal",
-    send: async (h) => {
-      const paths = [
+    send: (h) =>
+      statusesOf(h, [
         "/api/%252e%252e%252fadmin",
         "/api/%c0%ae%c0%ae/admin",
         "/api/%u002e%u002e/admin",
         "/api/%ef%bc%8e%ef%bc%8e/admin",
-      ];
-      const statuses = [];
-      for (const path of paths) {
-        statuses.push((await raw(h, path, { "cf-access-jwt-assertion": jwt })).status);
-      }
-      return new Response(JSON.stringify(statuses));
-    },
+      ]),
     guide: async (response, h) => {
       expect(await response.json()).toEqual([200, 200, 200, 200]);
       expect(h.apiCalls).toHaveLength(4);
@@ -243,46 +270,14 @@ const hardening: Attack[] = [
       expect(h.apiCalls).toHaveLength(0);
     },
   },
-  {
-    property: "passes no client-sent forwarding, method-override or Access headers",
-    send: (h) =>
-      h.fetch("/api/x", {
-        jwt,
-        headers: {
-          "x-forwarded-proto": "http",
-          "x-forwarded-for": "10.0.0.1",
-          "x-original-uri": "/admin",
-          "x-real-ip": "10.0.0.1",
-          "x-http-method-override": "DELETE",
-          "cf-access-authenticated-user-email": "admin@mysite.com",
-        },
-      }),
-    guide: (_response, h) => {
-      expect(h.apiCalls[0]?.headers).toMatchObject({
-        "x-forwarded-proto": "http",
-        "x-forwarded-for": "10.0.0.1",
-        "x-original-uri": "/admin",
-        "x-real-ip": "10.0.0.1",
-        "x-http-method-override": "DELETE",
-        "cf-access-authenticated-user-email": "admin@mysite.com",
-      });
-    },
-    ours: (response, h) => {
-      expect(response.status).toBe(200);
-      const headers = h.apiCalls[0]!.headers;
-      expect(headers["x-access-bridge-user-email"]).toBe("ada@mysite.com");
-      for (const name of [
-        "x-forwarded-proto",
-        "x-forwarded-for",
-        "x-original-uri",
-        "x-real-ip",
-        "x-http-method-override",
-        "cf-access-authenticated-user-email",
-      ]) {
-        expect(headers).not.toHaveProperty(name);
-      }
-    },
-  },
+  passesNoneOf("passes no client-sent forwarding, method-override or Access headers", {
+    "x-forwarded-proto": "http",
+    "x-forwarded-for": "10.0.0.1",
+    "x-original-uri": "/admin",
+    "x-real-ip": "10.0.0.1",
+    "x-http-method-override": "DELETE",
+    "cf-access-authenticated-user-email": "admin@mysite.com",
+  }),
   {
     property: "passes no reflective CORS to the browser",
     // The API reflects whatever Origin it is sent.
@@ -419,6 +414,140 @@ const hardening: Attack[] = [
   },
 ];
 
+/** The third review's cases: what reached the API, or the browser, through the Worker. */
+const thirdReview: Attack[] = [
+  {
+    property: "asks the edge for no cached answer, so no caller gets another's",
+    send: (h) => h.fetch("/api/users/42/avatar.png", { jwt }),
+    api: () =>
+      new Response("png", { headers: { "cache-control": "public, max-age=86400", "x-api": "1" } }),
+    // No cache option: workerd sends no `Pragma: no-cache`, and the edge may store
+    // the answer under its URL and serve it to the next caller.
+    guide: (response, h) => {
+      expect(h.apiCalls[0]?.headers).not.toHaveProperty("pragma");
+      expect(response.headers.get("cache-control")).toBe("public, max-age=86400");
+    },
+    ours: (response, h) => {
+      expect(response.status).toBe(200);
+      expect(h.apiCalls[0]?.headers.pragma).toBe("no-cache");
+      expect(response.headers.get("cache-control")).toBe("private, max-age=86400");
+    },
+  },
+  passesNoneOf("lets no caller choose the address the API logs and rate-limits", {
+    "x-client-ip": "10.0.0.1",
+    "x-cluster-client-ip": "10.0.0.2",
+    "fastly-client-ip": "10.0.0.3",
+    "x-scheme": "http",
+    x_script_name: "/admin",
+  }),
+  {
+    property: "forwards no path that one more decoding or NFKC turns into a step out",
+    send: (h) => statusesOf(h, REDECODED_TRAVERSALS),
+    guide: async (response, h) => {
+      expect(await response.json()).toEqual(REDECODED_TRAVERSALS.map(() => 200));
+      expect(h.apiCalls).toHaveLength(REDECODED_TRAVERSALS.length);
+    },
+    ours: async (response, h) => {
+      expect(await response.json()).toEqual(REDECODED_TRAVERSALS.map(() => 404));
+      expect(h.apiCalls).toHaveLength(0);
+    },
+  },
+  {
+    property: "refuses a cross-site read riding the Access cookie, and marks answers same-origin",
+    send: (h) =>
+      raw(h, "/api/me", {
+        "cf-access-jwt-assertion": jwt,
+        "sec-fetch-site": "cross-site",
+        "sec-fetch-mode": "no-cors",
+        "sec-fetch-dest": "script",
+      }),
+    guide: (response, h) => {
+      expect(response.status).toBe(200);
+      expect(h.apiCalls.map((c) => c.url)).toEqual([`https://${API_HOSTNAME}/api/me`]);
+      expect(response.headers.has("cross-origin-resource-policy")).toBe(false);
+    },
+    ours: (response, h) => {
+      refusedWith(403)(response, h);
+      expect(response.headers.get("cross-origin-resource-policy")).toBe("same-origin");
+    },
+  },
+  {
+    property: "hands the browser no header the API echoes back under the Worker's prefix",
+    send: (h) => h.fetch("/api/x", { jwt }),
+    api: (request) =>
+      new Response("{}", {
+        headers: {
+          "x-access-bridge-user-email": request.headers["x-access-bridge-user-email"] ?? "none",
+          "x-access-bridge-identity": request.headers["x-access-bridge-identity"] ?? "none",
+        },
+      }),
+    guide: (response) => {
+      expect(response.headers.get("x-access-bridge-user-email")).toBe("none");
+      expect(response.headers.get("x-access-bridge-identity")).toBe("none");
+    },
+    ours: (response, h) => {
+      expect(response.status).toBe(200);
+      expect(h.apiCalls[0]?.headers["x-access-bridge-identity"]).toBeTruthy();
+      expect(response.headers.has("x-access-bridge-user-email")).toBe(false);
+      expect(response.headers.has("x-access-bridge-identity")).toBe(false);
+    },
+  },
+  {
+    property: "hands the browser no reason phrase with the service token in it",
+    send: (h) => h.fetch("/api/x", { jwt }),
+    api: (request) =>
+      new Response("no", {
+        status: 403,
+        statusText: `bad secret ${request.headers["cf-access-client-secret"] ?? ""}`,
+      }),
+    guide: (response) => {
+      expect(response.statusText).toBe(`bad secret ${CLIENT_SECRET}`);
+    },
+    ours: (response, h) => {
+      expect(response.status).toBe(403);
+      expect(response.statusText).toBe("");
+      expect(h.apiCalls).toHaveLength(1);
+    },
+  },
+  {
+    property: "hands the browser no error page that shows the service token",
+    send: (h) => h.fetch("/api/x", { jwt }),
+    api: (request) =>
+      new Response(`<pre>${JSON.stringify(request.headers)}</pre>`, {
+        status: 500,
+        headers: { "content-type": "text/html" },
+      }),
+    guide: async (response) => {
+      expect(response.status).toBe(500);
+      expect(await response.text()).toContain(CLIENT_SECRET);
+    },
+    ours: async (response, h) => {
+      expect(response.status).toBe(502);
+      const text = await response.text();
+      expect(JSON.parse(text).error).toBe("bad gateway");
+      expect(text).not.toContain(CLIENT_SECRET);
+      expect(h.apiCalls).toHaveLength(1);
+    },
+  },
+  {
+    property: "points no Link header at the API host",
+    send: (h) => h.fetch("/api/items", { jwt }),
+    api: () =>
+      new Response("[]", {
+        headers: { link: `<https://${API_HOSTNAME}/api/items?page=2>; rel="next"` },
+      }),
+    guide: (response) => {
+      expect(response.headers.get("link")).toBe(
+        `<https://${API_HOSTNAME}/api/items?page=2>; rel="next"`,
+      );
+    },
+    ours: (response) => {
+      expect(response.status).toBe(200);
+      expect(response.headers.get("link")).toBe(`<${FRONTEND}/api/items?page=2>; rel="next"`);
+    },
+  },
+];
+
 describe("the guide's Worker beside ours", () => {
   const harnesses: { normal?: Harness; failing?: Harness } = {};
   beforeAll(async () => {
@@ -438,7 +567,7 @@ describe("the guide's Worker beside ours", () => {
     }
   });
 
-  const cases = [...attacks, ...hardening].flatMap((a) => [
+  const cases = [...attacks, ...hardening, ...thirdReview].flatMap((a) => [
     ["the guide fails", a.property, a, "guide"] as const,
     ["ours", a.property, a, "ours"] as const,
   ]);

@@ -28,6 +28,23 @@ export const identityKey = (() => {
   };
 })();
 
+/**
+ * Raw paths that one more percent-decoding or Unicode normalisation (NFKC)
+ * turns into a step out of the prefix: `%2%65` is `%2e` once decoded,
+ * U+FF05 (`%EF%BC%85`) and U+FE6A (`%EF%B9%AA`) are `%`, U+FE30 is `..`.
+ */
+export const REDECODED_TRAVERSALS = [
+  "/api/%2%65%2%65/admin",
+  "/api/%%32%65%%32%65/admin",
+  "/api/..%2%66admin",
+  "/api/%EF%BC%852e%EF%BC%852e/admin",
+  "/api/%EF%B9%AA2e%EF%B9%AA2e/admin",
+  "/api/%EF%B8%B0/admin",
+  "/api/%ef%b9%aa",
+  "/api/..%%35%63admin",
+  "/api/..%3b/admin",
+];
+
 export const baseBindings: Record<string, string> = {
   CF_ACCESS_CLIENT_ID: CLIENT_ID,
   CF_ACCESS_CLIENT_SECRET: CLIENT_SECRET,
@@ -159,10 +176,36 @@ export interface StartOptions {
    */
   apiNetworkFailure?: boolean;
   /**
+   * Serves `harness.api` over HTTP, as workerd reaches a real API, instead
+   * of as a function: only then does the runtime decode a compressed answer
+   * when the Worker reads its body.
+   */
+  apiOverHttp?: boolean;
+  /**
    * More Workers in the same workerd process, each its own isolate (so its
    * own key and token caches), sharing the stubs. Cheaper than more instances.
    */
   variants?: Record<string, { script?: string; bindings?: Record<string, string> }>;
+}
+
+/** Reads the request's body into `recorded`, then writes `api`'s answer to it on `res`. */
+async function answerOverHttp(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  recorded: RecordedRequest,
+  api: ApiHandler,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  recorded.body = Buffer.concat(chunks);
+  const response = await api(recorded);
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") res.setHeader(name, value);
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+  res.writeHead(response.status, response.statusText);
+  res.end(Buffer.from(await response.arrayBuffer()));
 }
 
 /**
@@ -195,49 +238,52 @@ export async function startWorker(options: StartOptions): Promise<Harness> {
     body: Buffer.from(await request.arrayBuffer()),
   });
 
-  const outboundService = options.apiNetworkFailure
-    ? {
-        node: (
-          req: import("node:http").IncomingMessage,
-          res: import("node:http").ServerResponse,
-        ) => {
-          const host = req.headers.host ?? "";
-          if (host === TEAM_DOMAIN && req.url === "/cdn-cgi/access/certs") {
+  const outboundService =
+    options.apiNetworkFailure || options.apiOverHttp
+      ? {
+          node: (
+            req: import("node:http").IncomingMessage,
+            res: import("node:http").ServerResponse,
+          ) => {
+            const host = req.headers.host ?? "";
+            if (host === TEAM_DOMAIN && req.url === "/cdn-cgi/access/certs") {
+              harness.certsFetches++;
+              res.setHeader("content-type", "application/json");
+              res.end(JSON.stringify(harness.jwks));
+            } else if (host === API_HOSTNAME) {
+              const recorded: RecordedRequest = {
+                method: req.method ?? "",
+                url: `?://${host}${req.url ?? ""}`,
+                headers: Object.fromEntries(
+                  Object.entries(req.headers).map(([name, value]) => [name, String(value)]),
+                ),
+                body: Buffer.alloc(0),
+              };
+              harness.apiCalls.push(recorded);
+              if (options.apiNetworkFailure) req.socket.destroy();
+              else void answerOverHttp(req, res, recorded, harness.api);
+            } else {
+              harness.unexpected.push(`${host}${req.url ?? ""}`);
+              res.statusCode = 599;
+              res.end();
+            }
+          },
+        }
+      : async (request: Request): Promise<Response> => {
+          const url = new URL(request.url);
+          if (url.href === CERTS_URL && request.method === "GET") {
             harness.certsFetches++;
-            res.setHeader("content-type", "application/json");
-            res.end(JSON.stringify(harness.jwks));
-          } else if (host === API_HOSTNAME) {
-            harness.apiCalls.push({
-              method: req.method ?? "",
-              url: `?://${host}${req.url ?? ""}`,
-              headers: Object.fromEntries(
-                Object.entries(req.headers).map(([name, value]) => [name, String(value)]),
-              ),
-              body: Buffer.alloc(0),
-            });
-            req.socket.destroy();
-          } else {
-            harness.unexpected.push(`${host}${req.url ?? ""}`);
-            res.statusCode = 599;
-            res.end();
+            await harness.certsGate;
+            return certsResponse();
           }
-        },
-      }
-    : async (request: Request): Promise<Response> => {
-        const url = new URL(request.url);
-        if (url.href === CERTS_URL && request.method === "GET") {
-          harness.certsFetches++;
-          await harness.certsGate;
-          return certsResponse();
-        }
-        if (url.host === API_HOSTNAME) {
-          const recorded = await record(request);
-          harness.apiCalls.push(recorded);
-          return harness.api(recorded);
-        }
-        harness.unexpected.push(request.url);
-        return new Response("unexpected host", { status: 599 });
-      };
+          if (url.host === API_HOSTNAME) {
+            const recorded = await record(request);
+            harness.apiCalls.push(recorded);
+            return harness.api(recorded);
+          }
+          harness.unexpected.push(request.url);
+          return new Response("unexpected host", { status: 599 });
+        };
 
   const worker = (
     name: string,
@@ -298,7 +344,7 @@ export async function rawRequest(
   headers: Record<string, string>,
   method = "GET",
   body?: string,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; bytes: Buffer }> {
   const base = await h.mf.ready;
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -306,13 +352,15 @@ export async function rawRequest(
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
+        res.on("end", () => {
+          const bytes = Buffer.concat(chunks);
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        );
+            body: bytes.toString(),
+            bytes,
+          });
+        });
       },
     );
     req.on("error", reject);
@@ -330,10 +378,11 @@ export function rawFrontendRequest(
   rawPath: string,
   headers: Record<string, string>,
   method = "GET",
+  body?: string,
 ): ReturnType<typeof rawRequest> {
   const routing: Record<string, string> = { "MF-Original-URL": `${FRONTEND}${rawPath}` };
   if (worker !== undefined) routing["MF-Route-Override"] = worker;
-  return rawRequest(h, rawPath, { ...headers, ...routing }, method);
+  return rawRequest(h, rawPath, { ...headers, ...routing }, method, body);
 }
 
 /**
@@ -365,11 +414,12 @@ export async function waitForLog(
   return true;
 }
 
-/** Asserts the shape every error shares: JSON `{error, requestId}`, uncacheable. */
+/** Asserts the shape every error shares: JSON `{error, requestId}`, uncacheable, same-origin only. */
 export async function expectJsonError(response: Response, status: number): Promise<string> {
   expect(response.status).toBe(status);
   expect(response.headers.get("content-type")).toBe("application/json");
   expect(response.headers.get("cache-control")).toBe("no-store");
+  expect(response.headers.get("cross-origin-resource-policy")).toBe("same-origin");
   const body = (await response.json()) as { error: unknown; requestId: unknown };
   expect(Object.keys(body).sort()).toEqual(["error", "requestId"]);
   expect(typeof body.error).toBe("string");
@@ -385,6 +435,7 @@ export function expectRawJsonError(
   expect(response.status).toBe(status);
   expect(response.headers["content-type"]).toBe("application/json");
   expect(response.headers["cache-control"]).toBe("no-store");
+  expect(response.headers["cross-origin-resource-policy"]).toBe("same-origin");
   const body = JSON.parse(response.body) as { error: unknown; requestId: unknown };
   expect(Object.keys(body).sort()).toEqual(["error", "requestId"]);
   expect(typeof body.error).toBe("string");

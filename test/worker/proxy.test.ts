@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
 import {
   API_HOSTNAME,
   AUD,
@@ -11,7 +12,9 @@ import {
   type Harness,
   headerObject,
   newSigningKey,
+  rawFrontendRequest,
   rawRequest,
+  REDECODED_TRAVERSALS,
   expectRawJsonError,
   sha256,
   signHs256WithPublicKey,
@@ -82,6 +85,7 @@ describe("proxy Worker, route prefix kept", () => {
       "/api/..%ef%bc%bcadmin",
       "/api/%ef%b9%92%ef%b9%92/admin",
       "/api/%e2%80%a5/admin",
+      ...REDECODED_TRAVERSALS,
     ])("answers 404 for the raw path %s and forwards nothing", async (rawPath) => {
       const response = await rawRequest(h, rawPath, { "cf-access-jwt-assertion": jwt });
       expect(response.status).toBe(404);
@@ -98,6 +102,14 @@ describe("proxy Worker, route prefix kept", () => {
       expect(h.apiCalls).toHaveLength(0);
     });
 
+    it.each(["/api/\ufe30/admin", "/api/\ufe6a2e\ufe6a2e/admin", "/api/\uff052e\uff052e/admin"])(
+      "answers 404 for the raw characters of %s, which NFKC folds to .. or %%, and forwards nothing",
+      async (path) => {
+        await expectJsonError(await h.fetch(path, { jwt }), 404);
+        expect(h.apiCalls).toHaveLength(0);
+      },
+    );
+
     it("forwards paths that only look like the refused ones", async () => {
       const paths = [
         "/api/.well-known/x",
@@ -107,6 +119,8 @@ describe("proxy Worker, route prefix kept", () => {
         "/api/caf%C3%A9",
         "/api/%E2%82%AC",
         "/api/50%",
+        "/api/100%/x%41",
+        "/api/%EF%BC%A1",
       ];
       for (const path of paths) {
         expect((await rawRequest(h, path, { "cf-access-jwt-assertion": jwt })).status).toBe(200);
@@ -227,6 +241,11 @@ describe("proxy Worker, route prefix kept", () => {
       ["an empty common_name", { email: undefined, common_name: "" }],
       ["a common_name that is not a string", { email: undefined, common_name: { cn: "x" } }],
       ["a common_name beside an empty email", { email: "", common_name: "ci.access" }],
+      // No header value can hold these, so the API could not be told who called.
+      ["CR and LF in the email", { email: "ada@mysite.com\r\nx-admin: true" }],
+      ["a LF in the email", { email: "ada@mysite.com\n" }],
+      ["a NUL in the email", { email: "ada\u0000@mysite.com" }],
+      ["a CR in the common_name", { email: undefined, common_name: "ci.access\r" }],
     ])("refuses an assertion with %s with 403 and forwards nothing", async (_name, overrides) => {
       const response = await h.fetch("/api/x", { jwt: signJwt(key, claims(overrides)) });
       await expectJsonError(response, 403);
@@ -322,8 +341,34 @@ describe("proxy Worker, route prefix kept", () => {
     });
   });
 
-  describe("cross-site writes", () => {
-    it.each([
+  describe("cross-site requests", () => {
+    // Sent as written: a client's fetch would add a Sec-Fetch-Mode of its own.
+    const send = (method: string, headers: Record<string, string>) =>
+      rawFrontendRequest(
+        h,
+        undefined,
+        "/api/x",
+        { "cf-access-jwt-assertion": jwt, ...headers },
+        method,
+        ["POST", "PUT", "PATCH"].includes(method) ? "{}" : undefined,
+      );
+
+    it.each<[string, Record<string, string>]>([
+      // A page on another site reading through the person's Access cookie.
+      ["GET", { "sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors" }],
+      [
+        "GET",
+        {
+          "sec-fetch-site": "cross-site",
+          "sec-fetch-mode": "cors",
+          origin: "https://evil.example",
+        },
+      ],
+      ["GET", { "sec-fetch-site": "cross-site" }],
+      ["GET", { "sec-fetch-site": "Cross-Site", "sec-fetch-mode": "NO-CORS" }],
+      ["HEAD", { "sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors" }],
+      ["OPTIONS", { "sec-fetch-site": "cross-site", "sec-fetch-mode": "cors" }],
+      ["POST", { "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate" }],
       ["POST", { "sec-fetch-site": "cross-site" }],
       ["POST", { origin: "https://evil.example" }],
       ["POST", { origin: "null" }],
@@ -333,31 +378,32 @@ describe("proxy Worker, route prefix kept", () => {
       ["PATCH", { "sec-fetch-site": "cross-site", origin: FRONTEND }],
       ["POST", { "sec-fetch-site": "same-site", origin: "https://blog.mysite.com" }],
     ])("refuses %s with %j and forwards nothing", async (method, headers) => {
-      const response = await h.fetch("/api/x", {
-        method,
-        headers,
-        jwt,
-        body: method === "DELETE" ? undefined : "{}",
-      });
-      expect(await expectJsonError(response, 403)).toBeTruthy();
+      const response = await send(method, headers);
+      if (method === "HEAD") {
+        expect(response.status).toBe(403);
+        expect(response.headers["cross-origin-resource-policy"]).toBe("same-origin");
+      } else {
+        expect(expectRawJsonError(response, 403)).toBeTruthy();
+        expect(JSON.parse(response.body).error).toBe("cross-site request refused");
+      }
       expect(h.apiCalls).toHaveLength(0);
     });
 
     it.each([
       ["POST", { origin: FRONTEND, "sec-fetch-site": "same-origin" }],
       ["POST", {}],
-      ["GET", { origin: "https://evil.example", "sec-fetch-site": "cross-site" }],
+      // A link to the API followed from another site: the person sees their own data.
+      ["GET", { "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate" }],
+      ["HEAD", { "sec-fetch-site": "cross-site", "sec-fetch-mode": "Navigate" }],
+      ["GET", { origin: "https://evil.example", "sec-fetch-site": "same-site" }],
+      ["GET", { "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors" }],
+      ["GET", { "sec-fetch-site": "none", "sec-fetch-mode": "navigate" }],
       ["OPTIONS", { origin: "https://evil.example" }],
-      ["HEAD", { origin: "https://evil.example", "sec-fetch-site": "cross-site" }],
-    ])("allows %s with %j", async (method, headers) => {
-      const response = await h.fetch("/api/x", {
-        method,
-        headers,
-        jwt,
-        body: method === "POST" ? "{}" : undefined,
-      });
+    ] as [string, Record<string, string>][])("allows %s with %j", async (method, headers) => {
+      const response = await send(method, headers);
       expect(response.status).toBe(200);
       expect(h.apiCalls.map((c) => c.method)).toEqual([method]);
+      expect(h.apiCalls[0]!.headers["sec-fetch-site"]).toBe(headers["sec-fetch-site"]);
     });
   });
 
@@ -528,6 +574,65 @@ describe("proxy Worker, route prefix kept", () => {
       expect(h.apiCalls[0]!.headers).not.toHaveProperty("cf-connecting-ip");
     });
 
+    it("drops every header another proxy puts the client's address or the scheme in, in any spelling", async () => {
+      const claimed = {
+        "X-Client-IP": "10.0.0.1",
+        "Client-IP": "10.0.0.2",
+        "X-Cluster-Client-IP": "10.0.0.3",
+        "Fastly-Client-IP": "10.0.0.4",
+        "X-Forwarded": "for=10.0.0.5",
+        "Forwarded-For": "10.0.0.6",
+        "X-Originating-IP": "10.0.0.7",
+        "X-Remote-IP": "10.0.0.8",
+        "X-Remote-Addr": "10.0.0.9",
+        "X-ProxyUser-Ip": "10.0.0.10",
+        "X-AppEngine-User-IP": "10.0.0.11",
+        "X-Scheme": "http",
+        "X-Url-Scheme": "http",
+        "Front-End-Https": "off",
+        "X-Script-Name": "/admin",
+        X_Client_IP: "10.0.0.12",
+        client_ip: "10.0.0.13",
+        "X-Cluster_Client-IP": "10.0.0.14",
+        X_Forwarded: "for=10.0.0.15",
+        Forwarded_For: "10.0.0.16",
+        X_Url_Scheme: "http",
+        Front_End_Https: "off",
+        X_Script_Name: "/admin",
+      };
+      const response = await rawRequest(h, "/api/x", {
+        "cf-access-jwt-assertion": jwt,
+        "cf-connecting-ip": "203.0.113.7",
+        ...claimed,
+        "x-keep": "yes",
+      });
+      expect(response.status).toBe(200);
+      expect(h.apiCalls).toHaveLength(1);
+      const headers = h.apiCalls[0]!.headers;
+      expect(headers["x-keep"]).toBe("yes");
+      expect(headers["x-access-bridge-client-ip"]).toBe("203.0.113.7");
+      for (const name of Object.keys(claimed)) {
+        expect(headers).not.toHaveProperty(name.toLowerCase());
+      }
+      expect(JSON.stringify(headers)).not.toMatch(/10\.0\.0\.|"http"|"off"|\/admin/);
+    });
+
+    it("asks the edge for no cached answer, on a path that is cacheable by default", async () => {
+      h.api = () =>
+        new Response("png", {
+          headers: { "content-type": "image/png", "cache-control": "public, max-age=86400" },
+        });
+      const response = await h.fetch("/api/users/42/avatar.png", { jwt });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe("png");
+      expect(h.apiCalls).toHaveLength(1);
+      // workerd marks a `cache: "no-store"` subrequest so on its way out.
+      expect(h.apiCalls[0]!.headers).toMatchObject({
+        pragma: "no-cache",
+        "cache-control": "no-cache",
+      });
+    });
+
     it("hands on no client-sent address when CF-Connecting-IP is absent", async () => {
       // A Worker-to-Worker call: no edge in front of it to add CF-Connecting-IP.
       const response = await (
@@ -666,6 +771,234 @@ describe("proxy Worker, route prefix kept", () => {
   });
 
   describe("responses", () => {
+    it("marks every answer same-origin only, the API's and its own", async () => {
+      h.api = (request) =>
+        new Response(request.url.endsWith("/gone") ? "gone" : "{}", {
+          status: request.url.endsWith("/gone") ? 404 : 200,
+          headers: { "cross-origin-resource-policy": "cross-origin", "x-api": "1" },
+        });
+      const answers = [
+        await h.fetch("/api/x", { jwt }),
+        await h.fetch("/api/gone", { jwt }),
+        await h.fetch("/api/x", { jwt, method: "HEAD" }),
+      ];
+      expect(answers.map((r) => [r.status, r.headers.get("x-api")])).toEqual([
+        [200, "1"],
+        [404, "1"],
+        [200, "1"],
+      ]);
+      const own = [
+        await h.fetch("/other", { jwt }),
+        await h.fetch("/api/x"),
+        await h.fetch("/api/x", { jwt: "a.b.c" }),
+      ];
+      expect(own.map((r) => r.status)).toEqual([404, 401, 403]);
+      for (const response of [...answers, ...own]) {
+        expect(response.headers.get("cross-origin-resource-policy")).toBe("same-origin");
+      }
+      expect(h.apiCalls).toHaveLength(3);
+    });
+
+    it.each([
+      ["public, max-age=86400", "private, max-age=86400"],
+      ["max-age=60, s-maxage=3600", "private, max-age=60"],
+      ["public, s-maxage=600, proxy-revalidate, immutable", "private, immutable"],
+    ])("hands the browser Cache-Control %j as %j", async (cacheControl, expected) => {
+      h.api = () =>
+        new Response("avatar", {
+          headers: { "content-type": "image/png", "cache-control": cacheControl, "x-api": "1" },
+        });
+      const response = await h.fetch("/api/users/42/avatar.png", { jwt });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-api")).toBe("1");
+      expect(response.headers.get("cache-control")).toBe(expected);
+      expect(await response.text()).toBe("avatar");
+      expect(h.apiCalls).toHaveLength(1);
+    });
+
+    it("keeps a Cache-Control that shared caches already may not use, and drops orders for CDNs", async () => {
+      h.api = () =>
+        new Response("{}", {
+          headers: {
+            "cache-control": "private, max-age=60",
+            "cdn-cache-control": "public, max-age=3600",
+            "cloudflare-cdn-cache-control": "max-age=3600",
+            "surrogate-control": "max-age=3600",
+            "x-api": "1",
+          },
+        });
+      const response = await h.fetch("/api/users/42/report.csv", { jwt });
+      expect(response.headers.get("x-api")).toBe("1");
+      expect(response.headers.get("cache-control")).toBe("private, max-age=60");
+      for (const name of [
+        "cdn-cache-control",
+        "cloudflare-cdn-cache-control",
+        "surrogate-control",
+      ]) {
+        expect(response.headers.has(name)).toBe(false);
+      }
+      expect(h.apiCalls).toHaveLength(1);
+    });
+
+    it("hands the browser no header of its own and no value with the statement, whatever the API echoes", async () => {
+      h.api = (request) => {
+        const statement = request.headers["x-access-bridge-identity"] ?? "";
+        return new Response("{}", {
+          headers: {
+            "x-access-bridge-identity": statement,
+            x_access_bridge_user_email: request.headers["x-access-bridge-user-email"] ?? "",
+            "X-Access_Bridge-Client-IP": "203.0.113.7",
+            "x-echo": `Bearer ${statement}`,
+            "x-signature": statement.split(".")[2] ?? "",
+            "x-api": "1",
+          },
+        });
+      };
+      const response = await h.fetch("/api/x", { jwt });
+      expect(response.status).toBe(200);
+      expect(h.apiCalls).toHaveLength(1);
+      const statement = h.apiCalls[0]!.headers["x-access-bridge-identity"]!;
+      expect(statement.split(".")).toHaveLength(3);
+      expect(response.headers.get("x-api")).toBe("1");
+      const names = [...response.headers.keys()];
+      expect(names.filter((n) => n.startsWith("x-"))).toEqual(["x-api"]);
+      expect(JSON.stringify(headerObject(response.headers))).not.toContain(statement.split(".")[2]);
+    });
+
+    it.each([
+      ["the secret", `Forbidden for ${CLIENT_SECRET}`],
+      ["the id in upper case", `Bad token ${CLIENT_ID.toUpperCase()}`],
+    ])("empties a reason phrase carrying %s", async (_what, statusText) => {
+      h.api = () => new Response("no", { status: 403, statusText, headers: { "x-api": "1" } });
+      const response = await h.fetch("/api/x", { jwt });
+      expect(response.status).toBe(403);
+      expect(response.statusText).toBe("");
+      expect(response.headers.get("x-api")).toBe("1");
+      expect(await response.text()).toBe("no");
+      expect(h.apiCalls).toHaveLength(1);
+    });
+
+    describe("error bodies", () => {
+      const debugPage = (token: string) =>
+        `<html><body><h1>500</h1><pre>cf-access-client-secret: ${token}</pre></body></html>`;
+      /** A body sent in small chunks with no declared length, as a streaming framework sends it. */
+      const chunked = (text: string): ReadableStream<Uint8Array> => {
+        const bytes = new TextEncoder().encode(text);
+        let offset = 0;
+        return new ReadableStream({
+          pull(controller) {
+            if (offset >= bytes.length) return controller.close();
+            controller.enqueue(bytes.slice(offset, offset + 1000));
+            offset += 1000;
+          },
+        });
+      };
+      const withheld = async (response: Response): Promise<void> => {
+        const text = await response.clone().text();
+        expect(JSON.parse(text)).toEqual({ error: "bad gateway", requestId: expect.any(String) });
+        await expectJsonError(response, 502);
+        expect(text.toLowerCase()).not.toContain(CLIENT_SECRET.toLowerCase());
+        expect(text.toLowerCase()).not.toContain(CLIENT_ID.toLowerCase());
+        expect(response.headers.has("x-api")).toBe(false);
+        expect(h.apiCalls).toHaveLength(1);
+      };
+
+      it.each<[string, number, string, string]>([
+        ["an HTML debug page", 500, "text/html; charset=utf-8", debugPage(CLIENT_SECRET)],
+        [
+          "a JSON error",
+          403,
+          "application/json",
+          JSON.stringify({ sent: CLIENT_ID.toUpperCase() }),
+        ],
+        [
+          "a problem document",
+          404,
+          "application/problem+json",
+          `{"detail":"${CLIENT_SECRET.toUpperCase()}"}`,
+        ],
+        ["a text error", 400, "text/plain", `bad token ${CLIENT_ID}`],
+        ["an error with no type", 502, "", `upstream said ${CLIENT_SECRET}`],
+      ])("turns %s carrying the token into its own 502", async (_what, status, type, body) => {
+        h.api = () => {
+          const response = new Response(body, { status, headers: { "x-api": "1" } });
+          if (type === "") response.headers.delete("content-type");
+          else response.headers.set("content-type", type);
+          return response;
+        };
+        await withheld(await h.fetch("/api/x", { jwt }));
+      });
+
+      it("reads a streamed error body of unknown length to the end before deciding", async () => {
+        h.api = () =>
+          new Response(chunked(`${"x".repeat(20_000)}${CLIENT_SECRET}`), {
+            status: 500,
+            headers: { "content-type": "text/plain", "x-api": "1" },
+          });
+        await withheld(await h.fetch("/api/x", { jwt }));
+      });
+
+      it("withholds a body of exactly 64 KB and streams one a byte longer", async () => {
+        const sized = (bytes: number) =>
+          `${CLIENT_SECRET}${"x".repeat(bytes - CLIENT_SECRET.length)}`;
+        h.api = (request) =>
+          new Response(sized(request.url.endsWith("/at") ? 64 * 1024 : 64 * 1024 + 1), {
+            status: 500,
+            headers: { "content-type": "text/plain", "x-api": "1" },
+          });
+        await withheld(await h.fetch("/api/at", { jwt }));
+        h.apiCalls.length = 0;
+        const over = await rawRequest(h, "/api/over", { "cf-access-jwt-assertion": jwt });
+        expect(over.status).toBe(500);
+        expect(over.headers["x-api"]).toBe("1");
+        expect(over.body).toBe(sized(64 * 1024 + 1));
+        expect(h.apiCalls).toHaveLength(1);
+      });
+
+      it("passes on a streamed error body longer than 64 KB whole, in order", async () => {
+        const body = `${CLIENT_SECRET}${"0123456789".repeat(10_000)}end`;
+        h.api = () =>
+          new Response(chunked(body), { status: 503, headers: { "content-type": "text/plain" } });
+        const response = await h.fetch("/api/x", { jwt });
+        expect(response.status).toBe(503);
+        expect(await response.text()).toBe(body);
+        expect(h.apiCalls).toHaveLength(1);
+      });
+
+      it.each<[string, number, string]>([
+        ["a 2xx answer", 200, "text/plain"],
+        ["a binary error", 500, "application/octet-stream"],
+      ])("streams %s untouched, the token included", async (_what, status, type) => {
+        const body = `token ${CLIENT_SECRET}`;
+        h.api = () => new Response(body, { status, headers: { "content-type": type } });
+        const response = await h.fetch("/api/x", { jwt });
+        expect(response.status).toBe(status);
+        expect(await response.text()).toBe(body);
+        expect(h.apiCalls).toHaveLength(1);
+      });
+
+      it("streams an error body declared longer than 64 KB untouched", async () => {
+        const body = `${CLIENT_SECRET}${"x".repeat(100_000)}`;
+        h.api = () =>
+          new Response(body, {
+            status: 500,
+            headers: { "content-type": "text/html", "content-length": String(body.length) },
+          });
+        const response = await h.fetch("/api/x", { jwt });
+        expect(response.status).toBe(500);
+        expect(await response.text()).toBe(body);
+        expect(h.apiCalls).toHaveLength(1);
+      });
+    });
+
+    it("keeps any other reason phrase", async () => {
+      h.api = () => new Response("teapot", { status: 418, statusText: "Short And Stout" });
+      const response = await h.fetch("/api/x", { jwt });
+      expect(response.status).toBe(418);
+      expect(response.statusText).toBe("Short And Stout");
+      expect(h.apiCalls).toHaveLength(1);
+    });
+
     it("passes status, headers and body through", async () => {
       h.api = () =>
         new Response("teapot", {
@@ -746,7 +1079,7 @@ describe("proxy Worker, route prefix kept", () => {
         });
       const response = await h.fetch("/api/x", {
         jwt,
-        headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+        headers: { origin: "https://evil.example" },
       });
       expect(response.status).toBe(200);
       expect(response.headers.get("x-api")).toBe("1");
@@ -802,6 +1135,28 @@ describe("proxy Worker, route prefix kept", () => {
       expect(response.headers.get("location")).toBe(expected);
     });
 
+    it("maps each Link target on the API host, and no quoted parameter", async () => {
+      const link = [
+        `<https://${API_HOSTNAME}/api/items?page=2>; rel="next"`,
+        `<//${API_HOSTNAME}./api/items?page=9>; rel="last"; title="<https://${API_HOSTNAME}/x>"`,
+        "<https://elsewhere.example/help>; rel=help",
+        "</api/items?page=1>; rel=first",
+      ].join(", ");
+      h.api = () => new Response("[]", { headers: { link, "x-api": "1" } });
+      const response = await h.fetch("/api/items", { jwt });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-api")).toBe("1");
+      expect(response.headers.get("link")).toBe(
+        [
+          `<${FRONTEND}/api/items?page=2>; rel="next"`,
+          `<${FRONTEND}/api/items?page=9>; rel="last"; title="<https://${API_HOSTNAME}/x>"`,
+          "<https://elsewhere.example/help>; rel=help",
+          "</api/items?page=1>; rel=first",
+        ].join(", "),
+      );
+      expect(h.apiCalls).toHaveLength(1);
+    });
+
     it("maps Content-Location and a Refresh URL as it maps Location", async () => {
       h.api = () =>
         new Response("{}", {
@@ -830,6 +1185,48 @@ describe("proxy Worker, route prefix kept", () => {
       const response = await h.fetch("/api/x", { jwt });
       expect(response.headers.get("refresh")).toBe(expected);
     });
+  });
+});
+
+describe("proxy Worker, the API reached over HTTP", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startWorker({ keys: [key], apiOverHttp: true });
+  });
+  afterEach(() => h.reset());
+  afterAll(async () => {
+    expect(h.unexpected).toEqual([]);
+    await h.dispose();
+  });
+  const gzipped = (status: number, body: string) => () =>
+    new Response(gzipSync(Buffer.from(body)), {
+      status,
+      headers: { "content-type": "text/html", "content-encoding": "gzip", "x-api": "1" },
+    });
+
+  it("reads a compressed error body decoded, and withholds one carrying the token", async () => {
+    h.api = gzipped(500, `<pre>cf-access-client-id: ${CLIENT_ID}</pre>`);
+    const response = await rawRequest(h, "/api/x", { "cf-access-jwt-assertion": jwt });
+    expectRawJsonError(response, 502);
+    expect(JSON.parse(response.body).error).toBe("bad gateway");
+    expect(response.body).not.toContain(CLIENT_ID);
+    expect(response.headers["x-api"]).toBeUndefined();
+    expect(h.apiCalls).toHaveLength(1);
+    expect(h.apiCalls[0]!.headers["cf-access-client-id"]).toBe(CLIENT_ID);
+  });
+
+  it("passes on a compressed error body without the token, coded as it came", async () => {
+    const body = "<h1>No such item</h1>";
+    h.api = gzipped(404, body);
+    const response = await rawRequest(h, "/api/items/42", {
+      "cf-access-jwt-assertion": jwt,
+      "accept-encoding": "gzip",
+    });
+    expect(response.status).toBe(404);
+    expect(response.headers["x-api"]).toBe("1");
+    expect(response.headers["content-encoding"]).toBe("gzip");
+    expect(gunzipSync(response.bytes).toString()).toBe(body);
+    expect(h.apiCalls).toHaveLength(1);
   });
 });
 

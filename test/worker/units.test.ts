@@ -1,4 +1,5 @@
-import { isCrossSiteWrite } from "../../worker/src/csrf";
+import { privateCacheControl } from "../../worker/src/cache-control";
+import { isCrossSite } from "../../worker/src/csrf";
 import {
   ConfigError,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
@@ -9,6 +10,7 @@ import {
 import { isWellFormedAssertion } from "../../worker/src/assertion";
 import {
   canonicalName,
+  carriesTokenPattern,
   CLIENT_IP_HEADER,
   COMMON_NAME_HEADER,
   droppedRequestHeaders,
@@ -28,9 +30,11 @@ import { isForwardedMethod } from "../../worker/src/methods";
 import { rewriteLocation, rewriteRefresh } from "../../worker/src/redirects";
 import { requestIdOf } from "../../worker/src/request-id";
 import { TokenCache } from "../../worker/src/token-cache";
+import { checkedClaims } from "../../worker/src/verify";
+import { HttpError } from "../../worker/src/errors";
 import { hasTraversal, isInsidePrefix, upstreamPath } from "../../worker/src/route";
 import { forwardedBody, upstreamUrl } from "../../worker/src/upstream";
-import { headerObject, newSigningKey } from "./harness";
+import { headerObject, newSigningKey, REDECODED_TRAVERSALS } from "./harness";
 
 const token = { clientId: "id-1", clientSecret: "secret-1" };
 
@@ -70,6 +74,12 @@ describe("route predicates", () => {
       "/api/\uff0e\uff0e/admin",
       "/api/..\uff0fadmin",
       "/api/..\uff3cadmin",
+      ...REDECODED_TRAVERSALS,
+      "/api/\ufe30/admin",
+      "/api/\ufe6a2e\ufe6a2e/admin",
+      "/api/%E2%80%A6",
+      "/api/x%%30%30",
+      "/api/a%2%66b",
     ];
     expect(flagged.filter((path) => !hasTraversal(path))).toEqual([]);
     const passed = [
@@ -80,8 +90,24 @@ describe("route predicates", () => {
       "/api/%C3%A9",
       "/api/%E2%82%AC",
       "/api/%ef%bc%a1",
+      "/api/50%",
+      "/api/100%/x%41",
+      "/api/cafe%CC%81",
+      "/api/%E2%91%A0",
     ];
     expect(passed.filter(hasTraversal)).toEqual([]);
+  });
+
+  it("refuses a path that still changes after eight rounds of decoding", () => {
+    // `%41` spelt `%%34%31`: its hex digits escaped, one more round to decode.
+    const hex = (c: string): string => c.charCodeAt(0).toString(16);
+    const deeper = (path: string): string =>
+      path.replace(/%([\da-f])([\da-f])/gi, (_m, a: string, b: string) => `%%${hex(a)}%${hex(b)}`);
+    let path = "/api/%41";
+    for (let depth = 0; depth < 6; depth++) path = deeper(path);
+    // Seven rounds that change it, and an eighth that shows it stopped.
+    expect(hasTraversal(path)).toBe(false);
+    expect(hasTraversal(deeper(path))).toBe(true);
   });
 
   it("strips the prefix only when asked, never leaving an empty path", () => {
@@ -206,6 +232,21 @@ describe("upstream request headers", () => {
       keep_alive: "timeout=5",
       proxy_authorization: "Basic x",
       x_http_method_override: "DELETE",
+      "x-client-ip": "10.0.0.1",
+      client_ip: "10.0.0.1",
+      "x-cluster-client-ip": "10.0.0.1",
+      "fastly-client-ip": "10.0.0.1",
+      "x-forwarded": "for=10.0.0.1",
+      forwarded_for: "10.0.0.1",
+      "x-originating-ip": "10.0.0.1",
+      "x-remote-ip": "10.0.0.1",
+      X_Remote_Addr: "10.0.0.1",
+      "x-proxyuser-ip": "10.0.0.1",
+      "x-appengine-user-ip": "10.0.0.1",
+      "x-scheme": "http",
+      x_url_scheme: "http",
+      "front-end-https": "off",
+      "x-script-name": "/admin",
       "cf-ipcountry": "GB",
       accept: "application/json",
     });
@@ -236,7 +277,8 @@ describe("upstream request headers", () => {
       authorization: "Bearer api-token",
       x_request_id: "r-1",
       "cf-ray": "8f00aa11bb22cc33-LHR",
-      "x-forwarded": "not a family member",
+      "x-client-ip-note": "not the address",
+      "x-scheme-version": "2",
       hostname: "not host",
       tes: "not te",
       cookies: "not cookie",
@@ -263,18 +305,23 @@ describe("upstream request headers", () => {
 });
 
 describe("response headers", () => {
-  it("leaves a clean response alone, so it can go back without a copy", () => {
+  const signature = "c2lnbmF0dXJlLW9mLXRoZS1zdGF0ZW1lbnQ";
+  const changesOf = (headers: Headers, of = token) =>
+    responseChanges(headers, carriesTokenPattern(of), signature);
+
+  it("leaves a clean response's headers alone", () => {
     const headers = new Headers({
       "content-type": "application/json",
+      "cache-control": "no-store",
       connection: "keep-alive",
       "keep-alive": "timeout=5",
       "transfer-encoding": "chunked",
       vary: "Origin",
     });
-    expect(responseChanges(headers, token)).toBeUndefined();
+    expect(changesOf(headers)).toEqual({ dropped: [], urls: [], cacheControl: undefined });
   });
 
-  it("drops cookies, CORS, the token in any case or place, and hop-by-hop headers the runtime keeps", () => {
+  it("drops cookies, CORS, CDN cache orders, the token in any case or place, and hop-by-hop headers the runtime keeps", () => {
     const headers = new Headers({
       // The runtime writes Connection and Keep-Alive itself; x-conn is only named here.
       connection: "keep-alive, x-conn",
@@ -286,12 +333,15 @@ describe("response headers", () => {
       "access-control-allow-origin": "https://evil.example",
       "access-control-allow-credentials": "true",
       access_control_expose_headers: "x-echo",
+      "cdn-cache-control": "max-age=600",
+      "cloudflare-cdn-cache-control": "max-age=600",
+      "surrogate-control": "max-age=600",
       "content-type": "text/plain",
     });
     headers.append("set-cookie", "a=1");
     headers.append("set-cookie", "b=2");
-    const changes = responseChanges(headers, token);
-    expect(new Set(changes?.dropped)).toEqual(
+    const changes = changesOf(headers);
+    expect(new Set(changes.dropped)).toEqual(
       new Set([
         "x-conn",
         "proxy-connection",
@@ -301,34 +351,98 @@ describe("response headers", () => {
         "access-control-allow-origin",
         "access-control-allow-credentials",
         "access_control_expose_headers",
+        "cdn-cache-control",
+        "cloudflare-cdn-cache-control",
+        "surrogate-control",
         "set-cookie",
       ]),
     );
-    expect(changes?.urls).toEqual([]);
+    expect(changes.urls).toEqual([]);
+  });
+
+  it("drops the Worker's own headers in any spelling, and any value carrying the statement", () => {
+    const headers = new Headers({
+      "x-access-bridge-identity": "anything",
+      x_access_bridge_user_email: "ada@mysite.com",
+      "X-Access_Bridge-Client-IP": "203.0.113.7",
+      "x-debug": `seen: Bearer head.body.${signature} (and more)`,
+      "x-access-bridged": "not ours",
+      "x-api": "1",
+    });
+    expect(new Set(changesOf(headers).dropped)).toEqual(
+      new Set([
+        "x-access-bridge-identity",
+        "x_access_bridge_user_email",
+        "x-access_bridge-client-ip",
+        "x-debug",
+      ]),
+    );
   });
 
   it("treats the token's characters literally", () => {
     const dotted = { clientId: "a.b", clientSecret: "(s+)" };
-    expect(responseChanges(new Headers({ "x-a": "axb", "x-b": "ssss" }), dotted)).toBeUndefined();
-    expect(responseChanges(new Headers({ "x-a": "A.B", "x-b": "(S+)" }), dotted)?.dropped).toEqual([
+    expect(changesOf(new Headers({ "x-a": "axb", "x-b": "ssss" }), dotted).dropped).toEqual([]);
+    expect(changesOf(new Headers({ "x-a": "A.B", "x-b": "(S+)" }), dotted).dropped).toEqual([
       "x-a",
       "x-b",
     ]);
   });
 
-  it("hands back the URL headers to map", () => {
-    const changes = responseChanges(
-      new Headers({ location: "/v1/next", "content-location": "/v1/x", refresh: "0; url=/v1/y" }),
-      token,
+  it("hands back the URL headers to map, Link among them", () => {
+    const changes = changesOf(
+      new Headers({
+        location: "/v1/next",
+        "content-location": "/v1/x",
+        refresh: "0; url=/v1/y",
+        link: "</v1/z>; rel=next",
+      }),
     );
     expect(changes).toEqual({
       dropped: [],
       urls: [
         ["content-location", "/v1/x"],
+        ["link", "</v1/z>; rel=next"],
         ["location", "/v1/next"],
         ["refresh", "0; url=/v1/y"],
       ],
+      cacheControl: undefined,
     });
+  });
+
+  it("hands back a shareable Cache-Control made private", () => {
+    expect(changesOf(new Headers({ "cache-control": "public, max-age=60" })).cacheControl).toBe(
+      "private, max-age=60",
+    );
+  });
+});
+
+describe("Cache-Control for the browser", () => {
+  it.each([
+    ["public", "private"],
+    ["public, max-age=60", "private, max-age=60"],
+    ["max-age=60, s-maxage=600", "private, max-age=60"],
+    ["PUBLIC,S-MAXAGE=600,must-revalidate", "private, must-revalidate"],
+    ["public, max-age=60, s-maxage=600, proxy-revalidate", "private, max-age=60"],
+    [
+      'public, no-cache="set-cookie, x-a", max-age=5',
+      'private, no-cache="set-cookie, x-a", max-age=5',
+    ],
+    ['public, private="set-cookie"', "private"],
+    ["s-maxage = 600", "private"],
+  ])("makes %j %j", (value, expected) => {
+    expect(privateCacheControl(value)).toBe(expected);
+  });
+
+  it.each([
+    "no-store",
+    "private, max-age=60",
+    "max-age=60",
+    "no-cache",
+    'no-cache="public"',
+    "publicity=1",
+    "",
+  ])("leaves %j alone", (value) => {
+    expect(privateCacheControl(value)).toBeUndefined();
   });
 });
 
@@ -417,7 +531,7 @@ describe("request id", () => {
   });
 });
 
-describe("cross-site write predicate", () => {
+describe("cross-site predicate", () => {
   const own = "https://app.mysite.com";
   const url = new URL(`${own}/api/x`);
   // What the rule reads of a request. A plain object, because Node's Request
@@ -426,28 +540,50 @@ describe("cross-site write predicate", () => {
     ({ method, headers: new Headers(headers) }) as Request;
 
   it("refuses unsafe methods from another site and allows the rest", () => {
-    expect(isCrossSiteWrite(req("POST", { origin: "https://evil.example" }), url)).toBe(true);
-    expect(
-      isCrossSiteWrite(req("POST", { "sec-fetch-site": "cross-site", origin: own }), url),
-    ).toBe(true);
-    expect(
-      isCrossSiteWrite(req("POST", { origin: own, "sec-fetch-site": "same-origin" }), url),
-    ).toBe(false);
-    expect(isCrossSiteWrite(req("POST", {}), url)).toBe(false);
-    expect(isCrossSiteWrite(req("GET", { origin: "https://evil.example" }), url)).toBe(false);
+    expect(isCrossSite(req("POST", { origin: "https://evil.example" }), url)).toBe(true);
+    expect(isCrossSite(req("POST", { "sec-fetch-site": "cross-site", origin: own }), url)).toBe(
+      true,
+    );
+    expect(isCrossSite(req("POST", { origin: own, "sec-fetch-site": "same-origin" }), url)).toBe(
+      false,
+    );
+    expect(isCrossSite(req("POST", {}), url)).toBe(false);
+    expect(isCrossSite(req("GET", { origin: "https://evil.example" }), url)).toBe(false);
   });
 
   it("refuses a same-site sibling, an opaque origin and a lower-case method", () => {
     expect(
-      isCrossSiteWrite(
+      isCrossSite(
         req("POST", { origin: "https://blog.mysite.com", "sec-fetch-site": "same-site" }),
         url,
       ),
     ).toBe(true);
-    expect(isCrossSiteWrite(req("POST", { origin: "null" }), url)).toBe(true);
-    expect(isCrossSiteWrite(req("patch", { origin: "https://evil.example" }), url)).toBe(true);
-    expect(isCrossSiteWrite(req("options", { origin: "https://evil.example" }), url)).toBe(false);
-    expect(isCrossSiteWrite(req("DELETE", { "sec-fetch-site": "CROSS-SITE" }), url)).toBe(true);
+    expect(isCrossSite(req("POST", { origin: "null" }), url)).toBe(true);
+    expect(isCrossSite(req("patch", { origin: "https://evil.example" }), url)).toBe(true);
+    expect(isCrossSite(req("options", { origin: "https://evil.example" }), url)).toBe(false);
+    expect(isCrossSite(req("DELETE", { "sec-fetch-site": "CROSS-SITE" }), url)).toBe(true);
+  });
+
+  it("refuses every cross-site request but a navigation that reads", () => {
+    const crossSite = (method: string, mode?: string) =>
+      isCrossSite(
+        req(method, {
+          "sec-fetch-site": "cross-site",
+          ...(mode ? { "sec-fetch-mode": mode } : {}),
+        }),
+        url,
+      );
+    expect(crossSite("GET", "no-cors")).toBe(true);
+    expect(crossSite("GET", "cors")).toBe(true);
+    expect(crossSite("HEAD", "same-origin")).toBe(true);
+    expect(crossSite("OPTIONS", "cors")).toBe(true);
+    expect(crossSite("GET")).toBe(true);
+    expect(crossSite("GET", "navigate")).toBe(false);
+    expect(crossSite("HEAD", "NAVIGATE")).toBe(false);
+    expect(crossSite("POST", "navigate")).toBe(true);
+    expect(
+      isCrossSite(req("GET", { "sec-fetch-site": "same-site", "sec-fetch-mode": "cors" }), url),
+    ).toBe(false);
   });
 });
 
@@ -537,9 +673,57 @@ describe("identity", () => {
       { email: "", common_name: "ci.access" },
       { common_name: "" },
       { common_name: ["ci.access"] },
+      { email: "ada@mysite.com\r\nx-admin: 1" },
+      { email: "ada@mysite.com\n" },
+      { email: "ada\0@mysite.com" },
+      { common_name: "ci.access\r" },
     ]) {
       expect(identityOf(payload)).toBeUndefined();
     }
+  });
+
+  it("takes any other character a header value can hold", () => {
+    expect(identityOf({ email: "zoë\t@例え.jp" })).toEqual({ email: "zoë\t@例え.jp" });
+  });
+});
+
+describe("assertion claims", () => {
+  const team = "team.cloudflareaccess.com";
+  const now = 1_800_000_000;
+  const valid = { iss: `https://${team}`, aud: ["aud-1"], exp: now + 60, email: "ada@mysite.com" };
+  const check = (claims: unknown): unknown =>
+    checkedClaims(new TextEncoder().encode(JSON.stringify(claims)), team, "aud-1", now);
+
+  it("accepts what Access signs, aud as a list or a string, within the clock tolerance", () => {
+    expect(check(valid)).toEqual(valid);
+    expect(check({ ...valid, aud: "aud-1" })).toMatchObject({ aud: "aud-1" });
+    expect(check({ ...valid, exp: now - 4, nbf: now + 5, iat: now })).toMatchObject({
+      exp: now - 4,
+    });
+  });
+
+  it.each<[string, unknown]>([
+    ["an array", [valid]],
+    ["a string", "claims"],
+    ["null", null],
+    ["another issuer", { ...valid, iss: `https://${team}/` }],
+    ["no issuer", { ...valid, iss: undefined }],
+    ["another audience", { ...valid, aud: ["aud-2"] }],
+    ["an audience that only contains the tag", { ...valid, aud: "aud-10" }],
+    ["no exp", { ...valid, exp: undefined }],
+    ["an exp that is a string", { ...valid, exp: String(now + 60) }],
+    ["an exp past the tolerance", { ...valid, exp: now - 5 }],
+    ["an nbf past the tolerance", { ...valid, nbf: now + 6 }],
+    ["an nbf that is a string", { ...valid, nbf: "0" }],
+    ["an iat that is a string", { ...valid, iat: "0" }],
+  ])("refuses %s", (_what, claims) => {
+    expect(() => check(claims)).toThrow(HttpError);
+  });
+
+  it("refuses a payload that is not JSON", () => {
+    expect(() => checkedClaims(new TextEncoder().encode("eyJpc3Mi"), team, "aud-1", now)).toThrow(
+      HttpError,
+    );
   });
 });
 

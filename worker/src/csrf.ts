@@ -2,18 +2,25 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * The Access cookie is `SameSite=None`, so a browser attaches it to requests
- * any site makes. A write is refused when the browser says it is cross-site,
- * or when it names an origin other than ours. Browsers always send `Origin`
- * on unsafe methods, so a request with neither marker is not a browser's and
- * carries no ambient credential to abuse.
+ * any site makes. Refused:
  *
- * `frontend` is the URL the request arrived on. Reads are let through before
- * any header or origin is looked at, since they are most of the traffic.
+ * - anything the browser says another site started (`Sec-Fetch-Site:
+ *   cross-site`), except a read that navigates: a link to the API followed
+ *   from elsewhere shows the person their own data, while a `<script>`,
+ *   `<img>` or `fetch` would hand it to the other site's page;
+ * - a write that names an origin other than ours. Browsers always send
+ *   `Origin` on unsafe methods, so a write with neither marker is not a
+ *   browser's and carries no ambient credential to abuse.
+ *
+ * `frontend` is the URL the request arrived on.
  */
-export function isCrossSiteWrite(request: Request, frontend: URL): boolean {
-  if (SAFE_METHODS.has(request.method.toUpperCase())) return false;
+export function isCrossSite(request: Request, frontend: URL): boolean {
   const headers = request.headers;
-  if (headers.get("sec-fetch-site")?.toLowerCase() === "cross-site") return true;
+  const safe = SAFE_METHODS.has(request.method.toUpperCase());
+  if (headers.get("sec-fetch-site")?.toLowerCase() === "cross-site") {
+    return !safe || headers.get("sec-fetch-mode")?.toLowerCase() !== "navigate";
+  }
+  if (safe) return false;
   const origin = headers.get("origin");
   return origin !== null && origin !== frontend.origin;
 }

@@ -24,6 +24,14 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * On every response, the API's and the Worker's own. A page on another site
+ * can still embed the route (`<script src>`, `<img>`), and the browser sends
+ * the person's `SameSite=None` Access cookie along; with this header it
+ * refuses to hand such a page the answer at all, not even into its process.
+ */
+export const RESOURCE_POLICY = ["cross-origin-resource-policy", "same-origin"] as const;
+
 export function jsonError(
   status: number,
   error: string,
@@ -32,7 +40,12 @@ export function jsonError(
 ): Response {
   return new Response(JSON.stringify({ error, requestId }), {
     status,
-    headers: { ...headers, "content-type": "application/json", "cache-control": "no-store" },
+    headers: {
+      ...headers,
+      "content-type": "application/json",
+      "cache-control": "no-store",
+      [RESOURCE_POLICY[0]]: RESOURCE_POLICY[1],
+    },
   });
 }
 
@@ -49,9 +62,13 @@ export const keysUnavailable = (detail: string): HttpError =>
 // Not logged: refusing a probe is routine.
 export const methodNotAllowed = (): HttpError =>
   new HttpError(405, "method not allowed", undefined, { allow: ALLOWED_METHODS });
-export const crossSiteWrite = (): HttpError => new HttpError(403, "cross-site request refused");
+export const crossSiteRequest = (): HttpError => new HttpError(403, "cross-site request refused");
 export const badGateway = (detail: string): HttpError =>
   new HttpError(502, "upstream unreachable", detail);
+// The API's own words withheld: its answer would have shown the browser the
+// service token, so nothing of it goes on.
+export const withheldAnswer = (detail: string): HttpError =>
+  new HttpError(502, "bad gateway", detail);
 export const gatewayTimeout = (detail: string): HttpError =>
   new HttpError(504, "upstream timed out", detail);
 

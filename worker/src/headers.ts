@@ -1,5 +1,7 @@
+import { privateCacheControl } from "./cache-control";
 import type { Identity } from "./identity";
 import { IDENTITY_HEADER } from "./identity-claims";
+import { URL_REWRITES } from "./redirects";
 
 /** Every header the Worker sets itself starts so; the client's never reach the API. */
 const OWN_PREFIX = "x-access-bridge-";
@@ -55,6 +57,27 @@ const DROPPED_REQUEST_HEADERS = [
   "x-http-method-override",
   "x-http-method",
   "x-method-override",
+  // Where other proxies put the client's address: frameworks and rate
+  // limiters read these first (`request-ip` starts with X-Client-IP), so a
+  // caller would choose the address the API logs and limits. The API gets
+  // the address from X-Access-Bridge-Client-IP.
+  "x-client-ip",
+  "client-ip",
+  "x-cluster-client-ip",
+  "fastly-client-ip",
+  "x-forwarded",
+  "forwarded-for",
+  "x-originating-ip",
+  "x-remote-ip",
+  "x-remote-addr",
+  "x-proxyuser-ip",
+  "x-appengine-user-ip",
+  // The scheme and mount point as Rack, WSGI and IIS front ends pass them:
+  // the API would build its URLs, or judge https, from the client's word.
+  "x-scheme",
+  "x-url-scheme",
+  "front-end-https",
+  "x-script-name",
 ];
 
 /**
@@ -144,16 +167,31 @@ export function rewriteRequestHeaders(
   headers.set("cf-access-client-secret", token.clientSecret);
 }
 
-/** Response headers whose URL may point at the API host, mapped like a redirect. */
-export type UrlHeader = "location" | "content-location" | "refresh";
-const URL_HEADERS = new Set<string>(["location", "content-location", "refresh"]);
+/**
+ * Response headers dropped by exact (canonical) name: cookies, and the
+ * cache orders meant only for CDNs (RFC 9213's, Cloudflare's, Akamai's and
+ * Fastly's), which would let a cache in front of the browser keep one
+ * person's answer for the next.
+ */
+const DROPPED_RESPONSE_HEADERS = new Set([
+  "set-cookie",
+  "proxy-connection",
+  "cdn-cache-control",
+  "cloudflare-cdn-cache-control",
+  "surrogate-control",
+]);
 
 /** What the API's response headers need before the browser may see them. */
 export interface ResponseChanges {
-  /** Names to delete: cookies, CORS, anything carrying the token, leftover hop-by-hop. */
+  /**
+   * Names to delete: cookies, CORS, CDN cache orders, the Worker's own,
+   * anything carrying the token or the statement, leftover hop-by-hop.
+   */
   dropped: string[];
-  /** URL headers to map back to the front end, with their values. */
-  urls: [UrlHeader, string][];
+  /** Headers that may hold a URL on the API host, with their values, to map back. */
+  urls: [string, string][];
+  /** `Cache-Control` made private, where the API let shared caches keep the answer. */
+  cacheControl: string | undefined;
 }
 
 // The token is the same on every request of a deployment, so its pattern is
@@ -161,7 +199,7 @@ export interface ResponseChanges {
 let tokenPattern: { token: ServiceToken; pattern: RegExp } | undefined;
 
 /** Matches the token's id or secret in any letter case. */
-function patternFor(token: ServiceToken): RegExp {
+export function carriesTokenPattern(token: ServiceToken): RegExp {
   if (tokenPattern?.token !== token) {
     const source = `${escapeRegExp(token.clientId)}|${escapeRegExp(token.clientSecret)}`;
     tokenPattern = { token, pattern: new RegExp(source, "i") };
@@ -170,35 +208,42 @@ function patternFor(token: ServiceToken): RegExp {
 }
 
 /**
- * Reads the API's response headers once and says what must change, or
- * `undefined` when they can go back as they are. That is the common case, and
- * it lets the Worker return the API's response without copying it.
- *
- * `Access-Control-*` goes because the browser talks to the front end's own
- * origin: an API that reflects any `Origin` with credentials would otherwise
- * make the person's session readable cross-site through the front end.
+ * Reads the API's response headers once and says what must change.
+ * `carriesToken` is {@link carriesTokenPattern}'s; `signature` is the last
+ * segment of the statement sent with the request, so an API that echoes it,
+ * whole or in part, never shows it to the browser.
  */
 export function responseChanges(
   headers: Headers,
-  token: ServiceToken,
-): ResponseChanges | undefined {
-  const carriesToken = patternFor(token);
+  carriesToken: RegExp,
+  signature: string,
+): ResponseChanges {
   const dropped: string[] = [];
-  const urls: [UrlHeader, string][] = [];
+  const urls: [string, string][] = [];
+  let cacheControl: string | undefined;
   let connection: string | undefined;
   headers.forEach((value, name) => {
     const canonical = canonicalName(name);
     if (
-      canonical === "set-cookie" ||
-      canonical === "proxy-connection" ||
+      DROPPED_RESPONSE_HEADERS.has(canonical) ||
+      // CORS: the browser talks to the front end's own origin, and an API
+      // that reflected any Origin with credentials would make the person's
+      // session readable cross-site through the front end.
       canonical.startsWith("access-control-") ||
-      // An API that echoes request headers must not hand the service token to the browser.
+      // The Worker's own, which an API that echoes request headers would
+      // hand back with the signed statement.
+      canonical.startsWith(OWN_PREFIX) ||
+      // An API that echoes request headers must hand the browser neither
+      // the service token nor the caller's statement.
       carriesToken.test(value) ||
-      carriesToken.test(name)
+      carriesToken.test(name) ||
+      value.includes(signature)
     ) {
       dropped.push(name);
-    } else if (URL_HEADERS.has(name)) {
-      urls.push([name as UrlHeader, value]);
+    } else if (URL_REWRITES.has(name)) {
+      urls.push([name, value]);
+    } else if (name === "cache-control") {
+      cacheControl = privateCacheControl(value);
     } else if (name === "connection") {
       connection = value;
     }
@@ -208,6 +253,5 @@ export function responseChanges(
       if (!HOP_BY_HOP_DROPPED_BY_RUNTIME.has(name)) dropped.push(name);
     }
   }
-  if (dropped.length === 0 && urls.length === 0) return undefined;
-  return { dropped, urls };
+  return { dropped, urls, cacheControl };
 }

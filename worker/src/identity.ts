@@ -7,16 +7,21 @@ import type { JWTPayload } from "jose";
  */
 export type Identity = { email: string } | { commonName: string };
 
-const nonEmpty = (value: unknown): value is string => typeof value === "string" && value !== "";
+/**
+ * A name the API can be sent: a non-empty string that fits in a header
+ * value, which CR, LF and NUL do not (the runtime would throw setting it).
+ */
+const isName = (value: unknown): value is string =>
+  typeof value === "string" && value !== "" && !/[\r\n\0]/.test(value);
 
 /**
  * The identity a verified payload names, or `undefined` when it names none
  * the API could act on: no email and no common name, an email that is not a
- * non-empty string, or a common name next to an email claim.
+ * name (see {@link isName}), or a common name next to an email claim.
  */
 export function identityOf(payload: JWTPayload): Identity | undefined {
-  if (nonEmpty(payload.email)) return { email: payload.email };
-  if (payload.email === undefined && nonEmpty(payload.common_name)) {
+  if (isName(payload.email)) return { email: payload.email };
+  if (payload.email === undefined && isName(payload.common_name)) {
     return { commonName: payload.common_name };
   }
   return undefined;

@@ -1,8 +1,9 @@
 import { isWellFormedAssertion, MAX_ASSERTION_BYTES } from "./assertion";
-import { isCrossSiteWrite } from "./csrf";
+import { isCrossSite } from "./csrf";
 import { readConfig, type Config, type Env } from "./env";
+import { passedBody, type PassedBody } from "./error-body";
 import {
-  crossSiteWrite,
+  crossSiteRequest,
   errorSummary,
   HttpError,
   invalidAssertion,
@@ -10,8 +11,10 @@ import {
   methodNotAllowed,
   missingAssertion,
   notFound,
+  RESOURCE_POLICY,
 } from "./errors";
 import {
+  carriesTokenPattern,
   droppedRequestHeaders,
   responseChanges,
   rewriteRequestHeaders,
@@ -20,7 +23,7 @@ import {
 import type { Identity } from "./identity";
 import { IdentitySigner } from "./identity-signer";
 import { isForwardedMethod } from "./methods";
-import { rewriteLocation, rewriteRefresh, type FrontEnd } from "./redirects";
+import { URL_REWRITES, type FrontEnd } from "./redirects";
 import { requestIdOf } from "./request-id";
 import { hasTraversal, isInsidePrefix, upstreamPath } from "./route";
 import { callUpstream, upstreamUrl } from "./upstream";
@@ -53,7 +56,7 @@ function deploymentOf(env: Env): Deployment {
 
 /**
  * The order is the contract's: where (404), who (401, 403), what (405, then
- * the cross-site rule), and only then the API. Each step is cheap before the
+ * the cross-site rules), and only then the API. Each step is cheap before the
  * next; only a verified caller learns which methods the route serves.
  */
 async function proxy(
@@ -80,7 +83,7 @@ async function proxy(
     (await verifyNewAssertion(assertion, config, ctx));
 
   if (!isForwardedMethod(request.method)) throw methodNotAllowed();
-  if (isCrossSiteWrite(request, url)) throw crossSiteWrite();
+  if (isCrossSite(request, url)) throw crossSiteRequest();
 
   const target = upstreamUrl(
     config.apiHostname,
@@ -94,14 +97,15 @@ async function proxy(
     (await signer.sign(identity, url.origin, apiOrigin, nowS));
   const dropped = droppedRequestHeaders(headers);
   const clientIp = headers.get("cf-connecting-ip");
-  const upstream = await callUpstream(
+  const carriesToken = carriesTokenPattern(token);
+  const [upstream, body] = await callUpstream(
     target,
     request,
     (forwarded) => rewriteRequestHeaders(forwarded, dropped, token, identity, statement, clientIp),
     config.upstreamTimeoutMs,
+    (response) => passedBody(response, carriesToken),
   );
-
-  return backToBrowser(upstream, config, token, url);
+  return backToBrowser(upstream, body, config, carriesToken, url, statement);
 }
 
 /** An assertion this isolate has not verified: its spelling first, then its signature. */
@@ -118,22 +122,32 @@ const malformedAssertion = (): HttpError =>
   invalidAssertion("not three canonical base64url segments of at most 8 KB");
 
 /**
- * The API's response as the browser may see it. The body goes back untouched,
- * so the runtime streams it natively: scanning it for the token in JavaScript
- * cost about half the throughput. Headers, where a proxy or framework would
- * echo request headers, are scanned, and a response with nothing to change
- * goes back as it came, without a copy.
+ * The API's response as the browser may see it, with `body` from
+ * {@link passedBody}: the API's own stream, which the runtime streams
+ * natively (scanning every body for the token in JavaScript cost about half
+ * the throughput), or an error body read and scanned. Headers, where a proxy
+ * or framework would echo request headers, are scanned on every response.
  */
 function backToBrowser(
   upstream: Response,
+  body: PassedBody,
   config: Config,
-  token: ServiceToken,
+  carriesToken: RegExp,
   frontend: URL,
+  statement: string,
 ): Response {
-  const changes = responseChanges(upstream.headers, token);
-  if (changes === undefined) return upstream;
-  const response = new Response(upstream.body, upstream);
+  const signature = statement.slice(statement.lastIndexOf(".") + 1);
+  const changes = responseChanges(upstream.headers, carriesToken, signature);
+  // A reason phrase with the token in it goes empty, rather than edited or
+  // left to the runtime's default.
+  const init = carriesToken.test(upstream.statusText)
+    ? { status: upstream.status, statusText: "", headers: upstream.headers }
+    : upstream;
+  const response = new Response(body, init);
   const headers = response.headers;
+  // The length of what was read is the runtime's to set: a compressed
+  // body was read decoded, and goes out coded again.
+  if (body !== upstream.body) headers.delete("content-length");
   for (const name of changes.dropped) headers.delete(name);
   if (changes.urls.length > 0) {
     const frontEnd: FrontEnd = {
@@ -142,10 +156,11 @@ function backToBrowser(
       pathPrefix: config.stripRoutePrefix ? config.routePrefix : "",
     };
     for (const [name, value] of changes.urls) {
-      const rewrite = name === "refresh" ? rewriteRefresh : rewriteLocation;
-      headers.set(name, rewrite(value, frontEnd));
+      headers.set(name, URL_REWRITES.get(name)!(value, frontEnd));
     }
   }
+  if (changes.cacheControl !== undefined) headers.set("cache-control", changes.cacheControl);
+  headers.set(...RESOURCE_POLICY);
   return response;
 }
 

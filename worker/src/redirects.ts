@@ -25,7 +25,8 @@ function isApiHost(url: URL, apiHostname: string): boolean {
 }
 
 /**
- * Maps a URL the API sends back (`Location`, `Content-Location`) to the
+ * Maps a URL the API sends back (`Location`, `Content-Location`, a `Link`
+ * target) to the
  * front end's route, so a redirect never sends the browser to the API
  * directly. The URL is read as the browser would read it on the front end's
  * origin; one that lands on the API host becomes the front end's, and a
@@ -62,3 +63,23 @@ export function rewriteRefresh(refresh: string, frontEnd: FrontEnd): string {
   const tail = end < 0 ? "" : rest.slice(end);
   return `${lead}${quote}${rewriteLocation(target, frontEnd)}${tail}`;
 }
+
+// A Link header's targets: each `<URI-reference>` outside a quoted parameter
+// (RFC 8288 §3), so `title="<x>"` is left as written.
+const LINK_TARGET = /"(?:[^"\\]|\\.)*"|<([^>]*)>/g;
+
+/** Maps each target of a `Link` header value as {@link rewriteLocation} does. */
+export function rewriteLink(link: string, frontEnd: FrontEnd): string {
+  return link.replace(LINK_TARGET, (whole, target?: string) =>
+    target === undefined ? whole : `<${rewriteLocation(target, frontEnd)}>`,
+  );
+}
+
+/** The response headers that may name a URL on the API host, each with its mapping. */
+export const URL_REWRITES: ReadonlyMap<string, (value: string, frontEnd: FrontEnd) => string> =
+  new Map([
+    ["location", rewriteLocation],
+    ["content-location", rewriteLocation],
+    ["refresh", rewriteRefresh],
+    ["link", rewriteLink],
+  ]);

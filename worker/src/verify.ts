@@ -1,4 +1,4 @@
-import { createLocalJWKSet, errors, jwtVerify, type JWTPayload } from "jose";
+import { compactVerify, createLocalJWKSet, errors, type JWTPayload } from "jose";
 import { errorSummary, invalidAssertion, keysUnavailable } from "./errors";
 import { identityOf, type Identity } from "./identity";
 import { fetchKeySet, TeamKeys, type WaitUntil } from "./key-set";
@@ -48,9 +48,6 @@ function verifierFor(teamDomain: string, aud: string): Verifier {
 /** Errors that mean "this token is not acceptable", as opposed to "we could not get keys". */
 function isTokenFault(err: unknown): boolean {
   return (
-    err instanceof errors.JWTClaimValidationFailed ||
-    err instanceof errors.JWTExpired ||
-    err instanceof errors.JWTInvalid ||
     err instanceof errors.JWSInvalid ||
     err instanceof errors.JWSSignatureVerificationFailed ||
     err instanceof errors.JOSEAlgNotAllowed ||
@@ -76,14 +73,53 @@ export function cachedIdentity(
   return verifierFor(teamDomain, aud).tokens.get(token, Date.now() / 1000)?.identity;
 }
 
+const utf8 = new TextDecoder();
+
+/**
+ * The claims of an assertion whose signature verified, checked as jose's
+ * `jwtVerify` would with this Worker's options, for a fraction of its code:
+ * a JSON object, `iss` the team, `aud` the app's tag or a list holding it,
+ * `exp` a number not past (with {@link CLOCK_TOLERANCE_S}), and `nbf` and
+ * `iat`, where present, numbers, `nbf` not in the future.
+ */
+export function checkedClaims(
+  payload: Uint8Array,
+  teamDomain: string,
+  aud: string,
+  nowS: number,
+): JWTPayload {
+  let claims: JWTPayload | undefined;
+  try {
+    claims = JSON.parse(utf8.decode(payload)) as JWTPayload;
+  } catch {
+    // Refused below, like any other payload that is not a JSON object.
+  }
+  if (typeof claims !== "object" || claims === null || Array.isArray(claims)) {
+    throw invalidAssertion("claims are not a JSON object");
+  }
+  const { iss, aud: audience, exp, nbf, iat } = claims;
+  if (iss !== `https://${teamDomain}`) throw invalidAssertion("unexpected iss");
+  if (audience !== aud && !(Array.isArray(audience) && audience.includes(aud))) {
+    throw invalidAssertion("unexpected aud");
+  }
+  if (typeof exp !== "number" || exp <= nowS - CLOCK_TOLERANCE_S) {
+    throw invalidAssertion("exp missing or past");
+  }
+  if (nbf !== undefined && (typeof nbf !== "number" || nbf > nowS + CLOCK_TOLERANCE_S)) {
+    throw invalidAssertion("nbf not a number or in the future");
+  }
+  if (iat !== undefined && typeof iat !== "number") throw invalidAssertion("iat not a number");
+  return claims;
+}
+
 /**
  * Verifies a Cloudflare Access assertion: RS256 only, signed by a current key
- * of the team, `iss` the team, `aud` containing the app's tag, `exp`/`nbf`
- * within {@link CLOCK_TOLERANCE_S}, and naming a person or a service token
- * (see {@link identityOf}). Throws an `HttpError`, 403 both for a bad token
- * and when no keys can be had to check it (fail closed). `waitUntil` keeps a
- * keys fetch this request starts alive for the requests that share it. For an
- * assertion {@link cachedIdentity} does not know: it does not look again.
+ * of the team, with the claims {@link checkedClaims} accepts, and naming a
+ * person or a service token (see {@link identityOf}). Throws an `HttpError`,
+ * 403 both for a bad token and when no keys can be had to check it (fail
+ * closed). `waitUntil` keeps a keys fetch this request starts alive for the
+ * requests that share it. For an assertion {@link cachedIdentity} does not
+ * know: it does not look again.
  */
 export async function verifyAssertion(
   token: string,
@@ -92,19 +128,16 @@ export async function verifyAssertion(
   waitUntil: WaitUntil,
 ): Promise<Identity> {
   const verifier = verifierFor(teamDomain, aud);
-  let payload: JWTPayload;
+  let verified: Awaited<ReturnType<typeof compactVerify>>;
   try {
-    ({ payload } = await jwtVerify(token, (...args) => verifier.keys.getKey(args, waitUntil), {
+    verified = await compactVerify(token, (...args) => verifier.keys.getKey(args, waitUntil), {
       algorithms: ["RS256"],
-      issuer: `https://${teamDomain}`,
-      audience: aud,
-      clockTolerance: CLOCK_TOLERANCE_S,
-      requiredClaims: ["exp"],
-    }));
+    });
   } catch (err) {
     if (isTokenFault(err)) throw invalidAssertion(describeError(err));
     throw keysUnavailable(describeError(err));
   }
+  const payload = checkedClaims(verified.payload, teamDomain, aud, Math.floor(Date.now() / 1000));
 
   const identity = identityOf(payload);
   if (identity === undefined) {
