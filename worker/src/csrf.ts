@@ -1,3 +1,5 @@
+import type { RequestHeaderFacts } from "./headers";
+
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
@@ -12,15 +14,18 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  *   `Origin` on unsafe methods, so a write with neither marker is not a
  *   browser's and carries no ambient credential to abuse.
  *
- * `frontend` is the URL the request arrived on.
+ * `facts` are what the client's headers said ({@link readRequestHeaders});
+ * `frontendOrigin` is the origin the request arrived on.
  */
-export function isCrossSite(request: Request, frontend: URL): boolean {
-  const headers = request.headers;
-  const safe = SAFE_METHODS.has(request.method.toUpperCase());
-  if (headers.get("sec-fetch-site")?.toLowerCase() === "cross-site") {
-    return !safe || headers.get("sec-fetch-mode")?.toLowerCase() !== "navigate";
+export function isCrossSite(
+  method: string,
+  facts: Pick<RequestHeaderFacts, "fetchSite" | "fetchMode" | "origin">,
+  frontendOrigin: string,
+): boolean {
+  const safe = SAFE_METHODS.has(method.toUpperCase());
+  if (facts.fetchSite?.toLowerCase() === "cross-site") {
+    return !safe || facts.fetchMode?.toLowerCase() !== "navigate";
   }
   if (safe) return false;
-  const origin = headers.get("origin");
-  return origin !== null && origin !== frontend.origin;
+  return facts.origin !== undefined && facts.origin !== frontendOrigin;
 }

@@ -1,4 +1,5 @@
 import { withheldAnswer } from "./errors";
+import type { TokenFinder } from "./headers";
 
 /** The largest error body read whole and scanned for the token. */
 export const MAX_SCANNED_BYTES = 64 * 1024;
@@ -28,7 +29,7 @@ export type PassedBody = Uint8Array | ReadableStream<Uint8Array> | null;
 /** The body to pass on for `response`: {@link scannedBody}'s for a scanned error, else its own. */
 export function passedBody(
   response: Response,
-  carriesToken: RegExp,
+  carriesToken: TokenFinder,
 ): PassedBody | Promise<PassedBody> {
   return isScannedError(response) ? scannedBody(response.body!, carriesToken) : response.body;
 }
@@ -48,7 +49,7 @@ export function passedBody(
  */
 export async function scannedBody(
   body: ReadableStream<Uint8Array>,
-  carriesToken: RegExp,
+  carriesToken: TokenFinder,
 ): Promise<Uint8Array | ReadableStream<Uint8Array>> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];

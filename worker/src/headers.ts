@@ -126,23 +126,45 @@ export interface ServiceToken {
 }
 
 /**
- * The names among the client's headers that must not reach the API, as the
- * client spelled them, including what a `Connection` header lists. The
- * runtime copies the headers natively; this pass only judges their names.
- * `forEach` hands them over faster than iterating `keys()` in workerd, even
- * with the values it passes along (measured with `npm run bench:handler`).
+ * What the Worker reads of the client's headers, in one pass: the names that
+ * must not reach the API, as the client spelled them (with what a
+ * `Connection` header lists), and the few values the later rules need. Each
+ * `headers.get` is a call into the runtime that costs about as much as
+ * judging every name in JavaScript, so the values are picked up on the way.
+ * `forEach` hands the headers over faster than iterating `keys()` in workerd,
+ * even with the values it passes along (measured with `npm run bench:handler`).
  */
-export function droppedRequestHeaders(headers: Headers): string[] {
-  const dropped: string[] = [];
-  let listsMore = false;
-  headers.forEach((_value, name) => {
+export interface RequestHeaderFacts {
+  dropped: string[];
+  /** `Sec-Fetch-Site`, `Sec-Fetch-Mode` and `Origin`, as a browser sent them. */
+  fetchSite: string | undefined;
+  fetchMode: string | undefined;
+  origin: string | undefined;
+  /** `CF-Connecting-IP`, the client's address as Cloudflare saw it. */
+  clientIp: string | undefined;
+}
+
+export function readRequestHeaders(headers: Headers): RequestHeaderFacts {
+  const facts: RequestHeaderFacts = {
+    dropped: [],
+    fetchSite: undefined,
+    fetchMode: undefined,
+    origin: undefined,
+    clientIp: undefined,
+  };
+  const dropped = facts.dropped;
+  let connection: string | undefined;
+  headers.forEach((value, name) => {
     if (DROPPED_REQUEST_NAME.test(name)) {
       dropped.push(name);
-      if (name === "connection") listsMore = true;
-    }
+      if (name === "connection") connection = value;
+    } else if (name === "sec-fetch-site") facts.fetchSite = value;
+    else if (name === "sec-fetch-mode") facts.fetchMode = value;
+    else if (name === "origin") facts.origin = value;
+    else if (name === "cf-connecting-ip") facts.clientIp = value;
   });
-  if (listsMore) dropped.push(...listedNames(headers.get("connection") ?? ""));
-  return dropped;
+  if (connection !== undefined) dropped.push(...listedNames(connection));
+  return facts;
 }
 
 /**
@@ -156,7 +178,7 @@ export function rewriteRequestHeaders(
   token: ServiceToken,
   identity: Identity,
   statement: string,
-  clientIp: string | null,
+  clientIp: string | undefined,
 ): void {
   for (const name of dropped) headers.delete(name);
   headers.set(IDENTITY_HEADER, statement);
@@ -194,28 +216,41 @@ export interface ResponseChanges {
   cacheControl: string | undefined;
 }
 
-// The token is the same on every request of a deployment, so its pattern is
-// built once.
-let tokenPattern: { token: ServiceToken; pattern: RegExp } | undefined;
+/**
+ * Finds the token's id or secret, in any letter case, in a text. A text
+ * shorter than both cannot hold either, and most header values are, so
+ * those skip the pattern.
+ */
+export interface TokenFinder {
+  test(text: string): boolean;
+}
 
-/** Matches the token's id or secret in any letter case. */
-export function carriesTokenPattern(token: ServiceToken): RegExp {
-  if (tokenPattern?.token !== token) {
+// The token is the same on every request of a deployment, so its finder is
+// built once.
+let finder: { token: ServiceToken; finder: TokenFinder } | undefined;
+
+export function tokenFinder(token: ServiceToken): TokenFinder {
+  if (finder?.token !== token) {
     const source = `${escapeRegExp(token.clientId)}|${escapeRegExp(token.clientSecret)}`;
-    tokenPattern = { token, pattern: new RegExp(source, "i") };
+    const pattern = new RegExp(source, "i");
+    const shortest = Math.min(token.clientId.length, token.clientSecret.length);
+    finder = {
+      token,
+      finder: { test: (text) => text.length >= shortest && pattern.test(text) },
+    };
   }
-  return tokenPattern.pattern;
+  return finder.finder;
 }
 
 /**
  * Reads the API's response headers once and says what must change.
- * `carriesToken` is {@link carriesTokenPattern}'s; `signature` is the last
+ * `carriesToken` is {@link tokenFinder}'s; `signature` is the last
  * segment of the statement sent with the request, so an API that echoes it,
  * whole or in part, never shows it to the browser.
  */
 export function responseChanges(
   headers: Headers,
-  carriesToken: RegExp,
+  carriesToken: TokenFinder,
   signature: string,
 ): ResponseChanges {
   const dropped: string[] = [];
@@ -237,7 +272,7 @@ export function responseChanges(
       // the service token nor the caller's statement.
       carriesToken.test(value) ||
       carriesToken.test(name) ||
-      value.includes(signature)
+      (value.length >= signature.length && value.includes(signature))
     ) {
       dropped.push(name);
     } else if (URL_REWRITES.has(name)) {

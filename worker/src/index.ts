@@ -14,8 +14,9 @@ import {
   RESOURCE_POLICY,
 } from "./errors";
 import {
-  carriesTokenPattern,
-  droppedRequestHeaders,
+  tokenFinder,
+  type TokenFinder,
+  readRequestHeaders,
   responseChanges,
   rewriteRequestHeaders,
   type ServiceToken,
@@ -82,8 +83,11 @@ async function proxy(
     cachedIdentity(assertion, config.teamDomain, config.aud) ??
     (await verifyNewAssertion(assertion, config, ctx));
 
-  if (!isForwardedMethod(request.method)) throw methodNotAllowed();
-  if (isCrossSite(request, url)) throw crossSiteRequest();
+  const method = request.method;
+  if (!isForwardedMethod(method)) throw methodNotAllowed();
+  const facts = readRequestHeaders(headers);
+  const origin = url.origin;
+  if (isCrossSite(method, facts, origin)) throw crossSiteRequest();
 
   const target = upstreamUrl(
     config.apiHostname,
@@ -93,15 +97,13 @@ async function proxy(
   // A statement is signed about once a minute per caller and reused between.
   const nowS = Date.now() / 1000;
   const statement =
-    signer.cached(identity, url.origin, nowS) ??
-    (await signer.sign(identity, url.origin, apiOrigin, nowS));
-  const dropped = droppedRequestHeaders(headers);
-  const clientIp = headers.get("cf-connecting-ip");
-  const carriesToken = carriesTokenPattern(token);
+    signer.cached(identity, origin, nowS) ?? (await signer.sign(identity, origin, apiOrigin, nowS));
+  const carriesToken = tokenFinder(token);
   const [upstream, body] = await callUpstream(
     target,
     request,
-    (forwarded) => rewriteRequestHeaders(forwarded, dropped, token, identity, statement, clientIp),
+    (forwarded) =>
+      rewriteRequestHeaders(forwarded, facts.dropped, token, identity, statement, facts.clientIp),
     config.upstreamTimeoutMs,
     (response) => passedBody(response, carriesToken),
   );
@@ -132,7 +134,7 @@ function backToBrowser(
   upstream: Response,
   body: PassedBody,
   config: Config,
-  carriesToken: RegExp,
+  carriesToken: TokenFinder,
   frontend: URL,
   statement: string,
 ): Response {

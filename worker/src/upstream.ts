@@ -72,7 +72,8 @@ export async function callUpstream<T>(
   if (body === null && clientBody !== null) headers.delete("content-length");
   try {
     const upstream = await fetch(upstreamRequest);
-    return [upstream, await read(upstream)];
+    const passed = read(upstream);
+    return [upstream, passed instanceof Promise ? await passed : passed];
   } catch (err) {
     if (err instanceof HttpError) throw err;
     if (signal.aborted) throw gatewayTimeout(`not answered within ${timeoutMs} ms`);
