@@ -425,11 +425,13 @@ const thirdReview: Attack[] = [
     // the answer under its URL and serve it to the next caller.
     guide: (response, h) => {
       expect(h.apiCalls[0]?.headers).not.toHaveProperty("pragma");
+      expect(h.apiCalls[0]?.headers).not.toHaveProperty("cache-control");
       expect(response.headers.get("cache-control")).toBe("public, max-age=86400");
     },
     ours: (response, h) => {
       expect(response.status).toBe(200);
       expect(h.apiCalls[0]?.headers.pragma).toBe("no-cache");
+      expect(h.apiCalls[0]?.headers["cache-control"]).toBe("no-store");
       expect(response.headers.get("cache-control")).toBe("private, max-age=86400");
     },
   },

@@ -249,6 +249,7 @@ describe("upstream request headers", () => {
       "x-script-name": "/admin",
       "cf-ipcountry": "GB",
       accept: "application/json",
+      "cache-control": "max-age=0",
     });
     rewriteRequestHeaders(
       incoming,
@@ -266,6 +267,7 @@ describe("upstream request headers", () => {
       "x-access-bridge-identity": "signed.statement.for-ada",
       [USER_EMAIL_HEADER]: "ada@mysite.com",
       [CLIENT_IP_HEADER]: "203.0.113.7",
+      "cache-control": "no-store",
     });
   });
 

@@ -170,7 +170,8 @@ export function readRequestHeaders(headers: Headers): RequestHeaderFacts {
 /**
  * Turns a copy of the client's headers into the ones the API receives, in
  * place: minus `dropped`, plus who the verified assertion names (signed, and
- * plainly for APIs that only log), the client's address and the service token.
+ * plainly for APIs that only log), the client's address, the service token
+ * and an order to every cache not to keep the answer.
  */
 export function rewriteRequestHeaders(
   headers: Headers,
@@ -187,6 +188,9 @@ export function rewriteRequestHeaders(
   if (clientIp) headers.set(CLIENT_IP_HEADER, clientIp);
   headers.set("cf-access-client-id", token.clientId);
   headers.set("cf-access-client-secret", token.clientSecret);
+  // `cache: "no-store"` keeps the edge from answering; this tells any cache
+  // between the edge and the API the same, whatever the client asked for.
+  headers.set("cache-control", "no-store");
 }
 
 /**
