@@ -376,7 +376,9 @@ export class AccessBridge extends pulumi.ComponentResource {
         }
       : {};
 
-    // A token of its own: a leaked secret reaches this API and no other.
+    // A token of its own: a leaked secret reaches this API and no other. The
+    // provider marks only the secret as sensitive; the client id is half of
+    // the credential, so the state holds it encrypted too.
     const token = new cloudflare.ZeroTrustAccessServiceToken(
       child("service-token"),
       {
@@ -385,7 +387,7 @@ export class AccessBridge extends pulumi.ComponentResource {
         duration: serviceTokenDuration,
         ...rotation,
       },
-      adoptable("serviceToken"),
+      { ...adoptable("serviceToken"), additionalSecretOutputs: ["clientId"] },
     );
 
     const serviceAuthPolicy = new cloudflare.ZeroTrustAccessPolicy(

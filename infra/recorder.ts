@@ -9,6 +9,7 @@ import * as path from "node:path";
 import type * as pulumiModule from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { checkContract, ContractError, type Violation } from "./contract";
+import { passphraseFromEnv, readStackFile } from "./stack-file";
 
 export interface DeclaredResource {
   type: string;
@@ -40,6 +41,8 @@ export interface DeclaredOptions {
   /** The `import` id, for a resource adopted rather than created; "" otherwise. */
   importId: string;
   ignoreChanges: string[];
+  /** Outputs the engine stores as secrets whatever the provider says, e.g. a token's clientId. */
+  additionalSecretOutputs: string[];
   /**
    * Logical names of the resources each input's value came from: the data
    * edges Pulumi orders creation by (e.g. a route's `script` on the script).
@@ -57,6 +60,10 @@ export interface DeclaredStack {
   secretOutputs: string[];
   /** What a real `pulumi preview` or `up` would refuse (see contract.ts); empty when enforced. */
   violations: Violation[];
+  /** The stack file's secret keys, and those of them a stand-in replaced (no passphrase). */
+  secrets: { keys: string[]; unread: string[] };
+  /** The secret values the stack file held, decrypted: for scrubbing output, never for showing. */
+  secretPlaintexts: string[];
 }
 
 export interface DeclareOptions {
@@ -87,6 +94,12 @@ export interface DeclareOptions {
   program?: string;
   /** Config keys (without the project prefix) to set as secrets, as `pulumi config set --secret` does. */
   secretKeys?: string[];
+  /**
+   * The passphrase that decrypts the stack file's `secure:` values; default
+   * PULUMI_CONFIG_PASSPHRASE (or _FILE). Without one, each is replaced by a
+   * stand-in that passes its key's check and named in `secrets.unread`.
+   */
+  passphrase?: string;
 }
 
 export const project = "access-bridge";
@@ -176,14 +189,24 @@ export function named(stack: DeclaredStack, name: string): DeclaredResource {
 
 /**
  * The config the Pulumi CLI would hand the program for a stack: project-level
- * defaults from Pulumi.yaml, then stacks/Pulumi.<stack>.yaml, then overrides.
- * Keys are returned without the project prefix.
+ * defaults from Pulumi.yaml, then stacks/Pulumi.<stack>.yaml (its secure
+ * values decrypted, or stood in for), then overrides. Keys are returned
+ * without the project prefix.
  */
 export function stackConfig(
   stack: string,
   overrides: Record<string, unknown> = {},
   stackFile: string = stackFileOf(stack),
+  passphrase: string | undefined = passphraseFromEnv(),
 ): Record<string, unknown> {
+  return readStack(stackFile, overrides, passphrase).values;
+}
+
+function readStack(
+  stackFile: string,
+  overrides: Record<string, unknown>,
+  passphrase: string | undefined,
+): ReturnType<typeof readStackFile> {
   const projectFile = parseYaml(readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
     config?: Record<string, { default?: unknown }>;
   };
@@ -191,18 +214,13 @@ export function stackConfig(
   for (const [key, spec] of Object.entries(projectFile.config ?? {})) {
     if (spec && typeof spec === "object" && "default" in spec) merged[key] = spec.default;
   }
-  const parsed = parseYaml(readFileSync(stackFile, "utf8")) as {
-    config?: Record<string, unknown>;
-  } | null;
-  for (const [key, value] of Object.entries(parsed?.config ?? {})) {
-    const prefix = `${project}:`;
-    if (key.startsWith(prefix)) merged[key.slice(prefix.length)] = value;
-  }
+  const file = readStackFile(stackFile, project, passphrase);
+  Object.assign(merged, file.values);
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete merged[key];
     else merged[key] = value;
   }
-  return merged;
+  return { ...file, values: merged };
 }
 
 /** Where a stack's config file lives: `Pulumi.<stack>.yaml` in the stacks folder. */
@@ -242,7 +260,13 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
     return tokens.get(name)!;
   };
   const file = options.configFile ?? stackFileOf(stack, options.stacksDir);
-  const engineConfig = toEngineConfig(stackConfig(stack, options.config ?? {}, file));
+  const read = readStack(
+    file,
+    options.config ?? {},
+    "passphrase" in options ? options.passphrase : passphraseFromEnv(),
+  );
+  const engineConfig = toEngineConfig(read.values);
+  const secretKeys = [...new Set([...(options.secretKeys ?? []), ...read.secretKeys])];
   const program = options.program ?? programPath;
 
   const mocks: pulumiModule.runtime.Mocks = {
@@ -254,6 +278,7 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
         ...inputs,
         ...computedState(args.type, args.name, inputs, () => tokenFor(args.name)),
       };
+      const registered = registeredOptions.get(`${args.type}::${args.name}`);
       resources.push({
         type: args.type,
         name: args.name,
@@ -261,17 +286,24 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
         inputs,
         state,
         secretPaths,
-        options: registeredOptions.get(`${args.type}::${args.name}`) ?? {
+        options: registered ?? {
           protect: false,
           parent: "",
           replaceOnChanges: [],
           deleteBeforeReplace: false,
           importId: "",
           ignoreChanges: [],
+          additionalSecretOutputs: [],
           propertyDependencies: {},
         },
       });
-      return { id, state };
+      // What the engine does and the SDK's mock monitor does not: the listed
+      // outputs reach the program as secrets.
+      const returned: Record<string, unknown> = { ...state };
+      for (const key of registered?.additionalSecretOutputs ?? []) {
+        if (key in returned) returned[key] = { [secretSigKey]: secretSig, value: returned[key] };
+      }
+      return { id, state: returned };
     },
     call(args) {
       throw new Error(`unmocked call to ${args.token}`);
@@ -285,7 +317,7 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
     recordOptions(load, registeredOptions);
     pulumi.runtime.setAllConfig(
       engineConfig,
-      (options.secretKeys ?? []).map((key) => `${project}:${key}`),
+      secretKeys.map((key) => `${project}:${key}`),
     );
     const settings = load("@pulumi/pulumi/runtime/settings") as {
       waitForRPCs?: () => Promise<void>;
@@ -319,7 +351,16 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
   if (violations.length > 0 && (options.contract ?? "enforce") === "enforce") {
     throw new ContractError(violations);
   }
-  return { project, stack, resources, outputs, secretOutputs, violations };
+  return {
+    project,
+    stack,
+    resources,
+    outputs,
+    secretOutputs,
+    violations,
+    secrets: { keys: read.secretKeys, unread: read.unread },
+    secretPlaintexts: read.plaintexts,
+  };
 }
 
 type Loader = (id: string) => unknown;
@@ -385,6 +426,7 @@ function recordOptions(load: Loader, into: Map<string, DeclaredOptions>): void {
       deleteBeforeReplace: req.getDeletebeforereplace(),
       importId: req.getImportid(),
       ignoreChanges: req.getIgnorechangesList(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       propertyDependencies,
     });
     return register(req, cb);
@@ -403,6 +445,7 @@ interface RegisterRequest {
   getDeletebeforereplace(): boolean;
   getImportid(): string;
   getIgnorechangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
   getPropertydependenciesMap(): {
     forEach(f: (deps: { getUrnsList(): string[] }, property: string) => void): void;
   };

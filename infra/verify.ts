@@ -6,14 +6,27 @@
  * Cloudflare account and no Pulumi CLI are needed, so a fork's pull request
  * or a machine without credentials still gets a real answer.
  *
- * Exit codes: 0 clean, 1 a config mistake or a contract violation, 2 usage.
+ * A stack file's `secure:` values are decrypted with PULUMI_CONFIG_PASSPHRASE
+ * (or _FILE) and checked like the rest; without it, each is replaced by a
+ * value that passes its key's check, and the output names those keys. No
+ * secret value is ever printed, decrypted or not.
+ *
+ * Exit codes: 0 clean, 1 a config mistake or a contract violation, 2 usage
+ * or secrets that cannot be read with the passphrase given.
  */
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "./config";
 import { contractRules, formatViolation } from "./contract";
-import { declareStack, stackFileOf, type DeclaredResource, type DeclaredStack } from "./recorder";
+import {
+  declareStack,
+  project,
+  stackFileOf,
+  type DeclaredResource,
+  type DeclaredStack,
+} from "./recorder";
 import { kindOf } from "./resource-types";
+import { passphraseFromEnv, readStackFile, scrub, SecretsError } from "./stack-file";
 
 export const usage = "usage: npm run verify -- --stack <name> [--config-file <path>]";
 
@@ -201,35 +214,70 @@ export async function verify(
     return 2;
   }
 
-  print.out(`access-bridge verify: stack ${args.stack} (${where}), offline under Pulumi's mocks`);
-  print.out("(ids, AUD tags and the script name's random suffix are the mocks' stand-ins)");
+  let plaintexts: string[];
+  try {
+    plaintexts = readStackFile(args.configFile, project, passphraseFromEnv()).plaintexts;
+  } catch (err) {
+    if (!(err instanceof SecretsError)) throw err;
+    print.err(
+      `verify: cannot read the secrets in ${where}: ${err.message}. ` +
+        "Set PULUMI_CONFIG_PASSPHRASE to the stack's passphrase, or unset it to check everything else.",
+    );
+    return 2;
+  }
+  // Whatever a message or a resource's inputs show, a secret's value is never printed.
+  const out = (text: string) => print.out(scrub(text, plaintexts));
+  const err = (text: string) => print.err(scrub(text, plaintexts));
+
+  out(`access-bridge verify: stack ${args.stack} (${where}), offline under Pulumi's mocks`);
+  out("(ids, AUD tags and the script name's random suffix are the mocks' stand-ins)");
   let stack: DeclaredStack;
   try {
     stack = await declare(args.stack, { configFile: args.configFile, contract: "report" });
-  } catch (err) {
+  } catch (error) {
     // By name: the program may run on its own copy of the module (see the recorder).
-    if (err instanceof Error && err.name === ConfigError.name) {
-      print.err(`${err.message}\nNothing was declared.`);
+    if (error instanceof Error && error.name === ConfigError.name) {
+      err(`${error.message}\nNothing was declared.`);
       return 1;
     }
-    throw err;
+    throw error;
   }
-  print.out("");
-  print.out(renderDeclaration(stack));
-  print.out("");
-  print.out(renderRoutes(stack));
-  print.out("");
+  out("");
+  out(renderSecrets(stack));
+  out(renderDeclaration(stack));
+  out("");
+  out(renderRoutes(stack));
+  out("");
   const rules = contractRules().length;
   if (stack.violations.length === 0) {
-    print.out(`Provider contract: ${rules} rules, no violations.`);
+    out(`Provider contract: ${rules} rules, no violations.`);
     return 0;
   }
-  print.err(
+  err(
     `Provider contract: ${stack.violations.length} violation(s) of ${rules} rules; ` +
       `a real \`pulumi preview\` or \`up\` would refuse this stack:\n` +
       stack.violations.map(formatViolation).join("\n"),
   );
   return 1;
+}
+
+/** Which keys are secrets, and which of them could not be checked without the passphrase. */
+export function renderSecrets(stack: DeclaredStack): string {
+  const { keys, unread } = stack.secrets;
+  if (keys.length === 0) return "";
+  const read = keys.filter((k) => !unread.includes(k));
+  const lines: string[] = [];
+  if (read.length > 0) {
+    lines.push(`Secrets: ${read.join(", ")} decrypted and checked (values not shown).`);
+  }
+  if (unread.length > 0) {
+    lines.push(
+      `Secrets not checked: ${unread.join(", ")} (no PULUMI_CONFIG_PASSPHRASE to decrypt them). ` +
+        "Stand-in values that pass their checks were used, so everything else is checked; " +
+        "a real `pulumi preview` decrypts them and checks them with the same rules, naming the key.",
+    );
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 if (require.main === module) {
