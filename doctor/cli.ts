@@ -10,6 +10,7 @@ import { HarError, harSecrets, parseHar, triageHar } from "./har";
 import { runLive, UnreachableError, type Login } from "./live";
 import { redactUrl, scrub } from "./redact";
 import { renderHarJson, renderHarText, renderLiveJson, renderLiveText } from "./report";
+import { checkRoutePrefix } from "../worker/src/env";
 import {
   parseResolve,
   ruleFor,
@@ -148,13 +149,13 @@ export interface ParsedArgs {
 
 /** A route prefix as the program takes one: `/api`, `/v1/billing`; no wildcard, no trailing slash. */
 export function parseRoutePrefix(arg: string): string {
-  const prefix = arg.trim().replace(/\/+$/, "");
-  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) {
+  const checked = checkRoutePrefix(arg);
+  if (!checked.ok) {
     throw new UsageError(
       `--route-prefix: expected a path like /api (the stack's routePrefix, no wildcard), got ${JSON.stringify(arg)}`,
     );
   }
-  return prefix;
+  return checked.value;
 }
 
 /** `name=value`, or several joined by `;` as a Cookie header has them. */

@@ -56,7 +56,8 @@ export interface Finding {
 }
 
 /** The program's route prefix when a stack sets none, e.g. `example.com/api/*`. */
-export const defaultRoutePrefix = "/api";
+export { DEFAULT_ROUTE_PREFIX as defaultRoutePrefix } from "../worker/src/env";
+import { DEFAULT_ROUTE_PREFIX as defaultRoutePrefix } from "../worker/src/env";
 
 /** The stack's Worker route in front of the API, as the fixes name it: `https://<front end><prefix>/*`. */
 export function workerRoute(origin: string, routePrefix = defaultRoutePrefix): string {

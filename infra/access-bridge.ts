@@ -7,6 +7,7 @@ import { adoptionOptions, adoptionPlan, type Adoptable, type AdoptionPlan } from
 import { resolveArgs, type ResolvedApi, type ResolvedArgs } from "./arguments";
 import { buildBindings } from "./bindings";
 import { type AdoptIds, type PreflightMode } from "./config";
+import type { ApiKey, ConfigKey, PerApiKey, ValueOf } from "./settings";
 import { buildIdentityJwks } from "./identity-keys";
 import {
   apiNames,
@@ -39,6 +40,10 @@ export interface ApiSettings {
   stripRoutePrefix?: boolean;
   /** Milliseconds the Worker waits for the API before answering 504, 1 to 300000. Default 30000. */
   upstreamTimeoutMs?: number;
+  /** Version of the service token's client secret; raise it by one to rotate it in place. Default 1. */
+  serviceTokenSecretVersion?: number;
+  /** Version of the Ed25519 key the Worker signs identity statements with; raise it by one to replace it. Default 1. */
+  identityKeyVersion?: number;
 }
 
 /** One API behind the front end: its hostname and route prefix; what it leaves out, the component's arguments give. */
@@ -47,6 +52,8 @@ export interface ApiArgs extends ApiSettings {
   hostname: pulumi.Input<string>;
   /** Path on frontendHostname whose requests the Worker forwards to this API: the route is <frontendHostname><routePrefix>/*. */
   routePrefix: string;
+  /** What this API's resources are named by (lower-case letters, digits and -), so that moving the entry or changing its prefix renames nothing. Default: none for the first API, its prefix as a slug for the others. */
+  name?: string;
 }
 
 /**
@@ -80,16 +87,12 @@ export interface AccessBridgeArgs extends ApiSettings {
   sessionDuration?: string;
   /** Lifetime of each service token, e.g. 8760h, or "forever". Default 8760h. */
   serviceTokenDuration?: string;
-  /** Version of the service tokens' client secrets; raise it by one to rotate them in place. Default 1. */
-  serviceTokenSecretVersion?: number;
   /** Hours a previous client secret keeps working after a rotation, 1 to 8760. Default 24. */
   serviceTokenRotationGraceHours?: number;
   /** Protect the Access apps, policies, tokens and routes against deletion, over what the resource options say. Default: the component's protect option, which every child inherits. */
   protect?: boolean;
   /** Email addresses Cloudflare notifies a week before a service token expires; empty declares no alert. */
   alertEmails?: pulumi.Input<string>[];
-  /** Version of the Ed25519 keys the Workers sign identity statements with; raise it by one to replace them. Default 1. */
-  identityKeyVersion?: number;
   /** Also create the next version's identity keys and list them in identityJwks ahead of their rotation. Default false. */
   identityKeyPrepublish?: boolean;
   /** Ids of a hand-made set-up (the guide's) to adopt on this update instead of creating anew; they are the first API's. See the adoption runbook. */
@@ -97,6 +100,19 @@ export interface AccessBridgeArgs extends ApiSettings {
   /** Prefix of every name Cloudflare shows. Default <project>-<stack>-<component name>. */
   namePrefix?: string;
 }
+
+// The arguments are the settings: a key added to one and not the other fails to compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const argumentsAreSettings: [
+  Same<Exclude<keyof AccessBridgeArgs, "namePrefix">, ConfigKey>,
+  Same<keyof ApiSettings, PerApiKey>,
+  Same<keyof ApiArgs, ApiKey>,
+  // A checked value always fits its argument.
+  {
+    [K in Exclude<ConfigKey, "apis">]-?: ValueOf<K> extends AccessBridgeArgs[K] ? true : K;
+  }[Exclude<ConfigKey, "apis">],
+] = [true, true, true, true];
+void argumentsAreSettings;
 
 /** What one API's side declares, and what an API author needs of it. */
 export interface ApiBridgeOutputs {
@@ -293,7 +309,9 @@ export class AccessBridge extends pulumi.ComponentResource {
     this.routePattern = pulumi.output(first.route?.pattern);
     this.serviceTokenId = first.token.id;
     this.serviceTokenExpiresAt = first.token.expiresAt;
-    this.serviceTokenSecretVersion = pulumi.output(config.serviceTokenSecretVersion);
+    this.serviceTokenSecretVersion = pulumi.output(
+      resolved.apis[0]!.config.serviceTokenSecretVersion,
+    );
     this.previousSecretExpiresAt = pulumi.output(first.previousSecretExpiry?.rfc3339);
     this.identityJwks = first.identityJwks;
     this.apis = pulumi.all(apis.map((a) => a.outputs));
@@ -337,15 +355,11 @@ export class AccessBridge extends pulumi.ComponentResource {
   ): ApiChildren {
     const { config } = args;
     const { accountId, frontendZoneId, frontendHostname, accessTeamDomain } = args;
-    const {
-      sessionDuration,
-      serviceTokenDuration,
-      serviceTokenSecretVersion,
-      serviceTokenRotationGraceHours,
-      identityKeyVersion,
-      identityKeyPrepublish,
-    } = config;
+    const { sessionDuration, serviceTokenDuration, serviceTokenRotationGraceHours } = config;
+    const { identityKeyPrepublish } = config;
     const { key, routePrefix, stripRoutePrefix, upstreamTimeoutMs } = api.config;
+    // Each API rotates its own token and key, at the stack's versions unless its entry sets its own.
+    const { serviceTokenSecretVersion, identityKeyVersion } = api.config;
     const names: ApiNames = apiNames(base, key);
     const child = (part: string) => (key === "" ? `${name}-${part}` : `${name}-${key}-${part}`);
     // Only the first API's resources can be adopted: the guide's set-up has one.

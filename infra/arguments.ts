@@ -9,7 +9,6 @@
 import type * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  apiKeys,
   ConfigError,
   corsConfigOf,
   corsProblems,
@@ -17,46 +16,42 @@ import {
   loginProblem,
   originsOrFrontEnd,
   validateConfig,
-  checkAud,
   type ApiConfig,
-  type ApiKey,
   type BridgeConfig,
   type RawConfig,
 } from "./config";
 import { buildCorsHeaders } from "./cors";
-import {
-  checkCloudflareId,
-  checkEach,
-  checkEmail,
-  checkEmailDomain,
-  checkHeaderName,
-  checkHostname,
-  checkMethod,
-  checkOrigin,
-  checkTeamDomain,
-  type Checked,
-} from "./validate";
+import { apiKeys, checkOf, settings, type ApiKey, type ConfigKey, type Setting } from "./settings";
+import { checkEmail, type Checked } from "./validate";
 
 type CorsHeaders = cloudflare.types.input.ZeroTrustAccessApplicationCorsHeaders;
 type Include = cloudflare.types.input.ZeroTrustAccessPolicyInclude;
 
-/** The arguments that may be inputs, and how each is checked. */
-const inputChecks = {
-  accountId: checkCloudflareId,
-  frontendZoneId: checkCloudflareId,
-  frontendHostname: checkHostname,
-  frontendAud: checkAud,
-  apiHostname: checkHostname,
-  accessTeamDomain: checkTeamDomain,
-  corsAllowedOrigins: (v: unknown) => checkEach(v, checkOrigin),
-  corsAllowedMethods: (v: unknown) => checkEach(v, checkMethod),
-  corsAllowedHeaders: (v: unknown) => checkEach(v, checkHeaderName),
-  allowedEmails: (v: unknown) => checkEach(v, checkEmail),
-  allowedEmailDomains: (v: unknown) => checkEach(v, checkEmailDomain),
-} as const;
-type InputKey = keyof typeof inputChecks;
+/** The arguments that may be inputs: another resource's output, checked when it resolves. */
+const inputKeys = (Object.keys(settings) as ConfigKey[]).filter(
+  (key) => (settings[key] as Setting<unknown>).input === true,
+);
+const apiInputKeys = apiKeys.filter(
+  (key) => key === "hostname" || inputKeys.includes(key as ConfigKey),
+);
 
-const apiInputKeys = ["hostname", "corsAllowedOrigins", "corsAllowedMethods", "corsAllowedHeaders"];
+/**
+ * How the stack program hands the component its config: the values as the
+ * config holds them, which of them are secrets and every key set in the
+ * namespace. The component then checks them once, naming config keys.
+ */
+export interface ConfigOrigin {
+  secretKeys: readonly ConfigKey[];
+  setKeys: readonly string[];
+}
+
+const configOrigins = new WeakMap<object, ConfigOrigin>();
+
+/** Marks arguments as a stack's config, for the component to check and name as such. */
+export function fromStackConfig<T extends object>(args: T, origin: ConfigOrigin): T {
+  configOrigins.set(args, origin);
+  return args;
+}
 
 /** One API's values for its resources: plain where they decide what exists, inputs otherwise. */
 export interface ResolvedApi {
@@ -136,20 +131,24 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
   const given = args as Record<string, unknown>;
   const raw: Record<string, unknown> = { ...given };
   delete raw.namePrefix;
+  const origin = configOrigins.get(args);
   const apiEntries = Array.isArray(given.apis)
     ? (given.apis as Record<string, unknown>[])
     : undefined;
 
   const deferred = new Set<string>();
-  for (const key of Object.keys(inputChecks)) if (!isKnown(raw[key])) deferred.add(key);
+  for (const key of inputKeys) if (!isKnown(raw[key])) deferred.add(key);
   if (!isKnown(raw.alertEmails)) deferred.add("alertEmails");
   apiEntries?.forEach((entry, n) => {
     for (const key of apiInputKeys) if (!isKnown(entry?.[key])) deferred.add(`apis[${n}].${key}`);
   });
-  const config = validateConfig(raw as RawConfig, stack, [], Object.keys(raw), {
-    source: "args",
-    deferred,
-  });
+  const config = validateConfig(
+    raw as RawConfig,
+    stack,
+    origin?.secretKeys ?? [],
+    origin?.setKeys ?? Object.keys(raw),
+    { source: origin ? "config" : "args", deferred },
+  );
 
   // Every check that waits for a value, so that no Cloudflare resource is
   // registered before all of them have passed.
@@ -158,14 +157,20 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
     checks.push(output);
     return output;
   };
+  // A value from a key set with `--secret` goes to every resource as a secret input.
+  const secretKeys = new Set<string>(origin?.secretKeys ?? []);
+  const secretly = <T>(value: pulumi.Input<T>, ...keys: string[]): pulumi.Input<T> =>
+    keys.some((key) => secretKeys.has(key)) ? (pulumi.secret(value) as pulumi.Output<T>) : value;
   /** The plain value, checked already, or the input checked when it resolves. */
   const input = <T>(label: string, value: unknown, plain: T, check: (v: unknown) => Checked<T>) =>
     deferred.has(label) ? checking(checkedLater(label, value, check)) : plain;
-  const top = <K extends InputKey>(key: K) =>
-    input(key, given[key], config[key as keyof BridgeConfig], inputChecks[key] as never) as
-      pulumi.Output<string> | string;
-  const list = (key: InputKey) =>
-    input(key, given[key], config[key as keyof BridgeConfig], inputChecks[key] as never) as
+  const top = (key: ConfigKey) =>
+    secretly(
+      input(key, given[key], config[key as keyof BridgeConfig], checkOf(key)),
+      key,
+    ) as pulumi.Input<string>;
+  const list = (key: ConfigKey) =>
+    input(key, given[key], config[key as keyof BridgeConfig], checkOf(key)) as
       pulumi.Output<string[]> | string[];
 
   const frontendHostname = top("frontendHostname");
@@ -174,7 +179,7 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
   // People may log in if either list has an entry; known only once both are.
   const emails = list("allowedEmails");
   const domains = list("allowedEmailDomains");
-  const peopleIncludes =
+  const peopleIncludes = secretly(
     deferred.has("allowedEmails") || deferred.has("allowedEmailDomains")
       ? checking(
           pulumi.all([emails, domains]).apply(([e, d]) => {
@@ -183,13 +188,16 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
             return peopleIncludesOf(e, d);
           }),
         )
-      : peopleIncludesOf(emails as string[], domains as string[]);
+      : peopleIncludesOf(emails as string[], domains as string[]),
+    "allowedEmails",
+    "allowedEmailDomains",
+  );
 
   const alertEmails = deferred.has("alertEmails")
     ? ((given.alertEmails ?? []) as unknown[]).map((email, n) =>
         checking(checkedLater(`alertEmails[${n}]`, email, checkEmail)),
       )
-    : config.alertEmails;
+    : config.alertEmails.map((email) => secretly(email, "alertEmails"));
 
   // Where each API's value is named: its own entry, or the single-API argument.
   const at = (n: number, key: ApiKey): string => {
@@ -203,9 +211,14 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
     return given[label];
   };
   const isDeferred = (n: number, key: ApiKey) => deferred.has(at(n, key));
+  /** The config keys an API's value came from, whose secrecy it keeps. */
+  const sourceKeys = (n: number, key: ApiKey): string[] => {
+    const label = at(n, key);
+    return [label.startsWith("apis[") ? "apis" : label];
+  };
 
   const hostnames = config.apis.map((api, n) =>
-    input(at(n, "hostname"), apiValue(n, "hostname"), api.hostname, checkHostname),
+    input(at(n, "hostname"), apiValue(n, "hostname"), api.hostname, checkOf("hostname")),
   );
   const anyHostDeferred = frontendDeferred || config.apis.some((_, n) => isDeferred(n, "hostname"));
   // The hostnames are held to each other and to the front end's once all are known.
@@ -213,37 +226,43 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
     ? checking(
         pulumi.all([frontendHostname, ...hostnames]).apply(([front, ...hosts]) => {
           const apis = config.apis.map((_, n) => ({
-            hostname: hosts[n]!,
+            hostname: hosts[n] as string,
             labels: Object.fromEntries(apiKeys.map((k) => [k, at(n, k)])) as Record<ApiKey, string>,
           }));
           refuse(hostnameProblems(front, apis));
-          return hosts;
+          return hosts as string[];
         }),
       )
     : undefined;
 
   const apis = config.apis.map((api, n): ResolvedApi => {
-    const hostname = checkedHostnames ? checkedHostnames.apply((h) => h[n]!) : api.hostname;
+    const hostname = secretly(
+      checkedHostnames ? checkedHostnames.apply((h) => h[n]!) : api.hostname,
+      ...sourceKeys(n, "hostname"),
+    );
     if (api.preflight !== "cloudflare") return { config: api, hostname, corsHeaders: undefined };
     const corsKeys = ["corsAllowedOrigins", "corsAllowedMethods", "corsAllowedHeaders"] as const;
     const lists = corsKeys.map((key) =>
-      input(at(n, key), apiValue(n, key), api[key], inputChecks[key]),
+      input(at(n, key), apiValue(n, key), api[key], checkOf(key)),
     );
     const corsDeferred = frontendDeferred || corsKeys.some((key) => isDeferred(n, key));
-    const corsHeaders = corsDeferred
-      ? checking(
-          pulumi.all([frontendHostname, pulumi.all(lists)]).apply(([front, [o, m, h]]) => {
-            const cors = {
-              ...api,
-              corsAllowedOrigins: originsOrFrontEnd(o, front)!,
-              corsAllowedMethods: m!,
-              corsAllowedHeaders: h!,
-            };
-            refuse(corsProblems(cors).map(([key, problem]) => [at(n, key), problem]));
-            return buildCorsHeaders(corsConfigOf(cors));
-          }),
-        )
-      : buildCorsHeaders(corsConfigOf(api));
+    const corsHeaders = secretly(
+      corsDeferred
+        ? checking(
+            pulumi.all([frontendHostname, pulumi.all(lists)]).apply(([front, [o, m, h]]) => {
+              const cors = {
+                ...api,
+                corsAllowedOrigins: originsOrFrontEnd(o as string[], front)!,
+                corsAllowedMethods: m as string[],
+                corsAllowedHeaders: h as string[],
+              };
+              refuse(corsProblems(cors).map(([key, problem]) => [at(n, key), problem]));
+              return buildCorsHeaders(corsConfigOf(cors));
+            }),
+          )
+        : buildCorsHeaders(corsConfigOf(api)),
+      ...corsKeys.flatMap((key) => sourceKeys(n, key)),
+    );
     return { config: api, hostname, corsHeaders };
   });
 

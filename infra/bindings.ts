@@ -1,6 +1,6 @@
 import type * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
-import { defaults } from "./config";
+import { BINDINGS, DEFAULT_UPSTREAM_TIMEOUT_MS } from "../worker/src/env";
 
 type Binding = cloudflare.types.input.WorkersScriptBinding;
 
@@ -24,25 +24,25 @@ export interface BindingValues {
  */
 export function buildBindings(values: BindingValues): Binding[] {
   return [
-    { name: "CF_ACCESS_CLIENT_ID", type: "secret_text", text: values.clientId },
-    { name: "CF_ACCESS_CLIENT_SECRET", type: "secret_text", text: values.clientSecret },
-    { name: "IDENTITY_SIGNING_KEY", type: "secret_text", text: values.identitySigningKey },
-    { name: "API_HOSTNAME", type: "plain_text", text: values.apiHostname },
-    { name: "ACCESS_TEAM_DOMAIN", type: "plain_text", text: values.accessTeamDomain },
-    { name: "ACCESS_AUD", type: "plain_text", text: values.accessAud },
-    { name: "ROUTE_PREFIX", type: "plain_text", text: values.routePrefix },
+    { name: BINDINGS.clientId, type: "secret_text", text: values.clientId },
+    { name: BINDINGS.clientSecret, type: "secret_text", text: values.clientSecret },
+    { name: BINDINGS.identitySigningKey, type: "secret_text", text: values.identitySigningKey },
+    { name: BINDINGS.apiHostname, type: "plain_text", text: values.apiHostname },
+    { name: BINDINGS.teamDomain, type: "plain_text", text: values.accessTeamDomain },
+    { name: BINDINGS.aud, type: "plain_text", text: values.accessAud },
+    { name: BINDINGS.routePrefix, type: "plain_text", text: values.routePrefix },
     {
-      name: "STRIP_ROUTE_PREFIX",
+      name: BINDINGS.stripRoutePrefix,
       type: "plain_text",
       text: values.stripRoutePrefix ? "true" : "false",
     },
     // The Worker waits this long by default, so the binding is only sent to
     // change it, and a default stack has exactly the bindings above.
-    ...(values.upstreamTimeoutMs === defaults.upstreamTimeoutMs
+    ...(values.upstreamTimeoutMs === DEFAULT_UPSTREAM_TIMEOUT_MS
       ? []
       : [
           {
-            name: "UPSTREAM_TIMEOUT_MS",
+            name: BINDINGS.upstreamTimeoutMs,
             type: "plain_text",
             text: String(values.upstreamTimeoutMs),
           },

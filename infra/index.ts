@@ -1,19 +1,25 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AccessBridge } from "./access-bridge";
-import { keysIn, projectName, readConfig, validateConfig } from "./config";
+import { AccessBridge, type AccessBridgeArgs } from "./access-bridge";
+import { fromStackConfig } from "./arguments";
+import { keysIn, projectName, readConfig } from "./config";
 import { namePrefixFor } from "./names";
-import { stackArgs } from "./stack-args";
 
 // The namespace is named rather than taken from the engine's project, so the
 // keys stay `access-bridge:*` when another program or a test harness runs this one.
-const stack = pulumi.getStack();
 const { raw, secretKeys } = readConfig(new pulumi.Config(projectName));
-const config = validateConfig(raw, stack, secretKeys, keysIn(projectName));
 
-// The stack's Cloudflare names are `<project>-<stack>-...`, as they always were.
+// The component checks the config, naming its keys, before it declares
+// anything; the stack's Cloudflare names are `<project>-<stack>-...`, as they
+// always were.
 const bridge = new AccessBridge(
   "access-bridge",
-  stackArgs(config, secretKeys, namePrefixFor(pulumi.getProject(), stack)),
+  fromStackConfig(
+    {
+      ...(raw as unknown as AccessBridgeArgs),
+      namePrefix: namePrefixFor(pulumi.getProject(), pulumi.getStack()),
+    },
+    { secretKeys, setKeys: keysIn(projectName) },
+  ),
 );
 
 export const frontendAppId = bridge.frontendAppId;

@@ -3,22 +3,18 @@
  * value or a sentence saying what is wrong, so the caller can collect every
  * problem and report them all at once, before anything is declared.
  */
+import { quote, type Checked } from "../worker/src/env";
 import { corsMethods } from "./contract";
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
+// The route prefix's check and the value type are the Worker's binding module's,
+// so the program, the Worker and the doctor hold one definition of each.
+export { checkRoutePrefix, quote, type Checked } from "../worker/src/env";
 
 const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
 const bad = <T>(problem: string): Checked<T> => ({ ok: false, problem });
 
 /** The request methods Access accepts in an application's CORS settings: the provider's own list. */
 export const accessCorsMethods = corsMethods;
-
-/** Shows a user's value in a message without letting a long paste flood it. */
-export function quote(value: unknown): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value);
-  const shown = text === undefined ? String(value) : text;
-  return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
-}
 
 function looksLikeUrl(value: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) || value.includes("/");
@@ -173,23 +169,6 @@ export function checkDuration(value: unknown): Checked<string> {
   return ok(duration);
 }
 
-/**
- * The path the Worker is routed on. A missing leading `/` is added and a
- * trailing `/` dropped; wildcards and query strings are rejected.
- */
-export function checkRoutePrefix(value: unknown): Checked<string> {
-  if (typeof value !== "string") return bad(`must be a path like /api, got ${quote(value)}`);
-  let prefix = value.trim();
-  if (!prefix.startsWith("/")) prefix = `/${prefix}`;
-  prefix = prefix.replace(/\/+$/, "");
-  if (prefix === "" || !/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) {
-    return bad(
-      `must be a path like /api (letters, digits, . _ ~ -; no wildcards), got ${quote(value)}`,
-    );
-  }
-  return ok(prefix);
-}
-
 /** A whole number within bounds; numeric strings are accepted, as config arrives as text. */
 export function checkInteger(value: unknown, min: number, max: number): Checked<number> {
   const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
@@ -251,4 +230,125 @@ export function checkEach<T>(value: unknown, check: (item: unknown) => Checked<T
     else if (!out.includes(checked.value)) out.push(checked.value);
   }
   return problems.length > 0 ? bad(problems.join("; ")) : ok(out);
+}
+
+/** A version number that is raised by one to rotate something: 1 or more. */
+export const checkVersion = (value: unknown): Checked<number> =>
+  checkInteger(value, 1, Number.MAX_SAFE_INTEGER);
+
+/**
+ * What an API's resources are named by: a short slug that stays valid inside
+ * a Worker's script name, which doubles as a subdomain label.
+ */
+export function checkResourceKey(value: unknown): Checked<string> {
+  const key = typeof value === "string" ? value.trim() : "";
+  return /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/.test(key)
+    ? ok(key)
+    : bad(
+        `must be a name of lower-case letters, digits and - (at most 32, not starting or ending with -), got ${quote(value)}`,
+      );
+}
+
+/** Ids of what a hand-made set-up already has, for the stack to adopt instead of creating anew. */
+export interface AdoptIds {
+  frontendAppId?: string;
+  apiAppId?: string;
+  peoplePolicyId?: string;
+  serviceAuthPolicyId?: string;
+  serviceTokenId?: string;
+  routeId?: string;
+}
+
+export const adoptKeys = [
+  "frontendAppId",
+  "apiAppId",
+  "peoplePolicyId",
+  "serviceAuthPolicyId",
+  "serviceTokenId",
+  "routeId",
+] as const satisfies readonly (keyof AdoptIds)[];
+
+/** The aud tag of an Access application: 64 hex characters. */
+export function checkAud(value: unknown): Checked<string> {
+  const aud = typeof value === "string" ? value.trim().toLowerCase() : "";
+  return /^[0-9a-f]{64}$/.test(aud)
+    ? { ok: true, value: aud }
+    : {
+        ok: false,
+        problem: `must be the aud tag of the front end's Access app (64 hex characters, under the app's Overview), got ${quote(value)}`,
+      };
+}
+
+/** `apis`: a non-empty list of objects, as YAML in the stack file or JSON text from the CLI. */
+export function checkApiList(value: unknown): Checked<Record<string, unknown>[]> {
+  let list = value;
+  const example = `e.g. [{"hostname": "api.example.com", "routePrefix": "/api"}]`;
+  if (typeof value === "string") {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      return { ok: false, problem: `must be a list of APIs, ${example}, got ${quote(value)}` };
+    }
+  }
+  if (
+    !Array.isArray(list) ||
+    !list.every((e) => typeof e === "object" && e !== null && !Array.isArray(e))
+  ) {
+    return { ok: false, problem: `must be a list of APIs, ${example}, got ${quote(value)}` };
+  }
+  if (list.length === 0) return { ok: false, problem: `must list at least one API, ${example}` };
+  return { ok: true, value: list as Record<string, unknown>[] };
+}
+
+/**
+ * The previous secret must outlive the update that hands the Worker the new
+ * one; with no grace at all, calls fail between the token's update and the
+ * Worker's.
+ */
+export function checkGraceHours(value: unknown): Checked<number> {
+  if (checkInteger(value, 0, 0).ok) {
+    return {
+      ok: false,
+      problem:
+        "must be at least 1: with 0 the previous secret stops working before the Worker has the new one, " +
+        "and calls fail in between; to cut off a leaked secret at once, rotate twice (docs/runbooks.md)",
+    };
+  }
+  return checkInteger(value, 1, 8760);
+}
+
+/** The `adopt` object: only its known keys, each a non-empty id. */
+export function checkAdopt(value: unknown): Checked<AdoptIds> {
+  let object = value;
+  if (typeof value === "string") {
+    try {
+      object = JSON.parse(value);
+    } catch {
+      return {
+        ok: false,
+        problem: `must be an object of ids, e.g. {"apiAppId": "..."}, got ${quote(value)}`,
+      };
+    }
+  }
+  if (typeof object !== "object" || object === null || Array.isArray(object)) {
+    return {
+      ok: false,
+      problem: `must be an object of ids, e.g. {"apiAppId": "..."}, got ${quote(value)}`,
+    };
+  }
+  const known: readonly string[] = adoptKeys;
+  const problems: string[] = [];
+  const ids: AdoptIds = {};
+  for (const [key, id] of Object.entries(object)) {
+    if (!known.includes(key)) {
+      problems.push(`has no key ${quote(key)} (known: ${adoptKeys.join(", ")})`);
+    } else if (typeof id !== "string" || !/^[A-Za-z0-9._-]{1,128}$/.test(id.trim())) {
+      problems.push(`${key} must be an id as Cloudflare shows it, got ${quote(id)}`);
+    } else {
+      ids[key as keyof AdoptIds] = id.trim();
+    }
+  }
+  return problems.length > 0
+    ? { ok: false, problem: problems.join("; ") }
+    : { ok: true, value: ids };
 }

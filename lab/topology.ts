@@ -9,6 +9,7 @@
  */
 import type { DeclaredResource, DeclaredStack } from "../infra/recorder";
 import { resourceTypes } from "../infra/resource-types";
+import { BINDINGS } from "../worker/src/env";
 
 /** An Access application's CORS settings, as the provider's `corsHeaders` input spells them. */
 export interface CorsSettings {
@@ -240,7 +241,7 @@ function labApi(stack: DeclaredStack, listed: ApiOutput): LabApi {
       `route ${listed.routePattern} runs ${String(route.inputs["script"])}, not ${listed.workerName}`,
     );
   const worker = workerOf(script);
-  const apiHost = worker.bindings["API_HOSTNAME"]?.toLowerCase();
+  const apiHost = worker.bindings[BINDINGS.apiHostname]?.toLowerCase();
   if (apiHost !== listed.hostname.toLowerCase())
     throw new Error(
       `Worker ${worker.scriptName} forwards to ${String(apiHost)}, not ${listed.hostname}`,
@@ -249,7 +250,7 @@ function labApi(stack: DeclaredStack, listed: ApiOutput): LabApi {
     app: labApp(stack, apiHost),
     worker,
     routePattern: listed.routePattern,
-    routePrefix: worker.bindings["ROUTE_PREFIX"] ?? "",
+    routePrefix: worker.bindings[BINDINGS.routePrefix] ?? "",
     identityJwks: listed.identityJwks,
   };
 }
@@ -262,8 +263,8 @@ export function topologyOf(stack: DeclaredStack): LabTopology {
   if (unlisted.length > 0)
     throw new Error(`stack ${stack.stack} declares routes no API lists: ${unlisted.join(", ")}`);
   const first = apis[0]!.worker;
-  const teamDomain = first.bindings["ACCESS_TEAM_DOMAIN"];
-  const aud = first.bindings["ACCESS_AUD"];
+  const teamDomain = first.bindings[BINDINGS.teamDomain];
+  const aud = first.bindings[BINDINGS.aud];
   if (!teamDomain || !aud)
     throw new Error("the Worker is missing its ACCESS_TEAM_DOMAIN or ACCESS_AUD binding");
   const frontendHost = hostOf(apis[0]!.routePattern);

@@ -49,9 +49,10 @@ describe("Pulumi.yaml", () => {
     }
   });
 
-  it("declares the same defaults as the program", () => {
+  it("declares the same defaults as the program, except where empty means unset", () => {
     for (const [key, value] of Object.entries(defaults).filter(([k]) => k !== "adopt")) {
-      expect([key, project.config[key]?.default]).toEqual([key, value]);
+      const expected = key === "routePrefix" ? "" : value;
+      expect([key, project.config[key]?.default]).toEqual([key, expected]);
     }
   });
 

@@ -175,8 +175,12 @@ describe("bindings", () => {
   it("normalises the route prefix and refuses one that is not a path", () => {
     expect(parseRoutePrefix(undefined)).toBe("/api");
     expect(parseRoutePrefix("/v2/")).toBe("/v2");
-    expect(parseRoutePrefix("/")).toBe("");
-    expect(() => parseRoutePrefix("api")).toThrow(ConfigError);
+    // The one check the program's config uses too: a leading slash is added, the root refused.
+    expect(parseRoutePrefix("api")).toBe("/api");
+    for (const bad of ["/", "/api/*", "/api?x", "/a%2fb"]) {
+      expect(() => parseRoutePrefix(bad)).toThrow(ConfigError);
+    }
+    expect(() => parseRoutePrefix("/api/*")).toThrow("binding ROUTE_PREFIX must be a path like /api");
   });
 });
 

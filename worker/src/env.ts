@@ -65,22 +65,40 @@ export interface Config {
   apiHostname: string;
   teamDomain: string;
   aud: string;
-  /** Without a trailing slash; `""` means every path is inside the route. */
+  /** Without a trailing slash, e.g. `/api`. */
   routePrefix: string;
   stripRoutePrefix: boolean;
   upstreamTimeoutMs: number;
 }
 
+/**
+ * The binding names, as the program declares them and the Worker reads them.
+ * The program, the lab and the doctor import these rather than spell them.
+ */
+export const BINDINGS = {
+  clientId: "CF_ACCESS_CLIENT_ID",
+  clientSecret: "CF_ACCESS_CLIENT_SECRET",
+  identitySigningKey: "IDENTITY_SIGNING_KEY",
+  apiHostname: "API_HOSTNAME",
+  teamDomain: "ACCESS_TEAM_DOMAIN",
+  aud: "ACCESS_AUD",
+  routePrefix: "ROUTE_PREFIX",
+  stripRoutePrefix: "STRIP_ROUTE_PREFIX",
+  upstreamTimeoutMs: "UPSTREAM_TIMEOUT_MS",
+} as const satisfies Record<string, keyof Env>;
+
 export const DEFAULT_ROUTE_PREFIX = "/api";
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
+/** The longest wait for the API a stack may configure: five minutes. */
+export const MAX_UPSTREAM_TIMEOUT_MS = 300_000;
 
 const REQUIRED = [
-  "CF_ACCESS_CLIENT_ID",
-  "CF_ACCESS_CLIENT_SECRET",
-  "IDENTITY_SIGNING_KEY",
-  "API_HOSTNAME",
-  "ACCESS_TEAM_DOMAIN",
-  "ACCESS_AUD",
+  BINDINGS.clientId,
+  BINDINGS.clientSecret,
+  BINDINGS.identitySigningKey,
+  BINDINGS.apiHostname,
+  BINDINGS.teamDomain,
+  BINDINGS.aud,
 ] as const;
 
 /** Thrown when the deployment itself is wrong; the message names bindings, never their values. */
@@ -101,12 +119,40 @@ export function parseTimeout(value: unknown): number {
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_UPSTREAM_TIMEOUT_MS;
 }
 
+/** A value and what is wrong with it: the shape every check of a setting returns. */
+export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+/**
+ * The one check of a route prefix, for the stack's config, the Worker's
+ * binding and the doctor's flag alike. A missing leading `/` is added and a
+ * trailing `/` dropped; wildcards, query strings and the bare root are refused.
+ */
+export function checkRoutePrefix(value: unknown): Checked<string> {
+  if (typeof value !== "string")
+    return { ok: false, problem: `must be a path like /api, got ${quote(value)}` };
+  let prefix = value.trim();
+  if (!prefix.startsWith("/")) prefix = `/${prefix}`;
+  prefix = prefix.replace(/\/+$/, "");
+  return /^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)
+    ? { ok: true, value: prefix }
+    : {
+        ok: false,
+        problem: `must be a path like /api (letters, digits, . _ ~ -; no wildcards), got ${quote(value)}`,
+      };
+}
+
+/** Shows a value in a message without letting a long paste flood it. */
+export function quote(value: unknown): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const shown = text === undefined ? String(value) : text;
+  return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
+}
+
 export function parseRoutePrefix(value: unknown): string {
   if (value === undefined || value === null || value === "") return DEFAULT_ROUTE_PREFIX;
-  if (typeof value !== "string" || !value.startsWith("/") || /[?#%\\]/.test(value)) {
-    throw new ConfigError("binding ROUTE_PREFIX must be a path starting with /");
-  }
-  return value.replace(/\/+$/, "");
+  const checked = checkRoutePrefix(value);
+  if (!checked.ok) throw new ConfigError(`binding ${BINDINGS.routePrefix} ${checked.problem}`);
+  return checked.value;
 }
 
 export function readConfig(env: Env): Config {
@@ -120,8 +166,8 @@ export function readConfig(env: Env): Config {
     apiHostname: apiHostname.toLowerCase(),
     teamDomain: teamDomain.toLowerCase(),
     aud,
-    routePrefix: parseRoutePrefix(env.ROUTE_PREFIX),
-    stripRoutePrefix: String(env.STRIP_ROUTE_PREFIX).trim().toLowerCase() === "true",
-    upstreamTimeoutMs: parseTimeout(env.UPSTREAM_TIMEOUT_MS),
+    routePrefix: parseRoutePrefix(env[BINDINGS.routePrefix]),
+    stripRoutePrefix: String(env[BINDINGS.stripRoutePrefix]).trim().toLowerCase() === "true",
+    upstreamTimeoutMs: parseTimeout(env[BINDINGS.upstreamTimeoutMs]),
   };
 }
