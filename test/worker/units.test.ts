@@ -180,7 +180,9 @@ describe("bindings", () => {
     for (const bad of ["/", "/api/*", "/api?x", "/a%2fb"]) {
       expect(() => parseRoutePrefix(bad)).toThrow(ConfigError);
     }
-    expect(() => parseRoutePrefix("/api/*")).toThrow("binding ROUTE_PREFIX must be a path like /api");
+    expect(() => parseRoutePrefix("/api/*")).toThrow(
+      "binding ROUTE_PREFIX must be a path like /api",
+    );
   });
 });
 
