@@ -25,6 +25,8 @@ export interface StatementCase {
   name: string;
   /** The header's value; empty when the request carried none. */
   statement: string;
+  /** The header comes twice, each time with `statement`. */
+  twice?: boolean;
   /** The identity a verifier must return, or `undefined` when it must refuse. */
   accepted?: NamedIdentity;
 }
@@ -34,7 +36,7 @@ export interface CaseInput {
   jwks: string;
   apiOrigin: string;
   issuers: string[];
-  cases: { name: string; statement: string }[];
+  cases: { name: string; statement: string; twice?: boolean }[];
 }
 
 /** What it answers, case by case. */
@@ -113,8 +115,9 @@ export async function statementCases(): Promise<{ input: CaseInput; cases: State
   // The classic confusion: the public key, which anyone has, used as an HMAC secret.
   const hmacSecret = (JSON.parse(jwks) as { keys: { x: string }[] }).keys[0]!.x;
 
+  const person = await current.signer.sign(ada, frontEnd, apiOrigin, nowS);
   const cases = await Promise.all([
-    accepted("a person's", current.signer.sign(ada, frontEnd, apiOrigin, nowS), {
+    accepted("a person's", Promise.resolve(person), {
       kind: "person",
       sub: "ada@example.com",
       email: "ada@example.com",
@@ -131,6 +134,7 @@ export async function statementCases(): Promise<{ input: CaseInput; cases: State
       { kind: "person", sub: "ada@example.com", email: "ada@example.com", iss: frontEnd },
     ),
     refused("empty", ""),
+    { name: "sent twice", statement: person, twice: true },
     refused(
       "for another API",
       current.signer.sign(ada, frontEnd, "https://billing.mysite.com", nowS),
@@ -171,7 +175,7 @@ export async function statementCases(): Promise<{ input: CaseInput; cases: State
       jwks,
       apiOrigin,
       issuers: [frontEnd],
-      cases: cases.map(({ name, statement }) => ({ name, statement })),
+      cases: cases.map(({ name, statement, twice }) => ({ name, statement, twice })),
     },
     cases,
   };

@@ -30,8 +30,10 @@ const esmDriver = `import { readFileSync } from "node:fs";
 import { verifyIdentity } from "${packageName}";
 const input = JSON.parse(readFileSync(0, "utf8"));
 const outcomes = [];
-for (const { name, statement } of input.cases) {
-  const request = new Request(input.apiOrigin, { headers: { "x-access-bridge-identity": statement } });
+for (const { name, statement, twice } of input.cases) {
+  const headers = new Headers({ "x-access-bridge-identity": statement });
+  if (twice) headers.append("x-access-bridge-identity", statement);
+  const request = new Request(input.apiOrigin, { headers });
   try {
     const identity = await verifyIdentity(request, input.jwks, { apiOrigin: input.apiOrigin, issuer: input.issuers });
     outcomes.push({ name, identity });
@@ -42,13 +44,13 @@ for (const { name, statement } of input.cases) {
 process.stdout.write(JSON.stringify(outcomes));
 `;
 
-/** The same from CommonJS, with Node's \`req.headers\` shape. */
+/** The same from CommonJS, with Node's `req.headers` shape. */
 const cjsDriver = `const { readFileSync } = require("node:fs");
 const { verifyIdentity } = require("${packageName}");
 const input = JSON.parse(readFileSync(0, "utf8"));
 Promise.all(
-  input.cases.map(({ name, statement }) =>
-    verifyIdentity({ headers: { "x-access-bridge-identity": statement } }, input.jwks, {
+  input.cases.map(({ name, statement, twice }) =>
+    verifyIdentity({ headers: { "x-access-bridge-identity": twice ? [statement, statement] : statement } }, input.jwks, {
       apiOrigin: input.apiOrigin,
       issuer: input.issuers,
     }).then(
@@ -116,6 +118,7 @@ describe("the identity package, packed and installed in an empty project", () =>
       "dist/claims.js",
       "dist/index.d.ts",
       "dist/index.js",
+      "dist/package.json",
       "package.json",
     ]);
   });
@@ -184,6 +187,21 @@ verifyIdentity(new Headers(), "{}", {});
   });
 });
 
+describe("the package's source in this repository", () => {
+  it("loads under ts-node as CommonJS, as the Pulumi program and the lab load it", () => {
+    // Only dist/ is marked as ES modules; ts-node refuses to require a .ts
+    // file that a package.json marks so.
+    const probe = `const v = require("./identity/src"); const c = require("./identity/src/claims");
+process.stdout.write(JSON.stringify([typeof v.verifyIdentity, c.IDENTITY_HEADER]));`;
+    const out = execFileSync(
+      process.execPath,
+      ["-r", "ts-node/register/transpile-only", "-e", probe],
+      { cwd: repoRoot, encoding: "utf8" },
+    );
+    expect(JSON.parse(out)).toEqual(["function", "x-access-bridge-identity"]);
+  });
+});
+
 describe("the installed package in a Worker", () => {
   let mf: Miniflare;
   beforeAll(async () => {
@@ -194,8 +212,9 @@ export default {
   async fetch(request, env) {
     const input = await request.json();
     const outcomes = [];
-    for (const { name, statement } of input.cases) {
+    for (const { name, statement, twice } of input.cases) {
       const headers = new Headers({ "x-access-bridge-identity": statement });
+      if (twice) headers.append("x-access-bridge-identity", statement);
       try {
         outcomes.push({ name, identity: await verifyIdentity(headers, env.IDENTITY_JWKS, { apiOrigin: input.apiOrigin, issuer: input.issuers }) });
       } catch (err) {
