@@ -2,7 +2,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "worker/dist/", "coverage/", ".lab/", "test/fixtures/"] },
+  {
+    ignores: [
+      "node_modules/",
+      "dist/",
+      "worker/dist/",
+      "identity/dist/",
+      "coverage/",
+      ".lab/",
+      "test/fixtures/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -12,4 +12,4 @@ export {
   verifyIdentity,
   type VerifiedIdentity,
   type VerifyIdentityOptions,
-} from "./worker/src/verify-identity";
+} from "./identity/src";

@@ -3,7 +3,7 @@
  * the Worker's signed statements of who called (`X-Access-Bridge-Identity`).
  */
 import { createHash, createPublicKey } from "node:crypto";
-import { thumbprintInput } from "../worker/src/identity-claims";
+import { thumbprintInput } from "../identity/src/claims";
 
 /** One public key, as a JWK. */
 export interface IdentityJwk {

@@ -13,7 +13,7 @@ import type { ScenarioContext } from "./context";
 import type { LabApi } from "./topology";
 import { escapeHtml, html, json } from "./context";
 import { answerPreflight, originAllowed, readPreflight, responseCorsHeaders } from "./cors";
-import { IDENTITY_HEADER, verifyIdentity } from "../worker/src/verify-identity";
+import { IDENTITY_HEADER, verifyIdentity } from "../identity/src";
 import type { IdentityCheck } from "./page/case-result";
 import { peekClaims } from "./tokens";
 

@@ -9,7 +9,7 @@ import { buildSync } from "esbuild";
 import * as path from "node:path";
 import { Miniflare } from "miniflare";
 import { SignJWT } from "jose";
-import { verifyIdentity } from "../../worker/src/verify-identity";
+import { verifyIdentity } from "../../identity/src";
 import { compatibilityDate } from "../../worker/build";
 import { declareStack, named } from "../support/stacks";
 import {
@@ -168,7 +168,7 @@ describe("verifyIdentity in a Worker", () => {
   beforeAll(async () => {
     // An API on Workers, bundled as its author would bundle it.
     const entry = `
-      import { verifyIdentity } from ${JSON.stringify(path.join(__dirname, "..", "..", "worker", "src", "verify-identity.ts"))};
+      import { verifyIdentity } from ${JSON.stringify(path.join(__dirname, "..", "..", "identity", "src", "index.ts"))};
       export default {
         async fetch(request, env) {
           try {

@@ -1,6 +1,6 @@
 import { privateCacheControl } from "./cache-control";
 import type { Identity } from "./identity";
-import { IDENTITY_HEADER } from "./identity-claims";
+import { IDENTITY_HEADER } from "../../identity/src/claims";
 import { URL_REWRITES } from "./redirects";
 
 /** Every header the Worker sets itself starts so; the client's never reach the API. */

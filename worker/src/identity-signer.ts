@@ -4,7 +4,7 @@ import {
   IDENTITY_MAX_TTL_S,
   thumbprintInput,
   type IdentityClaims,
-} from "./identity-claims";
+} from "../../identity/src/claims";
 
 /** Statements are reused until this many seconds before they expire, so an API always gets one with a minute left. */
 export const REUSE_WINDOW_S = 60;

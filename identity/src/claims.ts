@@ -1,7 +1,8 @@
 /**
  * The signed statement of who called, which the Worker sets on every request
  * it forwards and an API verifies with the stack's `identityJwks`. Shared by
- * the Worker that signs it and the verifier API authors import.
+ * the Worker that signs it, the stack that publishes its keys, and the
+ * verifier API authors import, so that none of them can drift from the others.
  */
 
 /** The request header that carries the statement, a compact JWS. */

@@ -1,10 +1,10 @@
 /**
  * For API authors: verifies the `X-Access-Bridge-Identity` statement the
- * Worker sets, with the stack's `identityJwks`. Runs on Node (18+) and in a
- * Worker alike; it uses only jose and the platform's Headers.
+ * Worker sets, with the stack's `identityJwks`. Runs on Node (20.19+), Deno,
+ * Bun and Workers alike; it uses only jose and the platform's Headers.
  *
  * ```ts
- * import { verifyIdentity } from "access-bridge/identity";
+ * import { verifyIdentity } from "@access-bridge/identity";
  * const who = await verifyIdentity(req, process.env.IDENTITY_JWKS!, { apiOrigin: "https://api.mysite.com" });
  * ```
  */
@@ -15,9 +15,9 @@ import {
   type JSONWebKeySet,
   type JWTVerifyGetKey,
 } from "jose";
-import { IDENTITY_ALG, IDENTITY_HEADER, IDENTITY_MAX_TTL_S } from "./identity-claims";
+import { IDENTITY_ALG, IDENTITY_HEADER, IDENTITY_MAX_TTL_S } from "./claims.ts";
 
-export { IDENTITY_HEADER } from "./identity-claims";
+export { IDENTITY_HEADER } from "./claims.ts";
 
 /** Who called, as the Worker verified it. */
 export interface VerifiedIdentity {
