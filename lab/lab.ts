@@ -38,7 +38,10 @@ import {
   handleFrontendEdge,
   labPath,
 } from "./edges";
-import { explainFailure, isCrossSite, thirdPartyCookieNote, type Setting } from "./explain";
+import { thirdPartyCookieNote } from "../doctor/answer-findings";
+import type { Setting } from "../doctor/finding-text";
+import { isCrossSite } from "../doctor/sites";
+import { explainFailure } from "./explain";
 import {
   headersOf,
   originRequestHeaders,
