@@ -5,7 +5,7 @@
  *
  * Everything here is pure: it takes what a browser would send and what came
  * back, and returns machine-readable check results. Wording and fixes live in
- * diagnose.ts.
+ * findings.ts.
  */
 
 export interface HeaderField {
@@ -33,49 +33,57 @@ export interface ResponseView {
 
 export type CheckStatus = "pass" | "fail" | "warn";
 
-export type CheckCode =
+/** Codes of checks the response passes. */
+export type PassCode =
   | "status-ok"
-  | "status-redirect"
-  | "status-not-ok"
   | "acao-ok"
   | "acao-wildcard"
+  | "acac-ok"
+  | "acac-not-needed"
+  | "methods-safelisted"
+  | "methods-ok"
+  | "methods-wildcard"
+  | "headers-none"
+  | "headers-ok"
+  | "headers-wildcard"
+  | "max-age-ok"
+  | "vary-ok"
+  | "vary-not-needed";
+
+/** Codes of checks the browser lets pass but that deserve a change. */
+export type WarnCode = "max-age-default" | "max-age-capped" | "max-age-invalid" | "vary-missing";
+
+/** Codes of checks whose failure makes the browser refuse the request. */
+export type FailCode =
+  | "status-redirect"
+  | "status-not-ok"
   | "acao-missing"
   | "acao-multiple"
   | "acao-wildcard-with-credentials"
   | "acao-mismatch"
-  | "acac-ok"
-  | "acac-not-needed"
   | "acac-missing"
   | "acac-not-true"
-  | "methods-safelisted"
-  | "methods-ok"
-  | "methods-wildcard"
   | "methods-missing"
   | "methods-wildcard-with-credentials"
-  | "headers-none"
-  | "headers-ok"
-  | "headers-wildcard"
   | "headers-missing"
   | "headers-wildcard-with-credentials"
-  | "headers-authorization-wildcard"
-  | "max-age-ok"
-  | "max-age-default"
-  | "max-age-capped"
-  | "max-age-invalid"
-  | "vary-ok"
-  | "vary-not-needed"
-  | "vary-missing";
+  | "headers-authorization-wildcard";
+
+export type CheckCode = PassCode | WarnCode | FailCode;
 
 export type CheckStep =
   "status" | "allow-origin" | "credentials" | "methods" | "headers" | "max-age" | "vary";
 
-export interface CheckResult {
+/** A code's status is fixed, so a failing code always has the words a refusal needs. */
+export type CheckResult = {
   step: CheckStep;
-  status: CheckStatus;
-  code: CheckCode;
   /** Values the wording needs: what was sent, what came back, what is missing. */
   data: Record<string, string | number | string[]>;
-}
+} & (
+  | { status: "pass"; code: PassCode }
+  | { status: "warn"; code: WarnCode }
+  | { status: "fail"; code: FailCode }
+);
 
 /** Methods a preflight never has to list (Fetch: CORS-safelisted method). */
 export const SAFELISTED_METHODS: readonly string[] = ["GET", "HEAD", "POST"];

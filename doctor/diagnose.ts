@@ -1,13 +1,12 @@
 /**
  * Turns the browser's checks into findings a person can act on: what failed,
  * why, and what to change in this stack (config keys) or which of the guide's
- * options applies.
+ * options applies. The words are findings.ts's; this decides which apply.
  */
 import { accessEvidence, accessLoginLocation, isFromAccess } from "./access";
 import {
   checkActual,
   checkPreflight,
-  getHeader,
   isRedirectStatus,
   preflightReasons,
   type CheckResult,
@@ -15,26 +14,10 @@ import {
   type CorsRequest,
   type ResponseView,
 } from "./cors-check";
+import type { FixKey, Phase, ReportContext } from "./finding-text";
+import { FINDINGS, type FindingCode, type RefusalCode } from "./findings";
 import { redactUrl } from "./redact";
-
-export type Phase = "preflight" | "actual";
-
-/**
- * Names used in `fixKeys`: the stack's config keys, plus the guide's options.
- * `log-in-first` and `worker` are the guide's options 1 and 2 for simple
- * requests; `preflight` covers its CORS-settings and OPTIONS-bypass options.
- */
-export type FixKey =
-  | "corsAllowedOrigins"
-  | "corsAllowedMethods"
-  | "corsAllowedHeaders"
-  | "corsAllowCredentials"
-  | "corsMaxAge"
-  | "preflight"
-  | "log-in-first"
-  | "worker"
-  | "api-cors"
-  | "request";
+import { originOf } from "./sites";
 
 /**
  * `not-evaluated`: a step after one that makes the browser stop (a non-ok
@@ -193,17 +176,19 @@ function diagnoseActualResponse(
           tokenCommand: `cloudflared access token -app=${redactUrl(req.url)}`,
         }
       : undefined;
-  if (res.status === 421) return { findings: [misdirectedFinding("actual", req, res)] };
-  const login = accessLoginLocation(res, req.url);
-  if (login !== null) {
+  const context: ReportContext = { phase: "actual", req, res, data: {}, route };
+  if (res.status === 421) return { findings: [refusal("misdirected", "status", context)] };
+  if (accessLoginLocation(res, req.url) !== null) {
+    const code = loginGiven ? "access-login-not-accepted" : "access-login";
     return {
-      findings: [accessLoginFinding(req, res, login, loginGiven, route)],
+      findings: [refusal(code, "access-login", context)],
       notJudged: notJudged(`${res.status} to the Access login page`),
     };
   }
   if ((res.status === 401 || res.status === 403) && isFromAccess(res)) {
+    const code = loginGiven ? "access-denied-login-not-accepted" : "access-denied";
     return {
-      findings: [accessDeniedFinding(req, res, loginGiven, route)],
+      findings: [refusal(code, "access-denied", context)],
       notJudged: notJudged(`${res.status} from Access`),
     };
   }
@@ -211,24 +196,8 @@ function diagnoseActualResponse(
     checkActual(req, res).map((c) => explain("actual", c, req, res, route)),
   );
   if (isRedirectStatus(res.status)) {
-    const location = redactUrl(getHeader(res.headers, "location") ?? "");
     const failed = findings.some((f) => !f.ok);
-    findings.push({
-      phase: "actual",
-      step: "redirect",
-      ok: true,
-      severity: "warn",
-      summary: failed
-        ? `the response is a ${res.status} redirect to ${location}`
-        : `${res.status} redirect to ${location}`,
-      cause: failed
-        ? "Browsers run the CORS check on every redirect hop, so the redirect itself needs CORS headers."
-        : `The browser follows this redirect and runs the same CORS check on ${location}, which the doctor does not follow.`,
-      fix: failed
-        ? `Call the final URL directly (--url ${location}), or make the redirect carry the same CORS headers.`
-        : `Check the target too: --url ${location}`,
-      fixKeys: ["request"],
-    });
+    findings.push(finding(failed ? "redirect-failed" : "redirect", "redirect", "warn", context));
   }
   // The API's own refusal of a request without a login: its CORS headers
   // still decide what the page sees, but a logged-in person gets another answer.
@@ -238,97 +207,63 @@ function diagnoseActualResponse(
 
 /** A page that sends the service token itself hands it to every visitor. */
 function serviceTokenFinding(req: CorsRequest, route: string): Finding | null {
-  const names = req.headers
-    .map((h) => h.name.toLowerCase())
-    .filter((n) => n === "cf-access-client-id" || n === "cf-access-client-secret");
-  if (names.length === 0) return null;
-  return {
-    phase: "actual",
-    step: "service-token",
-    ok: true,
-    severity: "warn",
-    summary: `the page sends ${[...new Set(names)].join(", ")}`,
-    cause:
-      "The service token's credentials are sent from the browser, so every visitor can read them; they also make the request need a preflight.",
-    fix: `Keep the token server-side: call the API through this stack's Worker on ${route}, which adds the service token itself, and rotate the exposed token.`,
-    fixKeys: ["worker"],
-  };
+  const sent = [
+    ...new Set(
+      req.headers
+        .map((h) => h.name.toLowerCase())
+        .filter((n) => n === "cf-access-client-id" || n === "cf-access-client-secret"),
+    ),
+  ];
+  if (sent.length === 0) return null;
+  const res = { status: 0, headers: [] };
+  const context = { phase: "actual" as const, req, res, data: { headers: sent.join(", ") }, route };
+  return finding("service-token", "service-token", "warn", context);
 }
 
-/** Why Access turned away a login the doctor was given, and how to get one it accepts. */
-function refusedLogin(req: CorsRequest): { cause: string; fix: string } {
-  return {
-    cause:
-      "Access did not accept the login given with --access-token/--cookie: it has expired, belongs to another Access application, or names an identity the API app's allow policy does not admit.",
-    fix: `Get a fresh token for this API (\`cloudflared access token -app=${redactUrl(req.url)}\`, after \`cloudflared access login\` if it has none) and check that your identity is in the API app's allow policy (\`allowedEmails\`, \`allowedEmailDomains\`).`,
-  };
-}
-
-function accessLoginFinding(
-  req: CorsRequest,
-  res: ResponseView,
-  location: string,
-  loginGiven: boolean,
-  route: string,
+/** A finding in the catalogue's words. */
+function finding(
+  code: FindingCode,
+  step: string,
+  severity: CheckStatus,
+  c: ReportContext,
 ): Finding {
-  const api = originOf(req.url);
-  const base = {
-    phase: "actual" as const,
-    step: "access-login",
-    ok: false,
-    severity: "fail" as const,
-    summary: `${res.status} redirect to the Access login page`,
-    fixKeys: ["log-in-first", "worker"] as FixKey[],
-  };
-  const redirect = `Access redirected the request to its login page (${redactUrl(location)})`;
-  if (loginGiven) {
-    const refused = refusedLogin(req);
-    return { ...base, cause: `${redirect}. ${refused.cause}`, fix: refused.fix };
-  }
-  const noCreds = req.credentials
-    ? ""
-    : " Note that without `credentials: 'include'` the browser never sends the CF_Authorization cookie, even after logging in.";
+  const text = FINDINGS[code];
+  const problem = "cause" in text ? text : undefined;
   return {
-    ...base,
-    cause:
-      `${redirect}: the request carried no CF_Authorization cookie for ${api}; in a browser, that means you are not logged in to the API. ` +
-      `The redirect carries no CORS headers, so the page only sees a CORS error.${noCreds}`,
-    fix:
-      `Guide option 1: log in to ${api} in this browser first, then reload ${req.origin} (the request must use \`credentials: 'include'\`). ` +
-      `Guide option 2: call the API through this stack's Worker on ${route} (the route is frontendHostname + routePrefix), which adds the service token so no second login is needed; the API then learns who called from X-Access-Bridge-Identity, a statement the Worker signs and the API verifies with the stack's identityJwks.`,
+    phase: c.phase,
+    step,
+    ok: severity !== "fail",
+    severity,
+    summary: text.summary(c),
+    ...(problem !== undefined ? { cause: problem.cause(c), fix: problem.fix(c) } : {}),
+    fixKeys:
+      problem === undefined
+        ? []
+        : typeof problem.fixKeys === "function"
+          ? problem.fixKeys(c)
+          : [...problem.fixKeys],
   };
 }
 
-function accessDeniedFinding(
-  req: CorsRequest,
-  res: ResponseView,
-  loginGiven: boolean,
-  route: string,
-): Finding {
-  const base = {
-    phase: "actual" as const,
-    step: "access-denied",
-    ok: false,
-    severity: "fail" as const,
-    summary: `${res.status} from Access (${accessEvidence(res.headers).join(", ")})`,
-    fixKeys: ["log-in-first", "worker"] as FixKey[],
-  };
-  const refusedHere = `Access refused the request with ${res.status} before it reached the API; its error page carries no CORS headers, so the page sees a CORS error.`;
-  if (loginGiven) {
-    const refused = refusedLogin(req);
-    return { ...base, cause: `${refusedHere} ${refused.cause}`, fix: refused.fix };
-  }
-  return {
-    ...base,
-    cause: refusedHere,
-    fix: `Log in to ${originOf(req.url)} with an identity the API app's allow policy admits, or call the API through this stack's Worker on ${route}, whose service token matches the Service Auth policy.`,
-  };
+function refusal(code: RefusalCode, step: string, c: ReportContext): Finding {
+  return finding(code, step, "fail", c);
 }
 
-function where(phase: Phase): string {
-  return phase === "preflight"
-    ? "with `preflight: cloudflare`, Access answers preflights from `corsAllowed*`; with `preflight: origin`, your API's CORS configuration answers them"
-    : "the actual response's CORS headers come from your API: make its CORS configuration match";
+/**
+ * A preflight's status check names the refusal more closely from who
+ * answered: Access's login page, Access's 403, or a server that does not
+ * serve the host.
+ */
+function preflightCode(c: CheckResult, req: CorsRequest, res: ResponseView): FindingCode {
+  if (c.code === "status-redirect" && accessLoginLocation(res, req.url) !== null) {
+    return "preflight-access-login";
+  }
+  if (c.code !== "status-not-ok") return c.code;
+  if (res.status === 421) return "misdirected";
+  // The guide's symptom: Access answers every OPTIONS with 403 when the app has
+  // neither CORS settings nor a bypass.
+  if (res.status === 403 && accessEvidence(res.headers).length > 0) return "preflight-refused";
+  return c.code;
 }
 
 /** One check result in words, with the stack-specific fix; `route` is the Worker's, as `workerRoute` spells it. */
@@ -339,295 +274,6 @@ export function explain(
   res: ResponseView,
   route = workerRoute(req.origin),
 ): Finding {
-  const d = c.data;
-  const base = { phase, step: c.step, ok: c.status !== "fail", severity: c.status };
-  const acao = `Access-Control-Allow-Origin`;
-  switch (c.code) {
-    case "status-ok":
-      return { ...base, summary: `${res.status} (ok status)`, fixKeys: [] };
-    case "status-redirect":
-      return preflightRedirect(base, req, res, route);
-    case "status-not-ok":
-      return preflightNotOk(base, req, res, route);
-    case "acao-ok":
-      return { ...base, summary: `${acao}: ${String(d.allowOrigin)} matches`, fixKeys: [] };
-    case "acao-wildcard":
-      return { ...base, summary: `${acao}: * (allowed without credentials)`, fixKeys: [] };
-    case "acao-missing":
-      return {
-        ...base,
-        summary: `no ${acao}`,
-        cause: `The ${phase} response has no ${acao} header, so the browser rejects it.${evidenceNote(res)}`,
-        fix: `Allow ${req.origin}: add it to \`corsAllowedOrigins\` (${where(phase)}).`,
-        fixKeys: ["corsAllowedOrigins", ...(phase === "actual" ? (["api-cors"] as const) : [])],
-      };
-    case "acao-multiple":
-      return {
-        ...base,
-        summary: `${acao} has several values`,
-        cause: `${acao} is \`${String(d.allowOrigin)}\`; browsers accept exactly one origin (or \`*\`), never a list.`,
-        fix: `Send only the request's own origin when it is allowed: keep the list in \`corsAllowedOrigins\` and let the responder echo one match (${where(phase)}).`,
-        fixKeys: ["corsAllowedOrigins"],
-      };
-    case "acao-wildcard-with-credentials":
-      return {
-        ...base,
-        summary: `${acao}: * with credentials`,
-        cause: `${acao} is \`*\` but the request carries credentials (cookies such as CF_Authorization); browsers never accept \`*\` for a credentialed request.`,
-        fix: `List the exact origin instead of \`*\`: put ${req.origin} in \`corsAllowedOrigins\` and keep \`corsAllowCredentials: true\` (${where(phase)}). If the page needs no cookies, drop \`credentials: 'include'\` instead.`,
-        fixKeys: ["corsAllowedOrigins"],
-      };
-    case "acao-mismatch":
-      return {
-        ...base,
-        summary: `${acao}: ${String(d.allowOrigin)} does not match ${req.origin}`,
-        cause: `${acao} is \`${String(d.allowOrigin)}\` but the page's origin is \`${req.origin}\` (they differ by: ${String(d.difference)}). Browsers compare the two byte for byte.`,
-        fix: `Write the origin exactly as the browser sends it, scheme://host[:port] with no path and no trailing slash: \`${req.origin}\` in \`corsAllowedOrigins\` (${where(phase)}).`,
-        fixKeys: ["corsAllowedOrigins"],
-      };
-    case "acac-not-needed":
-      return {
-        ...base,
-        summary: "no credentials sent, Access-Control-Allow-Credentials not needed",
-        fixKeys: [],
-      };
-    case "acac-ok":
-      return { ...base, summary: "Access-Control-Allow-Credentials: true", fixKeys: [] };
-    case "acac-missing":
-    case "acac-not-true":
-      return {
-        ...base,
-        summary:
-          c.code === "acac-missing"
-            ? "no Access-Control-Allow-Credentials"
-            : `Access-Control-Allow-Credentials: ${String(d.value)}`,
-        cause:
-          c.code === "acac-missing"
-            ? `The request carries credentials but the ${phase} response has no Access-Control-Allow-Credentials; browsers require it to be exactly \`true\`.`
-            : `Access-Control-Allow-Credentials is \`${String(d.value)}\`; browsers accept only the exact lower-case value \`true\`.`,
-        fix: `Set \`corsAllowCredentials: true\` (${where(phase)}; send exactly \`true\`).`,
-        fixKeys: ["corsAllowCredentials"],
-      };
-    case "methods-ok":
-      return { ...base, summary: `method ${req.method} is allowed`, fixKeys: [] };
-    case "methods-safelisted":
-      return {
-        ...base,
-        summary: `method ${req.method} is CORS-safelisted, need not be listed`,
-        fixKeys: [],
-      };
-    case "methods-wildcard":
-      return {
-        ...base,
-        summary: `method ${req.method} allowed by * (no credentials)`,
-        fixKeys: [],
-      };
-    case "methods-missing": {
-      const listed = listOrNone(d.allowed);
-      const caseNote =
-        d.caseMismatch !== undefined
-          ? ` \`${String(d.caseMismatch)}\` is listed, but method names match case-sensitively.`
-          : "";
-      return {
-        ...base,
-        summary: `method ${req.method} not allowed`,
-        cause: `The preflight asked for method ${req.method}; Access-Control-Allow-Methods is ${listed}.${caseNote}`,
-        fix: `Add \`${req.method}\` (in capitals) to \`corsAllowedMethods\` (${where(phase)}).`,
-        fixKeys: ["corsAllowedMethods"],
-      };
-    }
-    case "methods-wildcard-with-credentials":
-      return {
-        ...base,
-        summary: `method ${req.method} not allowed (* with credentials)`,
-        cause: `Access-Control-Allow-Methods is \`*\`, which for a credentialed request means only a method literally named "*".`,
-        fix: `List \`${req.method}\` explicitly in \`corsAllowedMethods\` (${where(phase)}).`,
-        fixKeys: ["corsAllowedMethods"],
-      };
-    case "headers-none":
-      return { ...base, summary: "no non-safelisted request headers", fixKeys: [] };
-    case "headers-ok":
-      return { ...base, summary: `headers allowed: ${list(d.requested)}`, fixKeys: [] };
-    case "headers-wildcard":
-      return {
-        ...base,
-        summary: `headers allowed by * (no credentials): ${list(d.requested)}`,
-        fixKeys: [],
-      };
-    case "headers-missing":
-      return {
-        ...base,
-        summary: `header(s) not allowed: ${list(d.missing)}`,
-        cause: `The preflight asked for ${list(d.requested)}; Access-Control-Allow-Headers is ${listOrNone(d.allowed)} and does not list ${list(d.missing)}. (Header names compare case-insensitively, so letter case is never the problem.)`,
-        fix: `Add ${list(d.missing)} to \`corsAllowedHeaders\` (${where(phase)}).`,
-        fixKeys: ["corsAllowedHeaders"],
-      };
-    case "headers-wildcard-with-credentials":
-      return {
-        ...base,
-        summary: `header(s) not allowed (* with credentials): ${list(d.missing)}`,
-        cause: `Access-Control-Allow-Headers is \`*\`, which for a credentialed request means only a header literally named "*".`,
-        fix: `List ${list(d.missing)} explicitly in \`corsAllowedHeaders\` (${where(phase)}).`,
-        fixKeys: ["corsAllowedHeaders"],
-      };
-    case "headers-authorization-wildcard":
-      return {
-        ...base,
-        summary: "Authorization not covered by *",
-        cause:
-          "Access-Control-Allow-Headers is `*`, but browsers never let `*` cover the Authorization header.",
-        fix: `Add \`authorization\` explicitly to \`corsAllowedHeaders\` (${where(phase)}).`,
-        fixKeys: ["corsAllowedHeaders"],
-      };
-    case "max-age-ok":
-      return { ...base, summary: `preflight cached for ${String(d.seconds)} s`, fixKeys: [] };
-    case "max-age-default":
-      return {
-        ...base,
-        summary: "no Access-Control-Max-Age (browsers cache the preflight for 5 s)",
-        cause:
-          "Without Access-Control-Max-Age the browser repeats the preflight after 5 seconds, adding a round trip to most requests.",
-        fix: "Set `corsMaxAge` (for example 600; Chromium caps it at 7200 s, Firefox at 86400 s).",
-        fixKeys: ["corsMaxAge"],
-      };
-    case "max-age-invalid":
-      return {
-        ...base,
-        summary: `Access-Control-Max-Age \`${String(d.value)}\` is not a number (browsers use 5 s)`,
-        cause:
-          "Browsers ignore a max-age that is not a plain number of seconds and fall back to 5 s.",
-        fix: "Set `corsMaxAge` to a whole number of seconds, at most 7200.",
-        fixKeys: ["corsMaxAge"],
-      };
-    case "max-age-capped":
-      return {
-        ...base,
-        summary: `Access-Control-Max-Age ${String(d.seconds)} s exceeds Chromium's cap`,
-        cause: `Chromium caches preflights for at most ${String(d.chromium)} s and Firefox for ${String(d.firefox)} s here, so the value does not do what it says.`,
-        fix: "Set `corsMaxAge` to 7200 or less so every browser behaves the same.",
-        fixKeys: ["corsMaxAge"],
-      };
-    case "vary-ok":
-    case "vary-not-needed":
-      return {
-        ...base,
-        summary: c.code === "vary-ok" ? "Vary includes Origin" : "Vary: Origin not needed",
-        fixKeys: [],
-      };
-    case "vary-missing":
-      return {
-        ...base,
-        summary: "Vary lacks Origin",
-        cause: `The ${phase} response echoes the origin in ${acao} without \`Vary: Origin\`; a cache (the browser's or a CDN's) may replay it to a page on another origin, which then fails intermittently.`,
-        fix: `Add \`Vary: Origin\` wherever ${acao} is computed from the request (${where(phase)}).`,
-        fixKeys: phase === "preflight" ? ["preflight"] : ["api-cors"],
-      };
-  }
-}
-
-type Base = Pick<Finding, "phase" | "step" | "ok" | "severity">;
-
-const PREFLIGHT_OPTIONS =
-  "Set `preflight: cloudflare` and list the page in `corsAllowedOrigins` (with `corsAllowedMethods`/`corsAllowedHeaders`) so Access answers preflights itself (the guide's CORS settings); " +
-  "or `preflight: origin` if your API answers OPTIONS with CORS headers (the guide's OPTIONS bypass); " +
-  "or call the API through this stack's Worker on";
-
-function preflightRedirect(
-  base: Base,
-  req: CorsRequest,
-  res: ResponseView,
-  route: string,
-): Finding {
-  const location = getHeader(res.headers, "location") ?? "";
-  if (accessLoginLocation(res, req.url) !== null) {
-    return {
-      ...base,
-      summary: `preflight redirected to the Access login page (${res.status})`,
-      cause: `Access answered the OPTIONS preflight with a redirect to its login page (${redactUrl(location)}). Browsers never send cookies on a preflight and never follow a preflight's redirect, so logging in does not help: the API's Access app has no CORS settings and no OPTIONS bypass.`,
-      fix: `${PREFLIGHT_OPTIONS} ${route}, which is same-origin and needs no preflight.`,
-      fixKeys: ["preflight", "corsAllowedOrigins", "worker"],
-    };
-  }
-  return {
-    ...base,
-    summary: `preflight redirected (${res.status})`,
-    cause: `The preflight was answered with ${res.status} to ${redactUrl(location)}; browsers treat any preflight redirect as a failure.`,
-    fix: "Call the final URL directly (a missing trailing slash or http→https upgrade is the usual cause), so OPTIONS is answered with 2xx at the URL the page uses.",
-    fixKeys: ["request"],
-  };
-}
-
-/**
- * 421 Misdirected Request: the connection reached a server that does not
- * serve the URL's host, typically an API called by address. The answer says
- * nothing about CORS, so no CORS fix is offered.
- */
-function misdirectedFinding(phase: Phase, req: CorsRequest, res: ResponseView): Finding {
-  let host = req.url;
-  let port = "";
-  try {
-    const url = new URL(req.url);
-    host = url.hostname;
-    port = url.port !== "" ? url.port : url.protocol === "https:" ? "443" : "80";
-  } catch {
-    // The URL was checked on the command line; keep the raw text otherwise.
-  }
-  return {
-    phase,
-    step: "status",
-    ok: false,
-    severity: "fail",
-    summary: `${res.status} Misdirected Request: the server reached does not serve ${host}`,
-    cause: `The connection reached a server that does not serve ${host} (an API called by address, or a name mapped to the wrong server), so it answered 421 instead of the API's answer. Nothing here is about CORS yet.`,
-    fix: `Call the API by its own name in --url; if that name does not lead to the server from here, map it with --resolve ${host}:${port}:<address> (the lab prints such a command).`,
-    fixKeys: ["request"],
-  };
-}
-
-function preflightNotOk(base: Base, req: CorsRequest, res: ResponseView, route: string): Finding {
-  if (res.status === 421) return misdirectedFinding("preflight", req, res);
-  const evidence = accessEvidence(res.headers);
-  if (res.status === 403 && evidence.length > 0) {
-    // The guide's symptom: Access answers every OPTIONS with 403 when the app has
-    // neither CORS settings nor a bypass. `server: cloudflare` alone could also be a WAF rule.
-    const who = isFromAccess(res)
-      ? `Access blocked the OPTIONS preflight (${evidence.join(", ")}).`
-      : "Cloudflare refused the OPTIONS preflight (server: cloudflare, no cf-access-* header): most likely Access, otherwise a WAF rule.";
-    return {
-      ...base,
-      summary: `preflight refused by ${isFromAccess(res) ? "Access" : "Cloudflare"} (403)`,
-      cause: `${who} Browsers never send cookies on a preflight, so Access cannot see a login: the API's Access app has neither CORS settings nor an OPTIONS bypass.`,
-      fix: `${PREFLIGHT_OPTIONS} ${route}, which is same-origin and needs no preflight.`,
-      fixKeys: ["preflight", "corsAllowedOrigins", "worker"],
-    };
-  }
-  return {
-    ...base,
-    summary: `preflight answered ${res.status}`,
-    cause: `The OPTIONS preflight was answered with ${res.status}; browsers need a 2xx status before they read any CORS header.`,
-    fix: `With \`preflight: origin\`, your API must answer OPTIONS on this path with 2xx and CORS headers; or set \`preflight: cloudflare\` so Access answers it from \`corsAllowedOrigins\`.`,
-    fixKeys: ["preflight"],
-  };
-}
-
-function evidenceNote(res: ResponseView): string {
-  return isFromAccess(res)
-    ? ` The response came from Access (${accessEvidence(res.headers).join(", ")}), not from your API.`
-    : "";
-}
-
-function list(v: string | number | string[] | undefined): string {
-  return Array.isArray(v) ? v.map((x) => `\`${x}\``).join(", ") : `\`${String(v)}\``;
-}
-
-function listOrNone(v: string | number | string[] | undefined): string {
-  return Array.isArray(v) && v.length === 0 ? "absent" : list(v);
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
+  const context: ReportContext = { phase, req, res, data: c.data, route };
+  return finding(preflightCode(c, req, res), c.step, c.status, context);
 }

@@ -1,7 +1,7 @@
 /**
  * The lab's one port on 127.0.0.1, for two protocols: HTTPS for the browser
  * and the tools, and plain HTTP for what a server under development fetches
- * without the lab's certificate (the team's signing keys, see lab.ts). A TLS
+ * without the lab's certificate (the team's signing keys, see server.ts). A TLS
  * connection opens with a handshake record, byte 0x16; an HTTP request opens
  * with a method name, so the first byte tells them apart.
  *

@@ -5,7 +5,7 @@
  * emulated hand-made app, because the program never declares it. On a stack
  * with several APIs, a variant changes every API alike.
  */
-import { isCrossSite } from "./explain";
+import { isCrossSite } from "../doctor/sites";
 import type { CorsSettings } from "./topology";
 
 export interface Scenario {

@@ -7,13 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { displayPath, labDoctorCommand } from "../../lab/doctor-command";
-import {
-  explainFailure,
-  isCrossSite,
-  siteOf,
-  type PageRequest,
-  type Setting,
-} from "../../lab/explain";
+import type { Setting } from "../../doctor/finding-text";
+import { isCrossSite, siteOf } from "../../doctor/sites";
+import { explainFailure, type PageRequest } from "../../lab/explain";
 import type { LogEntry } from "../../lab/log";
 import { cachedCertificate, certificateHosts, labFiles } from "../../lab/tls";
 
