@@ -24,7 +24,7 @@ import {
 } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
-import { declareStack, stackConfig, stackFileOf } from "../infra/recorder";
+import { declareStack, stackConfig, stackFileOf } from "../checker/recorder";
 import { sampleEmail } from "./access-rules";
 import { userApi } from "./api-origin";
 import type { ScenarioContext } from "./context";

@@ -13,7 +13,7 @@
  * this is the net under it, so a change to the program that would break a
  * real preview fails the tests instead.
  */
-import { kindOf, type ResourceKind } from "./resource-types";
+import { kindOf, type ResourceKind } from "../infra/resource-types";
 
 /** One declared resource as the contract reads it. */
 export interface DeclaredInputs {

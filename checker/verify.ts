@@ -16,7 +16,7 @@
  */
 import { existsSync } from "node:fs";
 import * as path from "node:path";
-import { ConfigError } from "./config";
+import { ConfigError } from "../infra/config";
 import { contractRules, formatViolation } from "./contract";
 import {
   declareStack,
@@ -25,7 +25,7 @@ import {
   type DeclaredResource,
   type DeclaredStack,
 } from "./recorder";
-import { kindOf } from "./resource-types";
+import { kindOf } from "../infra/resource-types";
 import { passphraseFromEnv, readStackFile, scrub, SecretsError } from "./stack-file";
 
 export const usage = "usage: npm run verify -- --stack <name> [--config-file <path>]";
