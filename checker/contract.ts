@@ -13,6 +13,7 @@
  * this is the net under it, so a change to the program that would break a
  * real preview fails the tests instead.
  */
+import { appTypes, bindingTypes, corsMethods, policyDecisions } from "../infra/cloudflare";
 import { kindOf, type ResourceKind } from "../infra/resource-types";
 
 /** One declared resource as the contract reads it. */
@@ -96,23 +97,6 @@ export const goDuration =
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-export const appTypes = [
-  "self_hosted",
-  "saas",
-  "ssh",
-  "vnc",
-  "app_launcher",
-  "warp",
-  "biso",
-  "bookmark",
-  "dash_sso",
-  "infrastructure",
-  "rdp",
-  "mcp",
-  "mcp_portal",
-  "proxy_endpoint",
-] as const;
-
 /** App types that may carry the self-hosted settings (CORS, cookies, preflight bypass). */
 const selfHostedLike = ["self_hosted", "ssh", "vnc", "rdp", "mcp_portal"];
 
@@ -130,62 +114,6 @@ const selfHostedSettings: Record<string, string> = {
   readServiceTokensFromHeader: "read_service_tokens_from_header",
   selfHostedDomains: "self_hosted_domains",
 };
-
-export const corsMethods = [
-  "GET",
-  "POST",
-  "HEAD",
-  "PUT",
-  "DELETE",
-  "CONNECT",
-  "OPTIONS",
-  "TRACE",
-  "PATCH",
-] as const;
-
-export const policyDecisions = ["allow", "deny", "non_identity", "bypass"] as const;
-
-/** Binding types @pulumi/cloudflare 6.22.1 documents (types/input.d.ts, WorkersScriptBinding.type), unmangled. */
-export const bindingTypes = [
-  "ai",
-  "ai_search",
-  "ai_search_namespace",
-  "messaging",
-  "analytics_engine",
-  "artifacts",
-  "assets",
-  "browser",
-  "d1",
-  "data_blob",
-  "dispatch_namespace",
-  "durable_object_namespace",
-  "hyperdrive",
-  "inherit",
-  "images",
-  "json",
-  "kv_namespace",
-  "media",
-  "mtls_certificate",
-  "plain_text",
-  "pipelines",
-  "k2",
-  "queue",
-  "ratelimit",
-  "r2_bucket",
-  "secret_text",
-  "send_email",
-  "service",
-  "text_blob",
-  "vectorize",
-  "version_metadata",
-  "secrets_store_secret",
-  "flagship",
-  "secret_key",
-  "workflow",
-  "wasm_module",
-  "vpc_service",
-  "vpc_network",
-] as const;
 
 const contentTypes = [
   "application/javascript+module",

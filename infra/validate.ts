@@ -3,7 +3,7 @@
  * value or a sentence saying what is wrong, so the caller can collect every
  * problem and report them all at once, before anything is declared.
  */
-import { corsMethods } from "../checker/contract";
+import { corsMethods } from "./cloudflare";
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
 
