@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type * as pulumiModule from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { checkContract, ContractError, type Violation } from "./contract";
+import { checkContract, ContractError, type Violation } from "./rules";
 import { passphraseFromEnv, readStackFile } from "./stack-file";
 
 export interface DeclaredResource {
@@ -58,7 +58,7 @@ export interface DeclaredStack {
   outputs: Record<string, unknown>;
   /** Names of the stack outputs that are secret. */
   secretOutputs: string[];
-  /** What a real `pulumi preview` or `up` would refuse (see contract.ts); empty when enforced. */
+  /** What a real `pulumi preview` or `up` would refuse (see rules/); empty when enforced. */
   violations: Violation[];
   /** The stack file's secret keys, and those of them a stand-in replaced (no passphrase). */
   secrets: { keys: string[]; unread: string[] };

@@ -17,7 +17,7 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "../infra/config";
-import { contractRules, formatViolation } from "./contract";
+import { contractRules, formatViolation } from "./rules";
 import {
   declareStack,
   project,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { checkContract } from "../../checker/contract";
+import { checkContract } from "../../checker/rules";
 import { parseArgs, UsageError, verify } from "../../checker/verify";
 import { declareStack, repoRoot, type DeclareOptions } from "../support/stacks";
 
