@@ -4,7 +4,7 @@
  * problem and report them all at once, before anything is declared.
  */
 import { quote, type Checked } from "../worker/src/env";
-import { corsMethods } from "./contract";
+import { corsMethods } from "./cloudflare";
 
 // The route prefix's check and the value type are the Worker's binding module's,
 // so the program, the Worker and the doctor hold one definition of each.

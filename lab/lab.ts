@@ -33,6 +33,7 @@ import type { LabCertificate } from "./tls";
 import { newCertificate } from "./tls";
 import { accessClaims, newKeySet, signToken } from "./tokens";
 import { apiByHost, type LabApi, type LabTopology } from "./topology";
+import { BINDINGS } from "../worker/src/env";
 
 export interface LabOptions {
   /** The stack the scenarios are built on; default `dev`. */
@@ -167,8 +168,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     serviceTokens: () =>
       topology().apis.map((a) => ({
         hostname: a.app.hostname,
-        clientId: a.worker.bindings["CF_ACCESS_CLIENT_ID"] ?? "",
-        clientSecret: a.worker.bindings["CF_ACCESS_CLIENT_SECRET"] ?? "",
+        clientId: a.worker.bindings[BINDINGS.clientId] ?? "",
+        clientSecret: a.worker.bindings[BINDINGS.clientSecret] ?? "",
       })),
     active: runner.active,
     use: runner.use,

@@ -4,7 +4,7 @@
  * scenario is active at a time; switching declares nothing twice and keeps
  * workerd running when the Workers are the same.
  */
-import { declareStack, stackConfig, stackFileOf } from "../infra/recorder";
+import { declareStack, stackConfig, stackFileOf } from "../checker/recorder";
 import type { ScenarioContext } from "./context";
 import { json } from "./context";
 import { handleDemoApi } from "./demo-api";

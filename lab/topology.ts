@@ -7,7 +7,7 @@
  * Nothing here is configured a second time: every host, AUD tag, CORS setting
  * and credential comes from the declared resources.
  */
-import type { DeclaredResource, DeclaredStack } from "../infra/recorder";
+import type { DeclaredResource, DeclaredStack } from "../checker/recorder";
 import { resourceTypes } from "../infra/resource-types";
 import { BINDINGS } from "../worker/src/env";
 

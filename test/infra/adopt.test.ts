@@ -4,7 +4,7 @@
  * stack declares, in place.
  */
 import { adoptedInputs } from "../../infra/adopt";
-import { replaceTriggers } from "../../infra/contract";
+import { replaceTriggers } from "../../checker/rules";
 import { kindOf } from "../../infra/resource-types";
 import { declareStack, named, type DeclaredStack } from "../support/stacks";
 

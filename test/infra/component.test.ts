@@ -4,7 +4,7 @@
  * and stack, without infra/index.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { checkContract } from "../../infra/contract";
+import { checkContract } from "../../checker/rules";
 import { bundleWorker, workerModuleName } from "../../worker/build";
 
 interface Recorded {

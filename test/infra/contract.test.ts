@@ -5,7 +5,7 @@ import {
   formatViolation,
   routeHost,
   type DeclaredInputs,
-} from "../../infra/contract";
+} from "../../checker/rules";
 import { kindOf, type ResourceKind } from "../../infra/resource-types";
 import { declareStack } from "../support/stacks";
 

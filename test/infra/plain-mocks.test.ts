@@ -6,7 +6,7 @@
  * name for its config namespace nor crash on computed values left undefined.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { checkContract } from "../../infra/contract";
+import { checkContract } from "../../checker/rules";
 
 interface Recorded {
   type: string;

@@ -6,7 +6,7 @@
  * its hostname open in between; a replaced token gets a new client id.
  */
 import { isDeepStrictEqual } from "node:util";
-import { replaceTriggers } from "../../infra/contract";
+import { replaceTriggers } from "../../checker/rules";
 import { kindOf, type ResourceKind } from "../../infra/resource-types";
 import { declareStack, type DeclaredStack } from "../support/stacks";
 

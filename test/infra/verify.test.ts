@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { checkContract } from "../../infra/contract";
-import { parseArgs, UsageError, verify } from "../../infra/verify";
+import { checkContract } from "../../checker/rules";
+import { parseArgs, UsageError, verify } from "../../checker/verify";
 import { declareStack, repoRoot, type DeclareOptions } from "../support/stacks";
 
 /** A stack file with nothing in common with the examples: other ids, hosts, team and people. */

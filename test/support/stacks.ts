@@ -9,9 +9,9 @@ import {
   stackFileOf,
   type DeclareOptions,
   type DeclaredStack,
-} from "../../infra/recorder";
+} from "../../checker/recorder";
 
-export * from "../../infra/recorder";
+export * from "../../checker/recorder";
 
 export const fixtureStacksDir = path.join(__dirname, "..", "fixtures", "stacks");
 

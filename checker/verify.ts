@@ -16,8 +16,8 @@
  */
 import { existsSync } from "node:fs";
 import * as path from "node:path";
-import { ConfigError } from "./config";
-import { contractRules, formatViolation } from "./contract";
+import { ConfigError } from "../infra/config";
+import { contractRules, formatViolation } from "./rules";
 import {
   declareStack,
   project,
@@ -25,7 +25,7 @@ import {
   type DeclaredResource,
   type DeclaredStack,
 } from "./recorder";
-import { kindOf } from "./resource-types";
+import { kindOf } from "../infra/resource-types";
 import { passphraseFromEnv, readStackFile, scrub, SecretsError } from "./stack-file";
 
 export const usage = "usage: npm run verify -- --stack <name> [--config-file <path>]";

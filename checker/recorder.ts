@@ -3,13 +3,21 @@
  * and records everything it declares, so tests and the local lab can read the
  * exact inputs Cloudflare would receive without any network or CLI.
  */
-import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type * as pulumiModule from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { checkContract, ContractError, type Violation } from "./contract";
+import { computedState, defaultServiceToken, tokenIssuer } from "./mock-state";
+import { checkContract, ContractError, type Violation } from "./rules";
 import { passphraseFromEnv, readStackFile } from "./stack-file";
+
+export {
+  defaultServiceToken,
+  ed25519KeyPair,
+  mockClientSecret,
+  mockNow,
+  mockTokenExpiresAt,
+} from "./mock-state";
 
 export interface DeclaredResource {
   type: string;
@@ -58,7 +66,7 @@ export interface DeclaredStack {
   outputs: Record<string, unknown>;
   /** Names of the stack outputs that are secret. */
   secretOutputs: string[];
-  /** What a real `pulumi preview` or `up` would refuse (see contract.ts); empty when enforced. */
+  /** What a real `pulumi preview` or `up` would refuse (see rules/); empty when enforced. */
   violations: Violation[];
   /** The stack file's secret keys, and those of them a stand-in replaced (no passphrase). */
   secrets: { keys: string[]; unread: string[] };
@@ -108,24 +116,6 @@ const infraDir = path.join(repoRoot, "infra");
 const programPath = path.join(infraDir, "index.ts");
 /** Where the user's stack files live (`stackConfigDir` in Pulumi.yaml). */
 export const defaultStacksDir = path.join(repoRoot, "stacks");
-
-/** Fake service-token credentials the mocks hand out unless told otherwise. */
-export const defaultServiceToken = {
-  clientId: "mock-client-id.access",
-  clientSecret: "mock-client-secret-3f9d2c7a1b",
-};
-/** The expiry the mocks report for every service token. */
-export const mockTokenExpiresAt = "2027-11-25T00:00:00Z";
-/** The clock the mocked time provider reads "now" from. */
-export const mockNow = "2026-11-25T12:00:00Z";
-
-/**
- * The client secret the mocks return for a token at a given secret version: a
- * new version yields a new secret, as Cloudflare does on rotation.
- */
-export function mockClientSecret(base: string, version: number): string {
-  return version > 1 ? `${base}-v${version}` : base;
-}
 
 const secretSigKey = "4dabf18193072939515e22adb298388d";
 const secretSig = "1b47061264138c4ac30d75fd1eb44270";
@@ -241,24 +231,7 @@ async function runOnce(stack: string, options: DeclareOptions): Promise<Declared
   const resources: DeclaredResource[] = [];
   lastResources = resources;
   const registeredOptions = new Map<string, DeclaredOptions>();
-  const firstToken = options.serviceToken ?? defaultServiceToken;
-  const tokens = new Map<string, { clientId: string; clientSecret: string }>();
-  const tokenFor = (name: string) => {
-    if (!tokens.has(name)) {
-      // Derived, not appended, so no token's secret contains another's.
-      const own = (what: string) => sha256(`${what}:${name}`).slice(0, 24);
-      tokens.set(
-        name,
-        tokens.size === 0
-          ? firstToken
-          : {
-              clientId: `${own(firstToken.clientId)}.access`,
-              clientSecret: own(firstToken.clientSecret),
-            },
-      );
-    }
-    return tokens.get(name)!;
-  };
+  const tokenFor = tokenIssuer(options.serviceToken ?? defaultServiceToken);
   const file = options.configFile ?? stackFileOf(stack, options.stacksDir);
   const read = readStack(
     file,
@@ -479,79 +452,4 @@ function unwrapSecrets(value: unknown, at: string, secretPaths: string[]): unkno
     return out;
   }
   return value;
-}
-
-function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
-
-/** Values the provider would compute; derived from the name so runs are repeatable. */
-function computedState(
-  type: string,
-  name: string,
-  inputs: Record<string, unknown>,
-  token: () => { clientId: string; clientSecret: string },
-): Record<string, unknown> {
-  switch (type) {
-    case "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication":
-      return { aud: sha256(name) };
-    case "cloudflare:index/zeroTrustAccessServiceToken:ZeroTrustAccessServiceToken": {
-      const version =
-        typeof inputs.clientSecretVersion === "number" ? inputs.clientSecretVersion : 1;
-      const { clientId, clientSecret } = token();
-      return {
-        clientId,
-        clientSecret: mockClientSecret(clientSecret, version),
-        expiresAt: mockTokenExpiresAt,
-      };
-    }
-    case "random:index/randomId:RandomId": {
-      const bytes = typeof inputs.byteLength === "number" ? inputs.byteLength : 4;
-      const hex = sha256(name).slice(0, bytes * 2);
-      return {
-        hex,
-        dec: BigInt(`0x${hex}`).toString(10),
-        b64Url: Buffer.from(hex, "hex").toString("base64url"),
-      };
-    }
-    case "time:index/offset:Offset": {
-      const base = typeof inputs.baseRfc3339 === "string" ? inputs.baseRfc3339 : mockNow;
-      const hours = typeof inputs.offsetHours === "number" ? inputs.offsetHours : 0;
-      const at = new Date(Date.parse(base) + hours * 3_600_000);
-      return {
-        baseRfc3339: base,
-        rfc3339: at.toISOString().replace(/\.000Z$/, "Z"),
-        unix: at.getTime() / 1000,
-      };
-    }
-    case "tls:index/privateKey:PrivateKey":
-      return ed25519KeyPair(name);
-    case "time:index/static:Static": {
-      // Created now, as the provider would on this update: the identity key's
-      // grace period is counted from it against the real clock.
-      const at =
-        typeof inputs.rfc3339 === "string"
-          ? inputs.rfc3339
-          : new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
-      return { rfc3339: at, unix: Date.parse(at) / 1000 };
-    }
-    default:
-      return {};
-  }
-}
-
-/**
- * A real Ed25519 key pair, the same for the same logical name: its seed is
- * the name's hash, so runs are repeatable and statements signed with it verify.
- */
-export function ed25519KeyPair(name: string): Record<string, string> {
-  // PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410): a fixed prefix, then the 32 bytes.
-  const der = Buffer.concat([
-    Buffer.from("302e020100300506032b657004220420", "hex"),
-    createHash("sha256").update(`identity:${name}`).digest(),
-  ]);
-  const key = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
-  const pkcs8 = key.export({ format: "pem", type: "pkcs8" }).toString();
-  const publicKeyPem = createPublicKey(key).export({ format: "pem", type: "spki" }).toString();
-  return { algorithm: "ED25519", privateKeyPemPkcs8: pkcs8, privateKeyPem: pkcs8, publicKeyPem };
 }
