@@ -1,0 +1,152 @@
+/**
+ * Checks that span several values: the APIs' hostnames, prefixes and names
+ * against each other and the front end's, an API's CORS settings as a whole,
+ * and whether anybody can log in. Pure, so the component runs them again on
+ * values that resolve later, with the same words.
+ */
+import type { ApiConfig } from "./config";
+import type { ApiKey } from "./settings";
+
+/** An API's config, and the path each of its values is named by in a problem. */
+export type LabelledApi = ApiConfig & {
+  labels: Record<ApiKey, string>;
+  /** Whether the entry gives its own name. */
+  named: boolean;
+};
+
+/**
+ * What is wrong with the APIs together: hostnames, prefixes and names each
+ * used once, none on the front end's own hostname, and each API's CORS
+ * settings coherent. Values not known yet are skipped.
+ */
+export function apiProblems(
+  frontendHostname: string | undefined,
+  apis: readonly LabelledApi[],
+  listed: readonly { at: string | undefined }[] = [],
+): [string, string][] {
+  return [
+    ...hostnameProblems(frontendHostname, apis, listed),
+    ...prefixProblems(apis, listed),
+    ...apis.flatMap((api) =>
+      corsProblems(api).map(([key, problem]): [string, string] => [api.labels[key], problem]),
+    ),
+  ];
+}
+
+/** Where the n-th API is given, for a problem that names another API. */
+const ownerOf = (listed: readonly { at: string | undefined }[], n: number): string =>
+  listed[n]?.at ?? `apis[${n}]`;
+
+/** Each API on a hostname of its own, and none on the front end's. */
+export function hostnameProblems(
+  frontendHostname: string | undefined,
+  apis: readonly { hostname: string | undefined; labels: { hostname: string } }[],
+  listed: readonly { at: string | undefined }[] = [],
+): [string, string][] {
+  const problems: [string, string][] = [];
+  apis.forEach((api, n) => {
+    if (api.hostname === undefined) return;
+    if (api.hostname === frontendHostname) {
+      problems.push([
+        api.labels.hostname,
+        `must differ from frontendHostname (both are ${frontendHostname})`,
+      ]);
+    }
+    const same = apis.slice(0, n).findIndex((e) => e.hostname === api.hostname);
+    if (same >= 0) {
+      problems.push([
+        api.labels.hostname,
+        `${api.hostname} is also ${ownerOf(listed, same)}.hostname; each API needs a hostname of its own (Access takes one app per hostname)`,
+      ]);
+    }
+  });
+  return problems;
+}
+
+/** Each API on a prefix of its own, and named apart from the others. */
+function prefixProblems(
+  apis: readonly LabelledApi[],
+  listed: readonly { at: string | undefined }[],
+): [string, string][] {
+  const problems: [string, string][] = [];
+  apis.forEach((api, n) => {
+    if (api.routePrefix === undefined) return;
+    const earlier = apis.slice(0, n);
+    const same = earlier.findIndex((e) => e.routePrefix === api.routePrefix);
+    const sameKey = api.key === "" ? -1 : earlier.findIndex((e) => e.key === api.key);
+    if (same >= 0) {
+      problems.push([
+        api.labels.routePrefix,
+        `${api.routePrefix} is also ${ownerOf(listed, same)}.routePrefix; each API needs a prefix of its own (a zone takes one route per pattern)`,
+      ]);
+    } else if (n > 0 && api.key === "") {
+      problems.push([
+        api.labels.routePrefix,
+        "needs a letter or digit, to name the API's resources",
+      ]);
+    } else if (sameKey >= 0) {
+      const other = apis[sameKey]!;
+      const theirs = other.named
+        ? `${ownerOf(listed, sameKey)}.name`
+        : `${ownerOf(listed, sameKey)}.routePrefix ${other.routePrefix}`;
+      problems.push(
+        api.named
+          ? [
+              api.labels.name,
+              `names this API's resources "${api.key}", as ${theirs} does; give each API a name of its own`,
+            ]
+          : [
+              api.labels.routePrefix,
+              `names this API's resources "${api.key}", as ${theirs} does; change one of them`,
+            ],
+      );
+    }
+  });
+  return problems;
+}
+
+/** What is wrong with one API's CORS settings as a whole. */
+export function corsProblems(
+  api: Pick<
+    ApiConfig,
+    "corsAllowedOrigins" | "corsAllowedMethods" | "corsAllowedHeaders" | "corsAllowCredentials"
+  >,
+): [ApiKey, string][] {
+  const problems: [ApiKey, string][] = [];
+  for (const key of ["corsAllowedOrigins", "corsAllowedMethods", "corsAllowedHeaders"] as const) {
+    const list = api[key];
+    if (list && list.includes("*") && list.length > 1) {
+      problems.push([key, `"*" means all and cannot be combined with other entries`]);
+    }
+  }
+  if (api.corsAllowedMethods && api.corsAllowedMethods.length === 0) {
+    problems.push(["corsAllowedMethods", "must list at least one method"]);
+  }
+  if (api.corsAllowCredentials === true && api.corsAllowedOrigins?.includes("*")) {
+    problems.push([
+      "corsAllowedOrigins",
+      `"*" (all origins) cannot be combined with corsAllowCredentials: true; list the origins, or set corsAllowCredentials to false`,
+    ]);
+  }
+  return problems;
+}
+
+/** An empty origin list means the front end's own origin, the one caller the design expects. */
+export function originsOrFrontEnd(
+  origins: string[] | undefined,
+  frontendHostname: string | undefined,
+): string[] | undefined {
+  return origins?.length === 0 && frontendHostname !== undefined
+    ? [`https://${frontendHostname}`]
+    : origins;
+}
+
+/** Why nobody could log in, or undefined when somebody can. */
+export function loginProblem(
+  emails: readonly string[] | undefined,
+  domains: readonly string[] | undefined,
+): string | undefined {
+  return emails?.length === 0 && domains?.length === 0
+    ? "nobody could log in: set allowedEmails or allowedEmailDomains (at least one entry)"
+    : undefined;
+}
