@@ -197,7 +197,11 @@ describe("proxy Worker under faults", () => {
         headers: { "cf-ray": "ray-500" },
       });
       const text = await response.clone().text();
-      expect(JSON.parse(text)).toEqual({ error: "internal error", requestId: "ray-500" });
+      expect(JSON.parse(text)).toEqual({
+        error: "internal error",
+        reason: "misconfigured",
+        requestId: "ray-500",
+      });
       await expectJsonError(response, 500);
       expect(text).not.toContain(missing);
       expect(h.apiCalls).toHaveLength(0);
@@ -224,7 +228,11 @@ describe("API unreachable", () => {
     const response = await h.fetch("/api/x", { jwt, headers: { "cf-ray": "ray-502" } });
     expect(response.status).toBe(502);
     const text = await response.clone().text();
-    expect(JSON.parse(text)).toEqual({ error: "upstream unreachable", requestId: "ray-502" });
+    expect(JSON.parse(text)).toEqual({
+      error: "upstream unreachable",
+      reason: "upstream_unreachable",
+      requestId: "ray-502",
+    });
     expect(text).not.toMatch(/network|connection|lost|exception/i);
     expect(h.apiCalls).toHaveLength(1);
     expect(

@@ -145,6 +145,8 @@ export interface Harness {
   unexpected: string[];
   /** Lines the Worker wrote with console.*. */
   logs: { level: string; message: string }[];
+  /** What the Worker wrote to a stub `ANALYTICS` binding (see `analytics`), in order. */
+  dataPoints: unknown[];
   /** Replaced per test; defaults to a 200 JSON answer. */
   api: ApiHandler;
   /** `false` makes the keys endpoint answer 503. */
@@ -181,12 +183,33 @@ export interface StartOptions {
    * when the Worker reads its body.
    */
   apiOverHttp?: boolean;
+  /** A stub Analytics Engine dataset bound as `ANALYTICS`: one that records, or one that throws. */
+  analytics?: AnalyticsStub;
   /**
    * More Workers in the same workerd process, each its own isolate (so its
    * own key and token caches), sharing the stubs. Cheaper than more instances.
    */
-  variants?: Record<string, { script?: string; bindings?: Record<string, string> }>;
+  variants?: Record<
+    string,
+    { script?: string; bindings?: Record<string, string>; analytics?: AnalyticsStub }
+  >;
 }
+
+export type AnalyticsStub = "record" | "throw";
+
+/** What the recording stub writes each data point after, on its own console level. */
+const DATA_POINT_MARK = "analytics-stub ";
+
+/**
+ * Analytics Engine datasets as wrapped bindings: modules that run in the
+ * Worker's isolate and hand it an object with `writeDataPoint`. The
+ * recording one reports each point on `console.debug`, synchronously, which
+ * the harness takes out of the Worker's own log lines.
+ */
+const analyticsStubs: Record<AnalyticsStub, string> = {
+  record: `export default () => ({ writeDataPoint(point) { console.debug(${JSON.stringify(DATA_POINT_MARK)} + JSON.stringify(point)); } });`,
+  throw: `export default () => ({ writeDataPoint() { throw new Error("the dataset is down"); } });`,
+};
 
 /** Reads the request's body into `recorded`, then writes `api`'s answer to it on `res`. */
 async function answerOverHttp(
@@ -219,6 +242,7 @@ export async function startWorker(options: StartOptions): Promise<Harness> {
     certsFetches: 0,
     unexpected: [] as string[],
     logs: [] as { level: string; message: string }[],
+    dataPoints: [] as unknown[],
     api: defaultApi,
     certsUp: true,
     jwks: { keys: options.keys.map((k) => k.jwk) },
@@ -289,22 +313,36 @@ export async function startWorker(options: StartOptions): Promise<Harness> {
     name: string,
     script: string | undefined,
     bindings: Record<string, string> | undefined,
+    analytics: AnalyticsStub | undefined,
   ) => ({
     name,
     modules: [{ type: "ESModule" as const, path: "index.js", contents: script ?? ourWorker() }],
     compatibilityDate,
     bindings: bindings ?? baseBindings,
     outboundService: outboundService as never,
+    ...(analytics
+      ? { wrappedBindings: { ANALYTICS: { scriptName: `analytics-${analytics}` } } }
+      : {}),
   });
   const mf = new Miniflare({
     workers: [
-      worker("main", options.script, options.bindings),
+      worker("main", options.script, options.bindings, options.analytics),
       ...Object.entries(options.variants ?? {}).map(([name, v]) =>
-        worker(name, v.script ?? options.script, v.bindings),
+        worker(name, v.script ?? options.script, v.bindings, v.analytics),
       ),
+      // A wrapped binding's module takes the compatibility date of the Worker it is bound to.
+      ...Object.entries(analyticsStubs).map(([kind, script]) => ({
+        name: `analytics-${kind}`,
+        modules: true,
+        script,
+      })),
     ],
     handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
-      harness.logs.push({ level, message });
+      if (level === "debug" && message.startsWith(DATA_POINT_MARK)) {
+        harness.dataPoints.push(JSON.parse(message.slice(DATA_POINT_MARK.length)));
+      } else {
+        harness.logs.push({ level, message });
+      }
     },
   });
   await mf.ready;
@@ -325,6 +363,7 @@ export async function startWorker(options: StartOptions): Promise<Harness> {
   harness.reset = () => {
     harness.apiCalls.length = 0;
     harness.logs.length = 0;
+    harness.dataPoints.length = 0;
     harness.api = defaultApi;
     harness.certsUp = true;
     harness.certsGate = undefined;
@@ -414,31 +453,81 @@ export async function waitForLog(
   return true;
 }
 
-/** Asserts the shape every error shares: JSON `{error, requestId}`, uncacheable, same-origin only. */
-export async function expectJsonError(response: Response, status: number): Promise<string> {
+/** The body of every answer the Worker gives itself. */
+export interface ErrorBody {
+  error: string;
+  reason: string;
+  requestId: string;
+}
+
+function expectErrorBody(body: unknown, reason?: string): ErrorBody {
+  const shaped = body as ErrorBody;
+  expect(Object.keys(shaped).sort()).toEqual(["error", "reason", "requestId"]);
+  expect(typeof shaped.error).toBe("string");
+  expect(typeof shaped.reason).toBe("string");
+  expect(typeof shaped.requestId).toBe("string");
+  if (reason !== undefined) expect(shaped.reason).toBe(reason);
+  return shaped;
+}
+
+/**
+ * Asserts the shape every error shares: JSON `{error, reason, requestId}`,
+ * uncacheable, same-origin only; with `reason`, that it is that one.
+ */
+export async function expectJsonError(
+  response: Response,
+  status: number,
+  reason?: string,
+): Promise<string> {
   expect(response.status).toBe(status);
   expect(response.headers.get("content-type")).toBe("application/json");
   expect(response.headers.get("cache-control")).toBe("no-store");
   expect(response.headers.get("cross-origin-resource-policy")).toBe("same-origin");
-  const body = (await response.json()) as { error: unknown; requestId: unknown };
-  expect(Object.keys(body).sort()).toEqual(["error", "requestId"]);
-  expect(typeof body.error).toBe("string");
-  expect(typeof body.requestId).toBe("string");
-  return body.requestId as string;
+  return expectErrorBody(await response.json(), reason).requestId;
 }
 
 /** {@link expectJsonError} for a {@link rawRequest} answer. */
 export function expectRawJsonError(
   response: { status: number; headers: http.IncomingHttpHeaders; body: string },
   status: number,
+  reason?: string,
 ): string {
   expect(response.status).toBe(status);
   expect(response.headers["content-type"]).toBe("application/json");
   expect(response.headers["cache-control"]).toBe("no-store");
   expect(response.headers["cross-origin-resource-policy"]).toBe("same-origin");
-  const body = JSON.parse(response.body) as { error: unknown; requestId: unknown };
-  expect(Object.keys(body).sort()).toEqual(["error", "requestId"]);
-  expect(typeof body.error).toBe("string");
-  expect(typeof body.requestId).toBe("string");
-  return body.requestId as string;
+  return expectErrorBody(JSON.parse(response.body), reason).requestId;
+}
+
+/** One of the Worker's per-request log lines, as it wrote it. */
+export type LogLine = Record<string, unknown> & { reason: string; status: number };
+
+/** The Worker's log lines so far: its `console.log` output that parses as a JSON object. */
+export function logLines(h: Harness): LogLine[] {
+  return h.logs.flatMap(({ level, message }) => {
+    if (level !== "log") return [];
+    try {
+      const parsed = JSON.parse(message) as unknown;
+      return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+        ? [parsed as LogLine]
+        : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * The log line of the request with `requestId`, once it arrives (workerd's
+ * output reaches Node after the response may have). Fails when none does,
+ * or when more than one does.
+ */
+export async function logLineOf(h: Harness, requestId: string): Promise<LogLine> {
+  const ofRequest = () => logLines(h).filter((l) => l.requestId === requestId);
+  await waitUntil(() => ofRequest().length > 0, 3000);
+  // A second line would come with the first: workerd writes them in order.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const lines = ofRequest();
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
 }

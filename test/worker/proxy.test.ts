@@ -91,6 +91,7 @@ describe("proxy Worker, route prefix kept", () => {
       expect(response.status).toBe(404);
       expect(JSON.parse(response.body)).toEqual({
         error: "not found",
+        reason: "not_found",
         requestId: expect.any(String),
       });
       expect(h.apiCalls).toHaveLength(0);
@@ -896,7 +897,11 @@ describe("proxy Worker, route prefix kept", () => {
       };
       const withheld = async (response: Response): Promise<void> => {
         const text = await response.clone().text();
-        expect(JSON.parse(text)).toEqual({ error: "bad gateway", requestId: expect.any(String) });
+        expect(JSON.parse(text)).toEqual({
+          error: "bad gateway",
+          reason: "upstream_leak",
+          requestId: expect.any(String),
+        });
         await expectJsonError(response, 502);
         expect(text.toLowerCase()).not.toContain(CLIENT_SECRET.toLowerCase());
         expect(text.toLowerCase()).not.toContain(CLIENT_ID.toLowerCase());

@@ -55,6 +55,24 @@ export interface Env {
    * default, 30000.
    */
   UPSTREAM_TIMEOUT_MS?: string | number;
+  /**
+   * The Analytics Engine dataset each request's data point is written to.
+   * Optional: bound only when the stack sets `analyticsDataset`. A missing,
+   * foreign or failing binding never changes an answer.
+   */
+  ANALYTICS?: AnalyticsBinding;
+}
+
+/** A data point as Analytics Engine takes it: one index, then labels and numbers by position. */
+export interface DataPoint {
+  indexes: string[];
+  blobs: string[];
+  doubles: number[];
+}
+
+/** The part of an Analytics Engine dataset binding the Worker uses. */
+export interface AnalyticsBinding {
+  writeDataPoint(point: DataPoint): void;
 }
 
 /** The bindings after validation, with defaults applied. */
@@ -85,6 +103,7 @@ export const BINDINGS = {
   routePrefix: "ROUTE_PREFIX",
   stripRoutePrefix: "STRIP_ROUTE_PREFIX",
   upstreamTimeoutMs: "UPSTREAM_TIMEOUT_MS",
+  analytics: "ANALYTICS",
 } as const satisfies Record<string, keyof Env>;
 
 export const DEFAULT_ROUTE_PREFIX = "/api";

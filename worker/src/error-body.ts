@@ -1,4 +1,4 @@
-import { withheldAnswer } from "./errors";
+import { HttpError } from "./errors";
 import type { TokenFinder } from "./headers";
 
 /** The largest error body read whole and scanned for the token. */
@@ -68,7 +68,7 @@ export async function scannedBody(
     offset += chunk.byteLength;
   }
   if (carriesToken.test(new TextDecoder().decode(bytes))) {
-    throw withheldAnswer("the API's error body carried the service token");
+    throw new HttpError("upstream_leak", "the API's error body carried the service token");
   }
   return bytes;
 }

@@ -1,26 +1,32 @@
-import { ALLOWED_METHODS } from "./methods";
+import { REFUSALS, type RefusalReason } from "./reasons";
 
 /**
- * An error whose status and message are safe to show the caller. Anything
- * else that escapes the handler becomes a generic 500.
+ * A refusal the caller may see: its reason decides the status, the public
+ * message and any header the status calls for. Anything else that escapes the
+ * handler becomes `internal`.
  */
 export class HttpError extends Error {
   override name = "HttpError";
 
   constructor(
-    readonly status: number,
-    /** Shown to the caller; must never carry internal detail. */
-    readonly publicMessage: string,
-    /** Logged only, under the request id. */
+    readonly reason: RefusalReason,
+    /** Logged only, under the request id; never shown to the caller. */
     readonly detail?: string,
-    /** Headers the status calls for, such as a 405's `Allow`. */
-    readonly headers?: Record<string, string>,
   ) {
-    super(publicMessage);
+    super(REFUSALS[reason].error);
+  }
+
+  get status(): number {
+    return REFUSALS[this.reason].status;
+  }
+
+  /** Shown to the caller; never carries internal detail. */
+  get publicMessage(): string {
+    return REFUSALS[this.reason].error;
   }
 
   toResponse(requestId: string): Response {
-    return jsonError(this.status, this.publicMessage, requestId, this.headers);
+    return errorResponse(this.reason, requestId);
   }
 }
 
@@ -32,13 +38,11 @@ export class HttpError extends Error {
  */
 export const RESOURCE_POLICY = ["cross-origin-resource-policy", "same-origin"] as const;
 
-export function jsonError(
-  status: number,
-  error: string,
-  requestId: string,
-  headers?: Record<string, string>,
-): Response {
-  return new Response(JSON.stringify({ error, requestId }), {
+/** The Worker's own answer for a reason: `{error, reason, requestId}`, uncacheable. */
+export function errorResponse(reason: RefusalReason, requestId: string): Response {
+  const { status, error, ...rest } = REFUSALS[reason];
+  const headers = "headers" in rest ? rest.headers : undefined;
+  return new Response(JSON.stringify({ error, reason, requestId }), {
     status,
     headers: {
       ...headers,
@@ -48,29 +52,6 @@ export function jsonError(
     },
   });
 }
-
-export const notFound = (): HttpError => new HttpError(404, "not found");
-export const missingAssertion = (): HttpError =>
-  new HttpError(401, "missing Cloudflare Access assertion");
-export const invalidAssertion = (detail: string): HttpError =>
-  new HttpError(403, "invalid Cloudflare Access assertion", detail);
-// Fail closed: an assertion that cannot be checked is refused like one that
-// failed the check, since every unverified caller gets 401 or 403. The message
-// and the log still tell a keys outage apart from a bad token.
-export const keysUnavailable = (detail: string): HttpError =>
-  new HttpError(403, "cannot verify Cloudflare Access assertion right now", detail);
-// Not logged: refusing a probe is routine.
-export const methodNotAllowed = (): HttpError =>
-  new HttpError(405, "method not allowed", undefined, { allow: ALLOWED_METHODS });
-export const crossSiteRequest = (): HttpError => new HttpError(403, "cross-site request refused");
-export const badGateway = (detail: string): HttpError =>
-  new HttpError(502, "upstream unreachable", detail);
-// The API's own words withheld: its answer would have shown the browser the
-// service token, so nothing of it goes on.
-export const withheldAnswer = (detail: string): HttpError =>
-  new HttpError(502, "bad gateway", detail);
-export const gatewayTimeout = (detail: string): HttpError =>
-  new HttpError(504, "upstream timed out", detail);
 
 /** An error's name and message for the log; never shown to the caller. */
 export function errorSummary(err: unknown): string {

@@ -142,6 +142,8 @@ export interface RequestHeaderFacts {
   origin: string | undefined;
   /** `CF-Connecting-IP`, the client's address as Cloudflare saw it. */
   clientIp: string | undefined;
+  /** `CF-Ray`, Cloudflare's id for the request: the log line's `requestId`. */
+  ray: string | undefined;
 }
 
 export function readRequestHeaders(headers: Headers): RequestHeaderFacts {
@@ -151,6 +153,7 @@ export function readRequestHeaders(headers: Headers): RequestHeaderFacts {
     fetchMode: undefined,
     origin: undefined,
     clientIp: undefined,
+    ray: undefined,
   };
   const dropped = facts.dropped;
   let connection: string | undefined;
@@ -162,6 +165,7 @@ export function readRequestHeaders(headers: Headers): RequestHeaderFacts {
     else if (name === "sec-fetch-mode") facts.fetchMode = value;
     else if (name === "origin") facts.origin = value;
     else if (name === "cf-connecting-ip") facts.clientIp = value;
+    else if (name === "cf-ray") facts.ray = value;
   });
   if (connection !== undefined) dropped.push(...listedNames(connection));
   return facts;

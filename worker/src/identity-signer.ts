@@ -1,3 +1,5 @@
+import { BINDINGS, ConfigError } from "./env";
+import { errorSummary } from "./errors";
 import type { Identity } from "./identity";
 import {
   IDENTITY_ALG,
@@ -88,15 +90,24 @@ export class IdentitySigner {
    */
   private signingKey(): Promise<SigningKey> {
     this.signing ??= (async () => {
-      const key = await crypto.subtle.importKey(
-        "pkcs8",
-        pemBody(this.pkcs8),
-        { name: "Ed25519" },
-        true,
-        ["sign"],
-      );
+      let key: CryptoKey;
+      try {
+        key = await crypto.subtle.importKey(
+          "pkcs8",
+          pemBody(this.pkcs8),
+          { name: "Ed25519" },
+          true,
+          ["sign"],
+        );
+      } catch (err) {
+        throw new ConfigError(
+          `binding ${BINDINGS.identitySigningKey} is not an Ed25519 PKCS#8 PEM key (${errorSummary(err)})`,
+        );
+      }
       const { x } = (await crypto.subtle.exportKey("jwk", key)) as JsonWebKey;
-      if (x === undefined) throw new Error("IDENTITY_SIGNING_KEY has no Ed25519 public half");
+      if (x === undefined) {
+        throw new ConfigError(`binding ${BINDINGS.identitySigningKey} has no Ed25519 public half`);
+      }
       const kid = base64url(
         new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(thumbprintInput(x)))),
       );

@@ -3,9 +3,10 @@ import type { JWTPayload } from "jose";
 /**
  * Who a verified assertion speaks for: a person, by the `email` Access
  * signed, or a service token, by its `common_name` (the token's client id),
- * which Access issues with no email.
+ * which Access issues with no email. A person's `sub` is Access's id for
+ * them: what the log names them by, as an email is personal data.
  */
-export type Identity = { email: string } | { commonName: string };
+export type Identity = { email: string; sub?: string } | { commonName: string };
 
 /**
  * A name the API can be sent: a non-empty string that fits in a header
@@ -20,8 +21,9 @@ const isName = (value: unknown): value is string =>
  * name (see {@link isName}), or a common name next to an email claim.
  */
 export function identityOf(payload: JWTPayload): Identity | undefined {
-  if (isName(payload.email)) return { email: payload.email };
-  if (payload.email === undefined && isName(payload.common_name)) {
+  const { email, sub } = payload;
+  if (isName(email)) return typeof sub === "string" && sub !== "" ? { email, sub } : { email };
+  if (email === undefined && isName(payload.common_name)) {
     return { commonName: payload.common_name };
   }
   return undefined;

@@ -1,18 +1,8 @@
 import { isWellFormedAssertion, MAX_ASSERTION_BYTES } from "./assertion";
 import { isCrossSite } from "./csrf";
-import { readConfig, type Config, type Env } from "./env";
+import { ConfigError, readConfig, type Config, type Env } from "./env";
 import { passedBody, type PassedBody } from "./error-body";
-import {
-  crossSiteRequest,
-  errorSummary,
-  HttpError,
-  invalidAssertion,
-  jsonError,
-  methodNotAllowed,
-  missingAssertion,
-  notFound,
-  RESOURCE_POLICY,
-} from "./errors";
+import { errorSummary, HttpError, RESOURCE_POLICY } from "./errors";
 import {
   tokenFinder,
   type TokenFinder,
@@ -24,8 +14,10 @@ import {
 import type { Identity } from "./identity";
 import { IdentitySigner } from "./identity-signer";
 import { isForwardedMethod } from "./methods";
+import { report, type Outcome } from "./outcome";
+import { REFUSALS } from "./reasons";
 import { URL_REWRITES, type FrontEnd } from "./redirects";
-import { requestIdOf } from "./request-id";
+import { requestIdFrom, requestIdOf } from "./request-id";
 import { hasTraversal, isInsidePrefix, upstreamPath } from "./route";
 import { callUpstream, upstreamUrl } from "./upstream";
 import { cachedIdentity, verifyAssertion } from "./verify";
@@ -58,22 +50,28 @@ function deploymentOf(env: Env): Deployment {
 /**
  * The order is the contract's: where (404), who (401, 403), what (405, then
  * the cross-site rules), and only then the API. Each step is cheap before the
- * next; only a verified caller learns which methods the route serves.
+ * next; only a verified caller learns which methods the route serves. What
+ * it learns on the way goes into `outcome`, for the request's log line.
  */
 async function proxy(
   request: Request,
   { config, token, signer, apiOrigin }: Deployment,
   ctx: ExecutionContext,
+  outcome: Outcome,
 ): Promise<Response> {
+  outcome.api = config.apiHostname;
   const url = new URL(request.url);
   const pathname = url.pathname;
-  if (!isInsidePrefix(pathname, config.routePrefix) || hasTraversal(pathname)) {
-    throw notFound();
+  if (!isInsidePrefix(pathname, config.routePrefix)) {
+    throw new HttpError("not_found", "outside the route prefix");
+  }
+  if (hasTraversal(pathname)) {
+    throw new HttpError("not_found", "a path a server could turn into a step out of the prefix");
   }
 
   const headers = request.headers;
   const assertion = headers.get("cf-access-jwt-assertion");
-  if (!assertion) throw missingAssertion();
+  if (!assertion) throw new HttpError("missing_assertion", "no Cf-Access-Jwt-Assertion");
   // The size bound comes before the cache, so no assertion costs more than
   // 8 KB of hashing. Verified assertions are cached by their exact bytes, and
   // only well-formed ones are ever verified, so a cache hit needs no second
@@ -82,12 +80,19 @@ async function proxy(
   const identity =
     cachedIdentity(assertion, config.teamDomain, config.aud) ??
     (await verifyNewAssertion(assertion, config, ctx));
+  outcome.identity = identity;
 
-  const method = request.method;
-  if (!isForwardedMethod(method)) throw methodNotAllowed();
+  const method = outcome.method;
+  if (!isForwardedMethod(method)) {
+    throw new HttpError("method_not_allowed", "not one of the forwarded methods");
+  }
   const facts = readRequestHeaders(headers);
+  // The ray comes with the header pass, so a forwarded request pays no lookup for its id.
+  outcome.requestId = requestIdFrom(facts.ray);
   const origin = url.origin;
-  if (isCrossSite(method, facts, origin)) throw crossSiteRequest();
+  if (isCrossSite(method, facts, origin)) {
+    throw new HttpError("cross_site", "another site's request, by Sec-Fetch-Site or Origin");
+  }
 
   const target = upstreamUrl(
     config.apiHostname,
@@ -95,7 +100,8 @@ async function proxy(
     url.search,
   );
   // A statement is signed about once a minute per caller and reused between.
-  const nowS = Date.now() / 1000;
+  const nowMs = Date.now();
+  const nowS = nowMs / 1000;
   const statement =
     signer.cached(identity, origin, nowS) ?? (await signer.sign(identity, origin, apiOrigin, nowS));
   const carriesToken = tokenFinder(token);
@@ -106,6 +112,8 @@ async function proxy(
       rewriteRequestHeaders(forwarded, facts.dropped, token, identity, statement, facts.clientIp),
     config.upstreamTimeoutMs,
     (response) => passedBody(response, carriesToken),
+    outcome,
+    nowMs,
   );
   return backToBrowser(upstream, body, config, carriesToken, url, statement);
 }
@@ -121,7 +129,7 @@ function verifyNewAssertion(
 }
 
 const malformedAssertion = (): HttpError =>
-  invalidAssertion("not three canonical base64url segments of at most 8 KB");
+  new HttpError("malformed_assertion", "not three canonical base64url segments of at most 8 KB");
 
 /**
  * The API's response as the browser may see it, with `body` from
@@ -166,23 +174,45 @@ function backToBrowser(
   return response;
 }
 
-async function fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  try {
-    return await proxy(request, deploymentOf(env), ctx);
-  } catch (err) {
-    // Only failures are answered or logged under an id, so only they pay for one.
-    const requestId = requestIdOf(request);
-    if (err instanceof HttpError) {
-      if (err.detail !== undefined) {
-        console.error(`[${requestId}] ${err.status} ${err.publicMessage}: ${err.detail}`);
-      }
-      return err.toResponse(requestId);
-    }
-    // Unknown errors (including a broken deployment) may carry internals: log
-    // them under the request id and tell the caller nothing.
-    console.error(`[${requestId}] 500 internal error: ${errorSummary(err)}`);
-    return jsonError(500, "internal error", requestId);
+/**
+ * The caller's answer for what stopped the request: its own reason for a
+ * refusal, `misconfigured` for bindings that do not hold up, and `internal`
+ * for anything else, which may carry internals and so shows the caller nothing.
+ */
+function refused(err: unknown, request: Request, outcome: Outcome): Response {
+  const error =
+    err instanceof HttpError
+      ? err
+      : new HttpError(err instanceof ConfigError ? "misconfigured" : "internal", errorSummary(err));
+  // Only failures are answered under an id before the header pass reads one.
+  const requestId = (outcome.requestId ??= requestIdOf(request));
+  outcome.reason = error.reason;
+  outcome.status = error.status;
+  outcome.detail = error.detail;
+  if ("fault" in REFUSALS[error.reason]) {
+    console.error(`[${requestId}] ${error.status} ${error.publicMessage}: ${error.detail}`);
   }
+  return error.toResponse(requestId);
+}
+
+async function fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const outcome: Outcome = { reason: "forwarded", status: 0, method: request.method };
+  let response: Response;
+  try {
+    response = await proxy(request, deploymentOf(env), ctx, outcome);
+    outcome.status = response.status;
+  } catch (err) {
+    outcome.api ??= apiHostnameOf(env);
+    response = refused(err, request, outcome);
+  }
+  report(outcome, env.ANALYTICS);
+  return response;
+}
+
+/** The API a deployment that failed its checks still names, for its log line. */
+function apiHostnameOf(env: Env): string | undefined {
+  const value = env.API_HOSTNAME;
+  return typeof value === "string" && value.trim() !== "" ? value.trim().toLowerCase() : undefined;
 }
 
 export default { fetch } satisfies ExportedHandler<Env>;

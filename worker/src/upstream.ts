@@ -1,4 +1,5 @@
-import { badGateway, errorSummary, gatewayTimeout, HttpError } from "./errors";
+import { errorSummary, HttpError } from "./errors";
+import type { Outcome } from "./outcome";
 
 /**
  * The API URL for a request path. The host is a constant and the path is
@@ -7,9 +8,9 @@ import { badGateway, errorSummary, gatewayTimeout, HttpError } from "./errors";
  * `/@evil.com` stay paths on the API host; anything else is refused.
  */
 export function upstreamUrl(apiHostname: string, path: string, search: string): string {
-  if (!path.startsWith("/")) {
-    throw new HttpError(400, "bad request", `path would change the upstream host: ${path}`);
-  }
+  // The route's checks already keep every such path out: reaching this is a bug.
+  if (!path.startsWith("/"))
+    throw new HttpError("internal", "a path would change the upstream host");
   return `https://${apiHostname}${path}${search}`;
 }
 
@@ -47,6 +48,10 @@ const NOT_CACHED = { cache: "no-store" } as const;
  * streams natively is not tied to the signal once the API has answered, so
  * a long download is not cut off halfway; one that JavaScript has read from
  * is, which only the rest of a long error body `read` began scanning can be.
+ *
+ * `seen` gets the API's status once it answers, and how long it took once
+ * the call ends, answered or not, counted from `startedMs` (the clock only
+ * moves at I/O, so the caller's last reading is the call's start).
  */
 export async function callUpstream<T>(
   url: string,
@@ -54,6 +59,8 @@ export async function callUpstream<T>(
   rewriteHeaders: (headers: Headers) => void,
   timeoutMs: number,
   read: (upstream: Response) => T | Promise<T>,
+  seen: Pick<Outcome, "upstreamStatus" | "upstreamMs">,
+  startedMs: number,
 ): Promise<[Response, T]> {
   const signal = AbortSignal.timeout(timeoutMs);
   const clientBody = request.body;
@@ -72,11 +79,16 @@ export async function callUpstream<T>(
   if (body === null && clientBody !== null) headers.delete("content-length");
   try {
     const upstream = await fetch(upstreamRequest);
+    seen.upstreamStatus = upstream.status;
     const passed = read(upstream);
     return [upstream, passed instanceof Promise ? await passed : passed];
   } catch (err) {
     if (err instanceof HttpError) throw err;
-    if (signal.aborted) throw gatewayTimeout(`not answered within ${timeoutMs} ms`);
-    throw badGateway(errorSummary(err));
+    if (signal.aborted) {
+      throw new HttpError("upstream_timeout", `not answered within ${timeoutMs} ms`);
+    }
+    throw new HttpError("upstream_unreachable", errorSummary(err));
+  } finally {
+    seen.upstreamMs = Date.now() - startedMs;
   }
 }

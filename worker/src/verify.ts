@@ -1,5 +1,5 @@
 import { compactVerify, createLocalJWKSet, errors, type JWTPayload } from "jose";
-import { errorSummary, invalidAssertion, keysUnavailable } from "./errors";
+import { errorSummary, HttpError } from "./errors";
 import { identityOf, type Identity } from "./identity";
 import { fetchKeySet, TeamKeys, type WaitUntil } from "./key-set";
 import { TokenCache } from "./token-cache";
@@ -75,6 +75,9 @@ export function cachedIdentity(
 
 const utf8 = new TextDecoder();
 
+/** A signed token that fails a check; `which` says which, in the log only. */
+const invalid = (which: string): HttpError => new HttpError("invalid_assertion", which);
+
 /**
  * The claims of an assertion whose signature verified, checked as jose's
  * `jwtVerify` would with this Worker's options, for a fraction of its code:
@@ -95,20 +98,20 @@ export function checkedClaims(
     // Refused below, like any other payload that is not a JSON object.
   }
   if (typeof claims !== "object" || claims === null || Array.isArray(claims)) {
-    throw invalidAssertion("claims are not a JSON object");
+    throw invalid("claims are not a JSON object");
   }
   const { iss, aud: audience, exp, nbf, iat } = claims;
-  if (iss !== `https://${teamDomain}`) throw invalidAssertion("unexpected iss");
+  if (iss !== `https://${teamDomain}`) throw invalid("unexpected iss");
   if (audience !== aud && !(Array.isArray(audience) && audience.includes(aud))) {
-    throw invalidAssertion("unexpected aud");
+    throw invalid("unexpected aud");
   }
   if (typeof exp !== "number" || exp <= nowS - CLOCK_TOLERANCE_S) {
-    throw invalidAssertion("exp missing or past");
+    throw invalid("exp missing or past");
   }
   if (nbf !== undefined && (typeof nbf !== "number" || nbf > nowS + CLOCK_TOLERANCE_S)) {
-    throw invalidAssertion("nbf not a number or in the future");
+    throw invalid("nbf not a number or in the future");
   }
-  if (iat !== undefined && typeof iat !== "number") throw invalidAssertion("iat not a number");
+  if (iat !== undefined && typeof iat !== "number") throw invalid("iat not a number");
   return claims;
 }
 
@@ -134,14 +137,17 @@ export async function verifyAssertion(
       algorithms: ["RS256"],
     });
   } catch (err) {
-    if (isTokenFault(err)) throw invalidAssertion(describeError(err));
-    throw keysUnavailable(describeError(err));
+    if (isTokenFault(err)) throw invalid(describeError(err));
+    throw new HttpError("keys_unavailable", describeError(err));
   }
   const payload = checkedClaims(verified.payload, teamDomain, aud, Math.floor(Date.now() / 1000));
 
   const identity = identityOf(payload);
   if (identity === undefined) {
-    throw invalidAssertion("names neither a person (email) nor a service token (common_name)");
+    throw new HttpError(
+      "no_identity",
+      "names neither a person (email) nor a service token (common_name)",
+    );
   }
   verifier.tokens.set(token, { identity, exp: payload.exp as number });
   return identity;
