@@ -133,7 +133,13 @@ export interface RecordedRequest {
   body: Buffer;
 }
 
-export type ApiHandler = (request: RecordedRequest) => Response | Promise<Response>;
+/**
+ * What the API stub answers: a Response, or (over HTTP only) what no Response
+ * can be: a status line outside 200..599, or the connection dropped.
+ */
+export type ApiAnswer = Response | { rawStatus: number; body: string } | "drop";
+
+export type ApiHandler = (request: RecordedRequest) => ApiAnswer | Promise<ApiAnswer>;
 
 export interface Harness {
   mf: Miniflare;
@@ -222,6 +228,15 @@ async function answerOverHttp(
   for await (const chunk of req) chunks.push(chunk as Buffer);
   recorded.body = Buffer.concat(chunks);
   const response = await api(recorded);
+  if (response === "drop") {
+    req.socket.destroy();
+    return;
+  }
+  if (!(response instanceof Response)) {
+    res.writeHead(response.rawStatus);
+    res.end(response.body);
+    return;
+  }
   response.headers.forEach((value, name) => {
     if (name !== "set-cookie") res.setHeader(name, value);
   });
@@ -272,8 +287,9 @@ export async function startWorker(options: StartOptions): Promise<Harness> {
             const host = req.headers.host ?? "";
             if (host === TEAM_DOMAIN && req.url === "/cdn-cgi/access/certs") {
               harness.certsFetches++;
+              res.statusCode = harness.certsUp ? 200 : 503;
               res.setHeader("content-type", "application/json");
-              res.end(JSON.stringify(harness.jwks));
+              res.end(harness.certsUp ? JSON.stringify(harness.jwks) : "{}");
             } else if (host === API_HOSTNAME) {
               const recorded: RecordedRequest = {
                 method: req.method ?? "",
@@ -303,7 +319,9 @@ export async function startWorker(options: StartOptions): Promise<Harness> {
           if (url.host === API_HOSTNAME) {
             const recorded = await record(request);
             harness.apiCalls.push(recorded);
-            return harness.api(recorded);
+            const answer = await harness.api(recorded);
+            if (!(answer instanceof Response)) throw new Error("raw answers need apiOverHttp");
+            return answer;
           }
           harness.unexpected.push(request.url);
           return new Response("unexpected host", { status: 599 });
