@@ -82,6 +82,12 @@ export interface AccessBridgeArgs extends ApiSettings {
   protect?: boolean;
   /** Email addresses Cloudflare notifies a week before a service token expires; empty declares no alert. */
   alertEmails?: pulumi.Input<string>[];
+  /** Whether each Worker turns on Workers Logs (its JSON line per request and invocation logs); false declares observability disabled. Default true. */
+  workerLogs?: boolean;
+  /** The share of requests Workers Logs keeps, above 0 and at most 1 (0.1 keeps one in ten). Default 1. */
+  workerLogsSampleRate?: number;
+  /** An Analytics Engine dataset bound to every Worker as ANALYTICS, one data point per request; empty binds none. Default none. */
+  analyticsDataset?: string;
   /** Also create the next version's identity keys and list them in identityJwks ahead of their rotation. Default false. */
   identityKeyPrepublish?: boolean;
   /** Ids of a hand-made set-up (the guide's) to adopt on this update instead of creating anew; they are the first API's. See the adoption runbook. */

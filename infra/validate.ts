@@ -179,6 +179,39 @@ export function checkInteger(value: unknown, min: number, max: number): Checked<
   return ok(n);
 }
 
+/**
+ * A share of requests: above 0 and at most 1. Cloudflare takes 0 to 1; 0
+ * would keep no log at all, which `workerLogs: false` says plainly.
+ * Numeric strings are accepted, as config arrives as text.
+ */
+export function checkRate(value: unknown): Checked<number> {
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isFinite(n) || n <= 0 || n > 1) {
+    return bad(
+      `must be a number above 0 and at most 1 (0.1 keeps one in ten), got ${quote(value)}`,
+    );
+  }
+  return ok(n);
+}
+
+/**
+ * An Analytics Engine dataset, or "" for none. The name is the table the SQL
+ * API queries (`FROM <dataset>`); Cloudflare's own names use letters, digits,
+ * `_` and `-` (`some_dataset`, `example-dataset`), and anything else (a
+ * space, a quote, a dot) could not stand in a query's FROM clause as written.
+ */
+export function checkDatasetName(value: unknown): Checked<string> {
+  if (value === undefined || value === null) return ok("");
+  const name = typeof value === "string" ? value.trim() : undefined;
+  if (name === "") return ok("");
+  if (name === undefined || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) {
+    return bad(
+      `must be an Analytics Engine dataset name (letters, digits, _ and -, starting with a letter or _), got ${quote(value)}`,
+    );
+  }
+  return ok(name);
+}
+
 /** `true` or `false`, as a boolean or as text. */
 export function checkBoolean(value: unknown): Checked<boolean> {
   if (value === true || value === "true") return ok(true);

@@ -63,6 +63,24 @@ const cases: [string, Record<string, unknown>, string, RegExp][] = [
   ["a missing frontendZoneId", { frontendZoneId: undefined }, "frontendZoneId", /is required/],
   ["a missing apiHostname", { apiHostname: undefined }, "apiHostname", /is required/],
   [
+    "a sampling rate of 0",
+    { workerLogsSampleRate: 0 },
+    "workerLogsSampleRate",
+    /must be a number above 0 and at most 1/,
+  ],
+  [
+    "a sampling rate above 1",
+    { workerLogsSampleRate: 1.5 },
+    "workerLogsSampleRate",
+    /must be a number above 0 and at most 1 .*got "1.5"/,
+  ],
+  [
+    "a dataset name a query could not name",
+    { analyticsDataset: "access bridge" },
+    "analyticsDataset",
+    /must be an Analytics Engine dataset name/,
+  ],
+  [
     "a missing accessTeamDomain",
     { accessTeamDomain: undefined },
     "accessTeamDomain",

@@ -1,5 +1,6 @@
 import { ConfigError, RawConfig, validateConfig } from "../../infra/config";
 import {
+  checkDatasetName,
   checkDuration,
   checkEmail,
   checkEmailDomain,
@@ -7,6 +8,7 @@ import {
   checkHostname,
   checkMethod,
   checkOrigin,
+  checkRate,
   checkRoutePrefix,
   checkTeamDomain,
 } from "../../infra/validate";
@@ -255,6 +257,39 @@ describe("validateConfig", () => {
     ]);
   });
 
+  it("turns Workers Logs on for every request and binds no dataset by default", () => {
+    const config = validateConfig(valid, "dev");
+    expect([config.workerLogs, config.workerLogsSampleRate, config.analyticsDataset]).toEqual([
+      true,
+      1,
+      "",
+    ]);
+  });
+
+  it("reads the sampling rate as text, as config arrives, and refuses one outside (0, 1]", () => {
+    expect(validateConfig({ ...valid, workerLogsSampleRate: "0.05" }, "dev")).toMatchObject({
+      workerLogsSampleRate: 0.05,
+    });
+    for (const rate of ["0", "1.5", "-0.1", "ten", "NaN"]) {
+      expect(problemsWith({ workerLogsSampleRate: rate })).toEqual([
+        `access-bridge:workerLogsSampleRate: must be a number above 0 and at most 1 (0.1 keeps one in ten), got "${rate}"`,
+      ]);
+    }
+  });
+
+  it("takes an Analytics Engine dataset name and refuses what a query could not name", () => {
+    expect(validateConfig({ ...valid, analyticsDataset: "access_bridge" }, "dev")).toMatchObject({
+      analyticsDataset: "access_bridge",
+    });
+    for (const name of ["access bridge", "1st", "a.b", 'x"y']) {
+      expect(problemsWith({ analyticsDataset: name })).toEqual([
+        expect.stringMatching(
+          /^access-bridge:analyticsDataset: must be an Analytics Engine dataset name/,
+        ),
+      ]);
+    }
+  });
+
   it("rejects a non-boolean protect", () => {
     expect(problemsWith({ protect: "yes" })).toEqual([
       'access-bridge:protect: must be true or false, got "yes"',
@@ -367,6 +402,27 @@ describe("validators", () => {
     });
     expect(checkTeamDomain("https://team.cloudflareaccess.com").ok).toBe(false);
     expect(checkTeamDomain("team.example.com").ok).toBe(false);
+  });
+
+  it("checks a sampling rate: above 0, at most 1, as a number or as text", () => {
+    expect([1, "1", 0.5, "0.001"].map((v) => checkRate(v))).toEqual([
+      { ok: true, value: 1 },
+      { ok: true, value: 1 },
+      { ok: true, value: 0.5 },
+      { ok: true, value: 0.001 },
+    ]);
+    for (const v of [0, "0", 1.01, -1, "", "1/2", Infinity, true]) {
+      expect([v, checkRate(v).ok]).toEqual([v, false]);
+    }
+  });
+
+  it("checks a dataset name, empty meaning none", () => {
+    expect(checkDatasetName("")).toEqual({ ok: true, value: "" });
+    expect(checkDatasetName(" access_bridge ")).toEqual({ ok: true, value: "access_bridge" });
+    expect(checkDatasetName("example-dataset")).toEqual({ ok: true, value: "example-dataset" });
+    for (const v of ["-x", "9lives", "a b", "a;b", "a/b", 42]) {
+      expect([v, checkDatasetName(v).ok]).toEqual([v, false]);
+    }
   });
 
   it("normalises and checks the route prefix", () => {
