@@ -5,7 +5,7 @@ import * as tls from "@pulumi/tls";
 import * as time from "@pulumiverse/time";
 import { adoptionOptions, adoptionPlan, type Adoptable, type AdoptionPlan } from "./adopt";
 import { resolveArgs, type ResolvedApi, type ResolvedArgs } from "./arguments";
-import { buildBindings } from "./bindings";
+import { buildBindings, buildObservability } from "./bindings";
 import type { AccessBridgeArgs, ApiBridgeOutputs } from "./access-bridge-args";
 
 export type {
@@ -247,7 +247,7 @@ export class AccessBridge extends pulumi.ComponentResource {
     const { config } = args;
     const { accountId, frontendZoneId, frontendHostname, accessTeamDomain } = args;
     const { sessionDuration, serviceTokenDuration, serviceTokenRotationGraceHours } = config;
-    const { identityKeyPrepublish } = config;
+    const { identityKeyPrepublish, workerLogs, workerLogsSampleRate, analyticsDataset } = config;
     const { key, routePrefix, stripRoutePrefix, upstreamTimeoutMs } = api.config;
     // Each API rotates its own token and key, at the stack's versions unless its entry sets its own.
     const { serviceTokenSecretVersion, identityKeyVersion } = api.config;
@@ -388,7 +388,9 @@ export class AccessBridge extends pulumi.ComponentResource {
             routePrefix,
             stripRoutePrefix,
             upstreamTimeoutMs,
+            analyticsDataset,
           }),
+          observability: buildObservability(workerLogs, workerLogsSampleRate),
         },
         childOpts,
       );

@@ -3,6 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { BINDINGS, DEFAULT_UPSTREAM_TIMEOUT_MS } from "../worker/src/env";
 
 type Binding = cloudflare.types.input.WorkersScriptBinding;
+type Observability = cloudflare.types.input.WorkersScriptObservability;
 
 export interface BindingValues {
   clientId: pulumi.Input<string>;
@@ -15,6 +16,8 @@ export interface BindingValues {
   routePrefix: string;
   stripRoutePrefix: boolean;
   upstreamTimeoutMs: number;
+  /** The Analytics Engine dataset the Worker counts requests in; absent or "" binds none. */
+  analyticsDataset?: string;
 }
 
 /**
@@ -47,5 +50,25 @@ export function buildBindings(values: BindingValues): Binding[] {
             text: String(values.upstreamTimeoutMs),
           },
         ]),
+    // Without a dataset the Worker counts nothing, and the binding is left out.
+    ...(values.analyticsDataset === undefined || values.analyticsDataset === ""
+      ? []
+      : [{ name: BINDINGS.analytics, type: "analytics_engine", dataset: values.analyticsDataset }]),
   ];
+}
+
+/**
+ * The Worker's Workers Logs: its log line per request and Cloudflare's
+ * invocation logs, for `sampleRate` of the requests (head sampling, which
+ * Cloudflare applies per request). Off, it says so rather than leaving the
+ * account's default in place.
+ */
+export function buildObservability(workerLogs: boolean, sampleRate: number): Observability {
+  return workerLogs
+    ? {
+        enabled: true,
+        headSamplingRate: sampleRate,
+        logs: { enabled: true, invocationLogs: true },
+      }
+    : { enabled: false, logs: { enabled: false, invocationLogs: false } };
 }

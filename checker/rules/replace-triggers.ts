@@ -12,7 +12,8 @@ export const replaceTriggers: Partial<Record<ResourceKind, readonly string[]>> =
   policy: ["accountId"],
   // TFP zero_trust_access_service_token/schema.go: account_id, zone_id RequiresReplace
   token: ["accountId", "zoneId"],
-  // TFP workers_script/schema.go: script_name, account_id RequiresReplace
+  // TFP workers_script/schema.go: script_name, account_id RequiresReplace; observability
+  // and bindings carry no plan modifier, so adding or changing them updates in place
   script: ["accountId", "scriptName"],
   // TFP workers_script_subdomain/schema.go: account_id, script_name RequiresReplace
   subdomain: ["accountId", "scriptName"],

@@ -1,4 +1,4 @@
-/** The Workers script's rules: its content, bindings, name and compatibility date. */
+/** The Workers script's rules: its content, bindings, observability, name and compatibility date. */
 import { bindingTypes } from "../../infra/cloudflare";
 import type { Rule } from ".";
 import {
@@ -89,6 +89,25 @@ export function scriptRules(now: Date): Rule[] {
         }),
     },
     {
+      id: "WS-6",
+      kind: "script",
+      stage: "preview",
+      source: `${TFP}/workers_script/schema.go L655-727 (observability.enabled, logs.enabled, logs.invocation_logs Required)`,
+      check: (i) => {
+        const o = i.observability;
+        if (!isObject(o)) return [];
+        return [
+          ...required(o, { enabled: "observability.enabled" }),
+          ...(isObject(o.logs)
+            ? required(o.logs, {
+                enabled: "observability.logs.enabled",
+                invocationLogs: "observability.logs.invocation_logs",
+              })
+            : []),
+        ];
+      },
+    },
+    {
       id: "WS-7",
       kind: "script",
       stage: "preview",
@@ -153,6 +172,50 @@ export function scriptRules(now: Date): Rule[] {
       check: (i) => (i.content === "" ? ["content is empty, so no script would be uploaded"] : []),
     },
 
+    {
+      id: "WS-16",
+      kind: "script",
+      stage: "apply",
+      source: `${TFP}/workers_script/schema.go L655-727 (every head_sampling_rate: "From 0 to 1", with no validator, so only the API refuses another)`,
+      check: (i) => {
+        const o = i.observability;
+        if (!isObject(o)) return [];
+        const rates: [string, unknown][] = [
+          ["observability.head_sampling_rate", o.headSamplingRate],
+          [
+            "observability.logs.head_sampling_rate",
+            isObject(o.logs) ? o.logs.headSamplingRate : undefined,
+          ],
+          [
+            "observability.traces.head_sampling_rate",
+            isObject(o.traces) ? o.traces.headSamplingRate : undefined,
+          ],
+        ];
+        return rates
+          .filter(
+            ([, rate]) => isSet(rate) && !(typeof rate === "number" && rate >= 0 && rate <= 1),
+          )
+          .map(
+            ([tf, rate]) => `${tf} must be a value between 0 and 1, got ${JSON.stringify(rate)}`,
+          );
+      },
+    },
+    {
+      id: "WS-17",
+      kind: "script",
+      stage: "apply",
+      source:
+        "https://raw.githubusercontent.com/cloudflare/api-schemas/c92b9b0fde23ae00fece2025662f96dc8e2d6283/openapi.json (workers_binding_kind_analytics_engine requires name, type and dataset; the provider's dataset is Optional)",
+      check: (i) =>
+        listOf(i.bindings).flatMap((b, n) =>
+          isObject(b) &&
+          typeof b.type === "string" &&
+          b.type.toLowerCase() === "analytics_engine" &&
+          (typeof b.dataset !== "string" || b.dataset === "")
+            ? [`bindings[${n}] is an analytics_engine binding without a dataset`]
+            : [],
+        ),
+    },
     {
       id: "WS-15",
       kind: "script",

@@ -1,4 +1,4 @@
-import { buildBindings } from "../../infra/bindings";
+import { buildBindings, buildObservability } from "../../infra/bindings";
 import { defaults } from "../../infra/config";
 import { buildCorsHeaders } from "../../infra/cors";
 import { cloudflareNames, namePrefixFor, workerScriptName } from "../../infra/names";
@@ -89,6 +89,34 @@ describe("buildBindings", () => {
     const bindings = buildBindings({ ...values, upstreamTimeoutMs: 5000 });
     expect(bindings).toHaveLength(9);
     expect(bindings[8]).toEqual({ name: "UPSTREAM_TIMEOUT_MS", type: "plain_text", text: "5000" });
+  });
+
+  it("binds the Analytics Engine dataset as ANALYTICS only when one is named", () => {
+    expect(buildBindings({ ...values, analyticsDataset: "" })).toEqual(buildBindings(values));
+    const bindings = buildBindings({ ...values, analyticsDataset: "access_bridge" });
+    expect(bindings).toHaveLength(9);
+    expect(bindings[8]).toEqual({
+      name: "ANALYTICS",
+      type: "analytics_engine",
+      dataset: "access_bridge",
+    });
+  });
+});
+
+describe("buildObservability", () => {
+  it("turns on Workers Logs with invocation logs at the given head sampling rate", () => {
+    expect(buildObservability(true, 0.25)).toEqual({
+      enabled: true,
+      headSamplingRate: 0.25,
+      logs: { enabled: true, invocationLogs: true },
+    });
+  });
+
+  it("says it is off rather than leaving the account's default", () => {
+    expect(buildObservability(false, 1)).toEqual({
+      enabled: false,
+      logs: { enabled: false, invocationLogs: false },
+    });
   });
 });
 

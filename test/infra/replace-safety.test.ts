@@ -32,6 +32,9 @@ const changes: [string, Record<string, unknown>][] = [
   ["preflight", { preflight: "origin" }],
   ["protect", { protect: true }],
   ["alertEmails", { alertEmails: ["ops@example.com"] }],
+  ["workerLogs", { workerLogs: false }],
+  ["workerLogsSampleRate", { workerLogsSampleRate: 0.1 }],
+  ["analyticsDataset", { analyticsDataset: "access_bridge" }],
 ];
 
 const guarded: ResourceKind[] = ["app", "policy", "token"];
@@ -96,6 +99,23 @@ describe.each(changes)("changing %s", (_, config) => {
       const triggers = replaceTriggers[kind!] ?? [];
       expect([resource, attributes.filter((a) => triggers.includes(a))]).toEqual([resource, []]);
     }
+  });
+});
+
+describe("a stack declared before its Workers had observability", () => {
+  it("gets it on the next update in place: only the Worker's observability changes", () => {
+    const before: DeclaredStack = {
+      ...base,
+      resources: base.resources.map((r) => {
+        if (kindOf(r.type) !== "script") return r;
+        const inputs = { ...r.inputs };
+        delete inputs.observability;
+        return { ...r, inputs };
+      }),
+    };
+    const changed = changedAttributes(before, base);
+    expect(changed.map((c) => [c.kind, c.attributes])).toEqual([["script", ["observability"]]]);
+    expect(replaceTriggers.script).not.toContain("observability");
   });
 });
 
