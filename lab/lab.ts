@@ -56,6 +56,8 @@ export interface LabOptions {
   frontend?: string;
   /** The user's API, e.g. `http://localhost:8080`, behind the first API's Access edge. */
   api?: string;
+  /** Gets each Worker log line as the Worker wrote it, e.g. to print it in the terminal. */
+  onWorkerLog?: (line: string) => void;
 }
 
 /** A token for one of the active scenario's API apps, as `cloudflared access token` would print one. */
@@ -126,7 +128,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     clientSecret: randomBytes(32).toString("hex"),
   };
   const keys = newKeySet();
-  const log = new LabLog();
+  const log = new LabLog(options.onWorkerLog);
   const upstreams = {
     ...(options.frontend !== undefined ? { frontend: options.frontend } : {}),
     ...(options.api !== undefined ? { api: options.api } : {}),

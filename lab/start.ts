@@ -290,6 +290,8 @@ async function main(): Promise<void> {
     },
     // Under a parent process (the tests), the control channel's log says it instead.
     ...(process.send ? {} : { onCertificateRefused: certificateRefusedNotice() }),
+    // Each call's line from the Worker, as Workers Logs would show it.
+    ...(process.send ? {} : { onWorkerLog: (line) => process.stdout.write(`worker ${line}\n`) }),
   });
   // On SIGINT/SIGTERM Miniflare's own exit hook stops workerd and exits
   // 130/143 before this can finish; it still matters when a parent process

@@ -4,8 +4,9 @@
  * emulated parties (the team's certs endpoint, the APIs' Access edges) and
  * nowhere else.
  */
+import { randomBytes } from "node:crypto";
 import { Miniflare } from "miniflare";
-import type { LabLog } from "./log";
+import type { LabLog, WorkerLogLine } from "./log";
 import { crossedResponse } from "./http";
 import type { LabWorker } from "./topology";
 
@@ -17,6 +18,25 @@ export interface RunningWorkers {
 
 /** Miniflare's header naming the worker a dispatched request goes to, whatever its URL. */
 const routeOverride = "MF-Route-Override";
+
+/** How long a call waits for its Worker's log line, which workerd writes after the answer. */
+const LOG_LINE_WAIT_MS = 500;
+
+/** A ray id as Cloudflare's edge gives every request: 16 hex digits and where it landed. */
+const newRay = (): string => `${randomBytes(8).toString("hex")}-LAB`;
+
+/** The Worker's per-request log line, if `message` is one: a JSON object with a reason and an id. */
+export function workerLogLine(message: string): WorkerLogLine | undefined {
+  if (!message.startsWith("{")) return undefined;
+  try {
+    const parsed = JSON.parse(message) as Partial<WorkerLogLine>;
+    return typeof parsed.reason === "string" && typeof parsed.requestId === "string"
+      ? (parsed as WorkerLogLine)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function startWorkers(
   workers: LabWorker[],
@@ -32,6 +52,8 @@ export async function startWorkers(
     });
     return outbound(copy);
   };
+  // Calls waiting for their Worker's log line, by the ray the lab gave them.
+  const waiting = new Map<string, (line: WorkerLogLine) => void>();
   const mf = new Miniflare({
     workers: workers.map((worker) => ({
       name: worker.scriptName,
@@ -42,8 +64,12 @@ export async function startWorkers(
       outboundService,
     })),
     handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
-      if (level === "error" || level === "warn")
+      if (level === "error" || level === "warn") {
         log.add("worker", "LOG", "", 0, `${level}: ${message}`);
+        return;
+      }
+      const line = level === "log" ? workerLogLine(message) : undefined;
+      if (line !== undefined) waiting.get(line.requestId)?.(line);
     },
   } as unknown as ConstructorParameters<typeof Miniflare>[0]);
   await mf.ready;
@@ -52,16 +78,33 @@ export async function startWorkers(
     async fetch(scriptName: string, request: Request): Promise<Response> {
       if (!names.has(scriptName)) throw new Error(`no Worker ${scriptName} runs in this lab`);
       const hasBody = !["GET", "HEAD"].includes(request.method);
-      const response = await mf.dispatchFetch(request.url, {
-        method: request.method,
-        // Miniflare acts on its own MF-* headers, so none from the browser gets through.
-        headers: [
-          ...[...request.headers].filter(([name]) => !name.toLowerCase().startsWith("mf-")),
-          [routeOverride, scriptName],
-        ],
-        body: hasBody ? await request.arrayBuffer() : undefined,
-        redirect: "manual",
-      } as never);
+      // As Cloudflare's edge does, every request gets a ray id of the lab's, whatever the client sent.
+      const ray = newRay();
+      const logged = new Promise<WorkerLogLine | undefined>((resolve) => {
+        waiting.set(ray, resolve);
+        setTimeout(() => resolve(undefined), LOG_LINE_WAIT_MS).unref();
+      });
+      let response: Awaited<ReturnType<typeof mf.dispatchFetch>>;
+      try {
+        response = await mf.dispatchFetch(request.url, {
+          method: request.method,
+          // Miniflare acts on its own MF-* headers, so none from the browser gets through.
+          headers: [
+            ...[...request.headers].filter(([name]) => {
+              const lower = name.toLowerCase();
+              return !lower.startsWith("mf-") && lower !== "cf-ray";
+            }),
+            ["cf-ray", ray],
+            [routeOverride, scriptName],
+          ],
+          body: hasBody ? await request.arrayBuffer() : undefined,
+          redirect: "manual",
+        } as never);
+        const line = await logged;
+        if (line !== undefined) log.workerLine(request.url, line, JSON.stringify(line));
+      } finally {
+        waiting.delete(ray);
+      }
       return crossedResponse(response as unknown as Response);
     },
     dispose: () => mf.dispose(),

@@ -42,6 +42,8 @@ interface TraceEntry {
   url: string;
   status: number;
   note: string;
+  /** For a call the Worker answered: the JSON line it logged, as Workers Logs would index it. */
+  workerLog?: Record<string, unknown> & { reason: string };
 }
 
 /** Why the browser refused a request, from the lab's /__lab/explain (lab/explain.ts). */
@@ -163,6 +165,19 @@ function showIdentity(output: HTMLOutputElement, body: unknown): void {
   output.append(line);
 }
 
+/** The Worker's own line for a call, under it: its reason first, then the line as logged. */
+function workerLogLine(line: NonNullable<TraceEntry["workerLog"]>): HTMLElement {
+  const block = document.createElement("div");
+  block.className = "worker-log";
+  block.dataset["reason"] = line.reason;
+  const reason = document.createElement("strong");
+  reason.textContent = `reason: ${line.reason}`;
+  const json = document.createElement("code");
+  json.textContent = JSON.stringify(line);
+  block.append("Worker log ", reason, " ", json);
+  return block;
+}
+
 async function trace(since: number): Promise<TraceEntry[]> {
   const response = await fetch(`/__lab/log?since=${since}`, { cache: "no-store" });
   return (await response.json()) as TraceEntry[];
@@ -196,6 +211,7 @@ function show(
     const note = document.createElement("span");
     note.textContent = e.note;
     item.append(note);
+    if (e.workerLog !== undefined) item.append(workerLogLine(e.workerLog));
     list.append(item);
   }
   output.append(list);

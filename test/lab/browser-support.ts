@@ -241,6 +241,8 @@ export interface CaseRun {
   consoleSays: string | null;
   /** The page's line on the identity the API verified, "" when it shows none. */
   identity: string;
+  /** The Worker log lines the page shows beside the run: each one's reason and its JSON. */
+  workerLogs: { reason: string; line: string }[];
 }
 
 /**
@@ -268,6 +270,12 @@ export async function runCase(
   const why = (await shown.locator(".why").allTextContents()).join("\n");
   const browserSays = await shown.locator(".browser-says").allTextContents();
   const identity = (await shown.locator(".identity").allTextContents()).join("\n");
+  const workerLogs = await shown.locator(".worker-log").evaluateAll((blocks) =>
+    blocks.map((b) => ({
+      reason: b.getAttribute("data-reason") ?? "",
+      line: b.querySelector("code")?.textContent ?? "",
+    })),
+  );
   let consoleSays: string | null = null;
   if (result.outcome === "blocked") {
     const said = (): string | undefined =>
@@ -279,7 +287,7 @@ export async function runCase(
     const message = said() ?? "";
     consoleSays = message.slice(message.indexOf(CORS_BLOCKED) + CORS_BLOCKED.length);
   }
-  return { result, trace, why, browserSays, consoleSays, identity };
+  return { result, trace, why, browserSays, consoleSays, identity, workerLogs };
 }
 
 /** The page's explanation is Chromium's own reason, and names the rule that failed. */
