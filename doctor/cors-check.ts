@@ -7,6 +7,7 @@
  * back, and returns machine-readable check results. Wording and fixes live in
  * findings.ts.
  */
+import type { WorkerAnswer } from "./worker-answer";
 
 export interface HeaderField {
   name: string;
@@ -29,6 +30,8 @@ export interface CorsRequest {
 export interface ResponseView {
   status: number;
   headers: HeaderField[];
+  /** When the stack's Worker answered itself: its reason, from the body. */
+  worker?: WorkerAnswer;
 }
 
 export type CheckStatus = "pass" | "fail" | "warn";

@@ -8,6 +8,8 @@
 import { accessEvidence, isFromAccess } from "./access";
 import { ANSWER_REFUSALS, ANSWER_WARNINGS } from "./answer-findings";
 import type { CheckResult, FailCode, PassCode, ResponseView, WarnCode } from "./cors-check";
+import type { WorkerAnswer } from "./worker-answer";
+import type { Reason } from "../worker/src/reasons";
 import {
   CHROMIUM,
   location,
@@ -300,3 +302,38 @@ export type FindingCode = PassCode | WarningCode | RefusalCode;
 export const FINDINGS: { [K in PassCode]: Passed } & { [K in WarningCode]: Warning } & {
   [K in RefusalCode]: Refusal;
 } = { ...CHECKS, ...ANSWER_REFUSALS, ...ANSWER_WARNINGS };
+
+/**
+ * What each of the Worker's reasons means to whoever meets its answer, and
+ * where to look: one entry per reason, so a reason the Worker gains is a
+ * compile error here until it is explained.
+ */
+export const WORKER_REASONS: { [R in Reason]: string } = {
+  forwarded: "the Worker forwarded the request; the answer is the API's own",
+  not_found:
+    "the path is outside the Worker's route prefix, or one it refuses as a possible step out of it: call a path under the prefix",
+  missing_assertion:
+    "the request reached the Worker without Access's Cf-Access-Jwt-Assertion: the route's host is not behind the front end's Access app",
+  malformed_assertion:
+    "the Cf-Access-Jwt-Assertion is not spelt as Access spells it (three base64url segments, at most 8 KB)",
+  invalid_assertion:
+    "the assertion failed a check (signature, key, expiry, audience or issuer): an expired login, or a front-end app other than the one the Worker trusts; the Worker's log line says which check",
+  no_identity: "the assertion names neither a person (email) nor a service token (common_name)",
+  keys_unavailable:
+    "the Worker could not fetch the team's signing keys from <accessTeamDomain>/cdn-cgi/access/certs: check accessTeamDomain",
+  method_not_allowed: "the Worker forwards only GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS",
+  cross_site:
+    "the Worker refuses another site's request: a cross-site fetch, or a write whose Origin is not the front end's",
+  upstream_unreachable: "the Worker could not reach the API",
+  upstream_leak:
+    "the API's error body carried the service token, so the Worker withheld it: fix the API's error page",
+  upstream_timeout: "the API did not answer within upstreamTimeoutMs",
+  misconfigured:
+    "a binding of the Worker is missing or invalid: run `pulumi up` again; the Worker's log line names the binding",
+  internal: "the Worker failed unexpectedly; its log line under this request id says why",
+};
+
+/** One line naming the Worker's reason for an answer, with its request id and its meaning. */
+export function workerAnswerText({ reason, requestId }: WorkerAnswer): string {
+  return `the stack's Worker answered: reason ${reason} (requestId ${requestId}): ${WORKER_REASONS[reason]}`;
+}

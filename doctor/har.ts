@@ -14,6 +14,7 @@ import {
 } from "./cors-check";
 import { diagnose, type Diagnosis, type Finding } from "./diagnose";
 import { redactUrl, secretsInHeaders, secretsInUrl } from "./redact";
+import { workerAnswersIn, type WorkerAnswerItem } from "./worker-answer";
 
 /** The parts of HAR 1.2 the triage reads (http://www.softwareishard.com/blog/har-12-spec/). */
 export interface HarNameValue {
@@ -103,6 +104,8 @@ export interface Triage {
   entries: number;
   crossOrigin: number;
   items: TriageItem[];
+  /** Every answer of the stack's Worker the capture holds a body of. */
+  workerAnswers: WorkerAnswerItem[];
 }
 
 export function parseHar(text: string): Har {
@@ -317,7 +320,7 @@ export function triageHar(har: Har, options: { routePrefix?: string } = {}): Tri
     }
   }
   items.sort((a, b) => a.entry - b.entry);
-  return { entries: entries.length, crossOrigin, items };
+  return { entries: entries.length, crossOrigin, items, workerAnswers: workerAnswersIn(entries) };
 }
 
 interface Observed {

@@ -4,6 +4,7 @@
  */
 import type { CorsRequest } from "./cors-check";
 import type { Diagnosis, Finding } from "./diagnose";
+import { workerAnswerText } from "./findings";
 import type { Triage, TriageItem } from "./har";
 import { hasLogin, type Exchange, type Login } from "./live";
 import { redactHeaders, redactUrl, scrub } from "./redact";
@@ -106,6 +107,7 @@ export function renderLiveText(
     ).map((h) => `${h.name}: ${h.value}`);
     const title = phase === "preflight" ? "Preflight" : "Actual request";
     lines.push("", `${title}: ${ex.method} → ${ex.response.status}`);
+    if (ex.response.worker !== undefined) lines.push(`  ${workerAnswerText(ex.response.worker)}`);
     if (sent.length > 0) lines.push(`  sent ${sent.join("; ")}`);
     for (const f of findings) lines.push(...renderFinding(f));
   }
@@ -147,6 +149,7 @@ export function renderLiveJson(
       requestHeaders: redactHeaders(e.requestHeaders),
       status: e.response.status,
       responseHeaders: redactHeaders(e.response.headers),
+      ...(e.response.worker !== undefined ? { worker: e.response.worker } : {}),
     })),
     findings: d.findings,
   };
@@ -180,6 +183,12 @@ export function renderHarText(file: string, t: Triage, secrets: string[]): strin
     for (const r of item.reruns) {
       const label = r.label === "" ? "rerun:" : `rerun ${r.label}:`.padEnd(width + 7);
       lines.push(`  ${label} ${r.command}`);
+    }
+  }
+  if (t.workerAnswers.length > 0) {
+    lines.push("", `The stack's Worker answered ${t.workerAnswers.length} request(s) itself:`);
+    for (const a of t.workerAnswers) {
+      lines.push(`  #${a.entry} ${a.method} ${a.url} → ${a.status}: ${workerAnswerText(a)}`);
     }
   }
   lines.push(

@@ -16,6 +16,7 @@ import http from "node:http";
 import https from "node:https";
 import { rootCertificates } from "node:tls";
 import type { HeaderField, ResponseView } from "./cors-check";
+import { MAX_WORKER_BODY, workerAnswerOf } from "./worker-answer";
 
 export interface ResolveRule {
   host: string;
@@ -38,7 +39,7 @@ export interface OutgoingRequest {
   timeoutMs: number;
 }
 
-/** Sends one request and returns the status and headers; the body is read and dropped. */
+/** Sends one request and returns the status and headers, and whether the stack's Worker answered; the body is read and dropped. */
 export type Transport = (request: OutgoingRequest) => Promise<ResponseView>;
 
 /** A request that never got an HTTP answer: the code (`ENOTFOUND`, `ECONNREFUSED`…) and Node's message. */
@@ -125,9 +126,22 @@ export const sendRequest: Transport = (out) => {
       for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
         fields.push({ name: res.rawHeaders[i]!.toLowerCase(), value: res.rawHeaders[i + 1]! });
       }
-      // The body plays no part in CORS; reading it to the end releases the socket.
-      res.resume();
-      res.once("end", () => resolve({ status: res.statusCode ?? 0, headers: fields }));
+      // The body plays no part in CORS; reading it to the end releases the socket. A
+      // short JSON one is kept, to say so when it is the stack's Worker answering itself.
+      const json = /\bjson\b/i.test(res.headers["content-type"] ?? "");
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (json && size <= MAX_WORKER_BODY) chunks.push(chunk);
+      });
+      res.once("end", () => {
+        const worker =
+          json && size <= MAX_WORKER_BODY
+            ? workerAnswerOf(Buffer.concat(chunks).toString("utf8"))
+            : undefined;
+        resolve({ status: res.statusCode ?? 0, headers: fields, ...(worker ? { worker } : {}) });
+      });
       res.once("error", (err) => reject(toTransportError(err)));
     });
     req.setTimeout(out.timeoutMs, () => {
