@@ -144,6 +144,8 @@ export interface RequestHeaderFacts {
   clientIp: string | undefined;
   /** `CF-Ray`, Cloudflare's id for the request: the log line's `requestId`. */
   ray: string | undefined;
+  /** `Cf-Access-Jwt-Assertion`, dropped like every `Cf-Access-*` header the client sends. */
+  assertion: string | undefined;
 }
 
 export function readRequestHeaders(headers: Headers): RequestHeaderFacts {
@@ -154,13 +156,15 @@ export function readRequestHeaders(headers: Headers): RequestHeaderFacts {
     origin: undefined,
     clientIp: undefined,
     ray: undefined,
+    assertion: undefined,
   };
   const dropped = facts.dropped;
   let connection: string | undefined;
   headers.forEach((value, name) => {
     if (DROPPED_REQUEST_NAME.test(name)) {
       dropped.push(name);
-      if (name === "connection") connection = value;
+      if (name === "cf-access-jwt-assertion") facts.assertion = value;
+      else if (name === "connection") connection = value;
     } else if (name === "sec-fetch-site") facts.fetchSite = value;
     else if (name === "sec-fetch-mode") facts.fetchMode = value;
     else if (name === "origin") facts.origin = value;
