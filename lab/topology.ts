@@ -55,6 +55,8 @@ export interface LabWorker {
   compatibilityFlags: string[];
   /** Every binding as the text the runtime would see, secrets included. */
   bindings: Record<string, string>;
+  /** Analytics Engine datasets by binding name, which miniflare runs locally (writes are dropped). */
+  analyticsDatasets: Record<string, { dataset: string }>;
 }
 
 /** One API behind the front end: its Access app, the Worker in front of it and that Worker's route. */
@@ -192,13 +194,17 @@ function managedFrontendApp(stack: DeclaredStack, hostname: string, aud: string)
 
 export function workerOf(script: DeclaredResource): LabWorker {
   const bindings: Record<string, string> = {};
+  const analyticsDatasets: Record<string, { dataset: string }> = {};
   for (const b of (script.inputs["bindings"] ?? []) as {
     name: string;
     type: string;
     text?: string;
+    dataset?: string;
   }[]) {
     if ((b.type === "plain_text" || b.type === "secret_text") && typeof b.text === "string")
       bindings[b.name] = b.text;
+    if (b.type === "analytics_engine" && typeof b.dataset === "string")
+      analyticsDatasets[b.name] = { dataset: b.dataset };
   }
   return {
     scriptName: String(script.inputs["scriptName"]),
@@ -207,6 +213,7 @@ export function workerOf(script: DeclaredResource): LabWorker {
     compatibilityDate: String(script.inputs["compatibilityDate"]),
     compatibilityFlags: strings(script.inputs["compatibilityFlags"]),
     bindings,
+    analyticsDatasets,
   };
 }
 

@@ -61,6 +61,7 @@ export async function startWorkers(
       compatibilityDate: worker.compatibilityDate,
       compatibilityFlags: worker.compatibilityFlags,
       bindings: worker.bindings,
+      analyticsEngineDatasets: worker.analyticsDatasets,
       outboundService,
     })),
     handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {

@@ -36,6 +36,17 @@ describe("topologyOf, two APIs behind one front end", () => {
     expect(new Set(t.apis.map((a) => a.identityJwks)).size).toBe(2);
   });
 
+  it("runs each Worker with the Analytics Engine dataset the stack binds, and none without one", async () => {
+    expect(t.apis.map((a) => a.worker.analyticsDatasets)).toEqual([{}, {}]);
+    const counted = topologyOf(
+      await declareStack("apis", { config: { analyticsDataset: "access_bridge" } }),
+    );
+    expect(counted.apis.map((a) => a.worker.analyticsDatasets)).toEqual([
+      { ANALYTICS: { dataset: "access_bridge" } },
+      { ANALYTICS: { dataset: "access_bridge" } },
+    ]);
+  });
+
   it("lets each API's app admit exactly the service token its own Worker holds", () => {
     const held = t.apis.map((a) => a.worker.bindings["CF_ACCESS_CLIENT_ID"]);
     expect(new Set(held).size).toBe(2);
