@@ -120,7 +120,10 @@ async function proxy(
     outcome,
     nowMs,
   );
-  return backToBrowser(upstream, body, config, carriesToken, url, statement);
+  const response = backToBrowser(upstream, body, config, carriesToken, url, statement);
+  // The browser gets the API's own status, already read.
+  outcome.status = outcome.upstreamStatus!;
+  return response;
 }
 
 /** An assertion this isolate has not verified: its spelling first, then its signature. */
@@ -205,7 +208,6 @@ async function fetch(request: Request, env: Env, ctx: ExecutionContext): Promise
   let response: Response;
   try {
     response = await proxy(request, deploymentOf(env), ctx, outcome);
-    outcome.status = response.status;
   } catch (err) {
     outcome.api ??= apiHostnameOf(env);
     response = refused(err, request, outcome);

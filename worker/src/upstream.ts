@@ -49,9 +49,10 @@ const NOT_CACHED = { cache: "no-store" } as const;
  * a long download is not cut off halfway; one that JavaScript has read from
  * is, which only the rest of a long error body `read` began scanning can be.
  *
- * `seen` gets the API's status once it answers, and how long it took once
- * the call ends, answered or not, counted from `startedMs` (the clock only
- * moves at I/O, so the caller's last reading is the call's start).
+ * `call` is the request's outcome: the method comes from it, read from the
+ * request once, and it gets the API's status once it answers and how long
+ * the call took once it ends, answered or not, counted from `startedMs` (the
+ * clock only moves at I/O, so the caller's last reading is the call's start).
  */
 export async function callUpstream<T>(
   url: string,
@@ -59,14 +60,15 @@ export async function callUpstream<T>(
   rewriteHeaders: (headers: Headers) => void,
   timeoutMs: number,
   read: (upstream: Response) => T | Promise<T>,
-  seen: Pick<Outcome, "upstreamStatus" | "upstreamMs">,
+  call: Pick<Outcome, "method" | "upstreamStatus" | "upstreamMs">,
   startedMs: number,
 ): Promise<[Response, T]> {
   const signal = AbortSignal.timeout(timeoutMs);
+  const method = call.method;
   const clientBody = request.body;
-  const body = forwardedBody(request.method, clientBody);
+  const body = forwardedBody(method, clientBody);
   const upstreamRequest = new Request(url, {
-    method: request.method,
+    method,
     headers: request.headers,
     body,
     redirect: "manual",
@@ -79,7 +81,7 @@ export async function callUpstream<T>(
   if (body === null && clientBody !== null) headers.delete("content-length");
   try {
     const upstream = await fetch(upstreamRequest);
-    seen.upstreamStatus = upstream.status;
+    call.upstreamStatus = upstream.status;
     const passed = read(upstream);
     return [upstream, passed instanceof Promise ? await passed : passed];
   } catch (err) {
@@ -89,6 +91,6 @@ export async function callUpstream<T>(
     }
     throw new HttpError("upstream_unreachable", errorSummary(err));
   } finally {
-    seen.upstreamMs = Date.now() - startedMs;
+    call.upstreamMs = Date.now() - startedMs;
   }
 }
