@@ -191,8 +191,8 @@ describe("the component package's schema", () => {
     expect(component().required).not.toContain("frontendApp");
   });
 
-  it("accepts the README's YAML program: every property it sets is an input, every required input is set", () => {
-    const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
+  it("accepts the YAML program of docs/component.md: every property it sets is an input, every required input is set", () => {
+    const readme = readFileSync(path.join(repoRoot, "docs", "component.md"), "utf8");
     const block = /```yaml\n(# Pulumi\.yaml[\s\S]*?)```/.exec(readme);
     expect(block).not.toBeNull();
     const program = parse(block![1]!) as {
