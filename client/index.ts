@@ -53,12 +53,13 @@ export function isSessionExpired(response: Response): boolean {
  * back here afterwards, as for any page behind it.
  */
 function logInAgain(): void {
-  window.location.reload();
+  // Through globalThis, so the module also type-checks where there is no DOM (its tests in Node).
+  (globalThis as unknown as { location: { reload(): void } }).location.reload();
 }
 
 /** `fetch`, with the header that makes Access answer 401, the front end's cookie, and recovery when the session ended. */
 export async function bridgeFetch(
-  input: RequestInfo | URL,
+  input: Request | string | URL,
   init: BridgeInit = {},
 ): Promise<Response> {
   const { onSessionExpired, ...rest } = init;
@@ -80,6 +81,6 @@ export async function bridgeFetch(
 /** A `bridgeFetch` with the app's own handling, for every call. */
 export function createBridgeFetch(
   options: SessionExpiredOptions,
-): (input: RequestInfo | URL, init?: BridgeInit) => Promise<Response> {
+): (input: Request | string | URL, init?: BridgeInit) => Promise<Response> {
   return (input, init = {}) => bridgeFetch(input, { ...options, ...init });
 }

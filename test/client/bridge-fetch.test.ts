@@ -34,11 +34,11 @@ const realFetch = globalThis.fetch;
 let reload: jest.Mock;
 beforeEach(() => {
   reload = jest.fn();
-  (globalThis as { window?: unknown }).window = { location: { reload } };
+  (globalThis as { location?: unknown }).location = { reload };
 });
 afterEach(() => {
   globalThis.fetch = realFetch;
-  delete (globalThis as { window?: unknown }).window;
+  delete (globalThis as { location?: unknown }).location;
 });
 
 describe("bridgeFetch", () => {
