@@ -25,7 +25,7 @@ describe("a refused service token, as the API's Access answers it", () => {
     [401, `https://${team}/cdn-cgi/access/login/${api}`, "a 401"],
     [302, null, "a redirect without Location"],
     [302, "http://[bad", "a Location that is no URL"],
-  ])("is not %i to %s (%s)", (status, location) => {
+  ] as [number, string | null, string][])("is not %i to %s (%s)", (status, location) => {
     expect(refused(status, location)).toBe(false);
   });
 });
