@@ -24,7 +24,7 @@ import { buildCorsHeaders } from "./cors";
 import { peopleProblems, redirectProblem } from "./cross-checks";
 import { checkPeopleRules, includesOf, peopleRuleProblems } from "./people-rules";
 import { apiKeys, checkOf, settings, type ApiKey, type ConfigKey, type Setting } from "./settings";
-import { checkEmail, type Checked } from "./validate";
+import { checkEmail, checkObjectId, type Checked } from "./validate";
 
 type CorsHeaders = cloudflare.types.input.ZeroTrustAccessApplicationCorsHeaders;
 type Include = cloudflare.types.input.ZeroTrustAccessPolicyInclude;
@@ -181,7 +181,7 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
 
   const deferred = new Set<string>();
   for (const key of inputKeys) if (!isKnown(raw[key])) deferred.add(key);
-  if (!isKnown(raw.alertEmails)) deferred.add("alertEmails");
+  for (const key of ["alertEmails", "peoplePolicyIds"]) if (!isKnown(raw[key])) deferred.add(key);
   apiEntries?.forEach((entry, n) => {
     for (const key of apiInputKeys) if (!isKnown(entry?.[key])) deferred.add(`apis[${n}].${key}`);
   });
@@ -345,9 +345,7 @@ function resolvePeople(
 ): PeopleAccess {
   const givenIds = (given.peoplePolicyIds ?? []) as unknown[];
   const policyIds: pulumi.Input<string>[] = deferred.has("peoplePolicyIds")
-    ? givenIds.map((id, n) =>
-        checking(checkedLater(`peoplePolicyIds[${n}]`, id, checkOf("peoplePolicyIds") as never)),
-      )
+    ? givenIds.map((id, n) => checking(checkedLater(`peoplePolicyIds[${n}]`, id, checkObjectId)))
     : config.peoplePolicyIds;
   const ruleKeys = ["peopleRules", "allowedEmails", "allowedEmailDomains"] as const;
   if (!ruleKeys.some((key) => deferred.has(key))) {

@@ -6,6 +6,7 @@
  */
 import type { ApiConfig } from "./config";
 import type { ApiKey } from "./settings";
+import { checkStringList } from "./validate";
 
 /** An API's config, and the path each of its values is named by in a problem. */
 export type LabelledApi = ApiConfig & {
@@ -155,7 +156,9 @@ export function loginProblem(
 /** How many entries a list has: its checked value's, or the given list's while its items are not known yet. */
 export function countOf(checked: unknown, given: unknown): number {
   if (Array.isArray(checked)) return checked.length;
-  return Array.isArray(given) ? given.length : 0;
+  if (Array.isArray(given)) return given.length;
+  const text = typeof given === "string" ? checkStringList(given) : undefined;
+  return text?.ok ? text.value.length : 0;
 }
 
 /** How many shorthand include rules there are (allowedEmails, allowedEmailDomains), if known. */

@@ -215,6 +215,16 @@ export function peopleRuleProblems(
   return problems;
 }
 
+/** The name a typo or an abbreviation meant: one the name begins, else the closest. */
+function suggest(name: string, candidates: readonly string[]): string {
+  const lower = name.toLowerCase();
+  return (
+    candidates.find(
+      (c) => c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase()),
+    ) ?? closestOf(name, candidates)
+  );
+}
+
 /** What is wrong with one rule: one selector, known, with its required fields. */
 function ruleProblems(path: string, rule: unknown, secret: boolean): [string, string][] {
   if (!isObject(rule)) {
@@ -243,7 +253,7 @@ function ruleProblems(path: string, rule: unknown, secret: boolean): [string, st
         path,
         why
           ? `${name} is a selector of Cloudflare's that peopleRules does not take: ${why}`
-          : `${name} is not a selector Cloudflare's provider knows; did you mean ${closestOf(name, peopleSelectorNames)}?`,
+          : `${name} is not a selector Cloudflare's provider knows; did you mean ${suggest(name, peopleSelectorNames)}?`,
       ],
     ];
   }
@@ -268,7 +278,7 @@ function selectorProblems(
       `${path}.${key}`,
       names.length === 0
         ? `${name} takes no field: write ${name}: {}`
-        : `is not a field of ${name}; did you mean ${closestOf(key, names)}? (fields: ${names.join(", ")})`,
+        : `is not a field of ${name}; did you mean ${suggest(key, names)}? (fields: ${names.join(", ")})`,
     ]);
   }
   for (const [field, { tf: tfField, required: needed }] of Object.entries(fields)) {
