@@ -40,7 +40,9 @@ describe("Pulumi.yaml", () => {
     expect(text).toMatch(/^# {2}apis: /m);
     expect(text).toMatch(/^# {2}peopleRules: /m);
     // With the worked example, as a stack file spells it.
-    expect(text).toMatch(/^# {6}access-bridge:peopleRules:\n# {8}include:\n# {10}- githubOrganization: /m);
+    expect(text).toMatch(
+      /^# {6}access-bridge:peopleRules:\n# {8}include:\n# {10}- githubOrganization: /m,
+    );
     for (const key of declarable) {
       const spec = project.config[key]!;
       expect([key, spec.type]).toEqual([
