@@ -357,19 +357,21 @@ function resolvePeople(
     );
     return { rules: secretRules(rules, secretly), policyIds };
   }
+  const givenRules = pulumi.output(given.peopleRules ?? {});
   const resolved = checking(
     pulumi
       .all([
         list("allowedEmails"),
         list("allowedEmailDomains"),
-        pulumi.output(given.peopleRules ?? {}),
+        givenRules,
+        pulumi.isSecret(givenRules),
       ])
-      .apply(([emails, domains, raw]) => {
+      .apply(([emails, domains, raw, rulesSecret]) => {
         const checked = checkPeopleRules(raw);
         if (!checked.ok) refuse([["peopleRules", checked.problem]]);
         const rules = (checked.ok ? checked.value : {}) as PeopleRules;
         const values = { peopleRules: rules, allowedEmails: emails, allowedEmailDomains: domains };
-        const secret = secretKeys.has("peopleRules");
+        const secret = rulesSecret || secretKeys.has("peopleRules");
         refuse([
           ...peopleRuleProblems(rules, { entries: emails.length + domains.length }, secret),
           ...peopleProblems(values, policyIds.length),

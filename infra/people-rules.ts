@@ -151,6 +151,7 @@ export function checkPeopleRules(value: unknown): Checked<PeopleRules> {
   const known: readonly string[] = ruleLists.map(([list]) => list);
   const problems: string[] = [];
   for (const [key, list] of Object.entries(object)) {
+    if (list === undefined) continue;
     if (!known.includes(key)) {
       problems.push(
         `has no list ${quote(key)}; did you mean ${closestOf(key, known)}? (lists: ${known.join(", ")})`,

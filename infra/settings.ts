@@ -261,7 +261,7 @@ export const settings = {
     ].join("\n"),
   }),
   peoplePolicyIds: setting({
-    summary: "Reusable policies to attach instead ([how](docs/stack.md))",
+    summary: "Reusable policies to attach instead of the people policy",
     doc: "Ids of reusable Access policies the account already has. Then no people policy is declared, and these are attached in this order where it would be: on the front end's app, and on each API's app after its Service Auth policy. Not together with peopleRules, allowedEmails or allowedEmailDomains.",
     type: "array",
     default: [],
