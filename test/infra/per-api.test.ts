@@ -25,7 +25,8 @@ function declared(stack: DeclaredStack): Map<string, unknown> {
     stack.resources
       .filter((r) => r.type !== T.component)
       .map((r: DeclaredResource) => {
-        const { content: _content, ...inputs } = r.inputs;
+        const inputs = { ...r.inputs };
+        delete inputs.content;
         if (Array.isArray(inputs.bindings)) {
           inputs.bindings = (inputs.bindings as { type: string }[]).map((b) =>
             b.type === "secret_text" ? { ...b, text: "(secret)" } : b,
