@@ -73,6 +73,9 @@ function keyInputs(r: DeclaredResource, nameOfId: (id: unknown) => string): stri
           ?.map((p) => `${p.precedence}:${nameOfId(p.id)}`)
           .join(" "),
       ]);
+      if (i.allowedIdps !== undefined) parts.push(["allowedIdps", list(i.allowedIdps)]);
+      if (i.autoRedirectToIdentity !== undefined)
+        parts.push(["autoRedirectToIdentity", i.autoRedirectToIdentity]);
       if (i.optionsPreflightBypass !== undefined)
         parts.push(["optionsPreflightBypass", i.optionsPreflightBypass]);
       if (i.corsHeaders !== undefined) {
@@ -93,16 +96,23 @@ function keyInputs(r: DeclaredResource, nameOfId: (id: unknown) => string): stri
         ["decision", i.decision],
         ["sessionDuration", i.sessionDuration],
       );
-      parts.push([
-        "include",
-        (i.includes as Record<string, Record<string, unknown>>[] | undefined)
-          ?.map((rule) =>
-            Object.entries(rule)
-              .map(([selector, v]) => `${selector}:${Object.values(v).map(nameOfId).join("")}`)
-              .join(""),
-          )
-          .join(" "),
-      ]);
+      for (const [label, list] of [
+        ["include", i.includes],
+        ["require", i.requires],
+        ["exclude", i.excludes],
+      ] as const) {
+        if (label !== "include" && list === undefined) continue;
+        parts.push([
+          label,
+          (list as Record<string, Record<string, unknown>>[] | undefined)
+            ?.map((rule) =>
+              Object.entries(rule)
+                .map(([selector, v]) => `${selector}:${Object.values(v).map(nameOfId).join("/")}`)
+                .join(""),
+            )
+            .join(" "),
+        ]);
+      }
       break;
     case "token":
       parts.push(["name", i.name], ["duration", i.duration]);

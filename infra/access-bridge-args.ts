@@ -6,6 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { AdoptIds, PreflightMode } from "./config";
+import type { PeopleSelector, peopleSelectors } from "./people-rules";
 import type { ApiKey, ConfigKey, PerApiKey, ValueOf } from "./settings";
 
 /**
@@ -45,6 +46,141 @@ export interface ApiArgs extends ApiSettings {
   name?: string;
 }
 
+/** A person's email address. */
+export interface EmailRule {
+  /** The email of the user. */
+  email: pulumi.Input<string>;
+}
+/** Everyone whose email is in a domain. */
+export interface EmailDomainRule {
+  /** The email domain to match, e.g. example.com. */
+  domain: pulumi.Input<string>;
+}
+/** A list, an Access group, an IP list or a login method, by its id. */
+export interface IdRule {
+  /** The id of the list, group or identity provider (as Cloudflare shows it). */
+  id: pulumi.Input<string>;
+}
+/** A selector without fields: `everyone` or `certificate`, written `{}`. */
+// The provider's own shape for these selectors is an empty object.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface EmptyRule {}
+/** Members of a GitHub organization, or of one of its teams. */
+export interface GithubOrganizationRule {
+  /** The name of the organization. */
+  name: pulumi.Input<string>;
+  /** The name of a team in it; without one, the whole organization. */
+  team?: pulumi.Input<string>;
+  /** The id of your GitHub identity provider. */
+  identityProviderId: pulumi.Input<string>;
+}
+/** Members of a Google Workspace group. */
+export interface GsuiteRule {
+  /** The email of the Google Workspace group. */
+  email: pulumi.Input<string>;
+  /** The id of your Google Workspace identity provider. */
+  identityProviderId: pulumi.Input<string>;
+}
+/** Members of an Okta group. */
+export interface OktaRule {
+  /** The name of the Okta group. */
+  name: pulumi.Input<string>;
+  /** The id of your Okta identity provider. */
+  identityProviderId: pulumi.Input<string>;
+}
+/** Members of an Azure AD (Entra ID) group. */
+export interface AzureAdRule {
+  /** The id of the Azure group. */
+  id: pulumi.Input<string>;
+  /** The id of your Azure identity provider. */
+  identityProviderId: pulumi.Input<string>;
+}
+/** People whose SAML assertion carries an attribute value. */
+export interface SamlRule {
+  /** The name of the SAML attribute. */
+  attributeName: pulumi.Input<string>;
+  /** The value to look for. */
+  attributeValue: pulumi.Input<string>;
+  /** The id of your SAML identity provider. */
+  identityProviderId: pulumi.Input<string>;
+}
+/** People whose OIDC token carries a claim value. */
+export interface OidcRule {
+  /** The name of the OIDC claim. */
+  claimName: pulumi.Input<string>;
+  /** The value to look for. */
+  claimValue: pulumi.Input<string>;
+  /** The id of your OIDC identity provider. */
+  identityProviderId: pulumi.Input<string>;
+}
+/** How a person authenticated: an RFC 8176 method such as "mfa" or "hwk". */
+export interface AuthMethodRule {
+  /** The authentication method, e.g. "mfa". */
+  authMethod: pulumi.Input<string>;
+}
+/** Devices that pass a device posture check. */
+export interface DevicePostureRule {
+  /** The id of the device posture integration. */
+  integrationUid: pulumi.Input<string>;
+}
+/** Requests from a country. */
+export interface GeoRule {
+  /** The country code (ISO 3166-1 alpha-2), e.g. "DE". */
+  countryCode: pulumi.Input<string>;
+}
+/** Requests from an address range. */
+export interface IpRule {
+  /** An IPv4 or IPv6 CIDR block. */
+  ip: pulumi.Input<string>;
+}
+/** A client certificate with a common name. */
+export interface CommonNameRule {
+  /** The common name to match. */
+  commonName: pulumi.Input<string>;
+}
+
+/**
+ * One rule of an Access policy, in the shape of @pulumi/cloudflare's
+ * ZeroTrustAccessPolicy include/require/exclude: exactly one selector.
+ */
+export interface PeopleRule {
+  email?: pulumi.Input<EmailRule>;
+  emailDomain?: pulumi.Input<EmailDomainRule>;
+  /** A list of emails made beforehand, by its id. */
+  emailList?: pulumi.Input<IdRule>;
+  /** Every person who can log in; `{}`. */
+  everyone?: pulumi.Input<EmptyRule>;
+  /** An Access group, by its id. */
+  group?: pulumi.Input<IdRule>;
+  githubOrganization?: pulumi.Input<GithubOrganizationRule>;
+  gsuite?: pulumi.Input<GsuiteRule>;
+  okta?: pulumi.Input<OktaRule>;
+  azureAd?: pulumi.Input<AzureAdRule>;
+  saml?: pulumi.Input<SamlRule>;
+  oidc?: pulumi.Input<OidcRule>;
+  /** People who logged in with an identity provider, by its id. */
+  loginMethod?: pulumi.Input<IdRule>;
+  authMethod?: pulumi.Input<AuthMethodRule>;
+  devicePosture?: pulumi.Input<DevicePostureRule>;
+  geo?: pulumi.Input<GeoRule>;
+  ip?: pulumi.Input<IpRule>;
+  /** An IP list made beforehand, by its id. */
+  ipList?: pulumi.Input<IdRule>;
+  /** Any valid client certificate (mTLS); `{}`. */
+  certificate?: pulumi.Input<EmptyRule>;
+  commonName?: pulumi.Input<CommonNameRule>;
+}
+
+/** Who the people policy admits, as Access evaluates it. */
+export interface PeopleRules {
+  /** Rules of which a person must meet one (OR). */
+  include?: pulumi.Input<PeopleRule>[];
+  /** Rules a person must all meet (AND), e.g. an authMethod of "mfa". */
+  require?: pulumi.Input<PeopleRule>[];
+  /** Rules a person must meet none of (NOT). */
+  exclude?: pulumi.Input<PeopleRule>[];
+}
+
 /**
  * Arguments of {@link AccessBridge}, named as the stack's config keys are.
  * Values a program wires from other resources are inputs; what decides which
@@ -70,6 +206,14 @@ export interface AccessBridgeArgs extends ApiSettings {
   allowedEmails?: pulumi.Input<pulumi.Input<string>[]>;
   /** Email domains allowed to log in, e.g. ["example.com"]. */
   allowedEmailDomains?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Who the people policy admits, in Cloudflare's rules: include (any of), require (all of) and exclude (none of), one selector a rule. allowedEmails and allowedEmailDomains add email and emailDomain include rules. */
+  peopleRules?: PeopleRules;
+  /** Ids of reusable Access policies the account already has, attached in this order instead of a people policy of the component's own (on the front end's app, and on each API's app after its Service Auth policy). */
+  peoplePolicyIds?: pulumi.Input<string>[];
+  /** Ids of the identity providers the login page of every app offers; empty offers every one the account has. */
+  allowedIdps?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Skip the identity provider choice and go straight to the one allowedIdps lists; needs exactly one. Default false. */
+  autoRedirectToIdentity?: boolean;
   /** Path on frontendHostname that the proxy Worker serves; the route is <frontendHostname><routePrefix>/*. Default /api. With apis, each API has its own. */
   routePrefix?: string;
   /** How long an Access login lasts, on every app and policy, e.g. 24h or 30m. Default 24h. */
@@ -108,6 +252,25 @@ const argumentsAreSettings: [
   }[Exclude<ConfigKey, "apis">],
 ] = [true, true, true, true];
 void argumentsAreSettings;
+
+// A rule's selectors and each selector's fields are the vocabulary's (infra/people-rules.ts).
+type RuleOf<S extends PeopleSelector> = Exclude<
+  PeopleRule[S],
+  undefined | Promise<unknown> | pulumi.OutputInstance<unknown>
+>;
+type FieldsDiffer = {
+  [S in PeopleSelector]-?: Same<
+    keyof RuleOf<S>,
+    keyof (typeof peopleSelectors)[S]["fields"]
+  > extends true
+    ? never
+    : S;
+}[PeopleSelector];
+const rulesAreTheVocabulary: [
+  Same<keyof PeopleRule, PeopleSelector>,
+  [FieldsDiffer] extends [never] ? true : FieldsDiffer,
+] = [true, true];
+void rulesAreTheVocabulary;
 
 /** What one API's side declares, and what an API author needs of it. */
 export interface ApiBridgeOutputs {

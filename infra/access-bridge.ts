@@ -41,7 +41,8 @@ interface ApiChildren {
 interface Shared {
   args: ResolvedArgs;
   plan: AdoptionPlan;
-  peoplePolicy: cloudflare.ZeroTrustAccessPolicy;
+  /** The policies that let people in, in the order attached: the people policy, or the ones given. */
+  peoplePolicyIds: pulumi.Input<string>[];
   frontendAud: pulumi.Input<string>;
   base: string;
   bundle: () => WorkerBundle;
@@ -60,7 +61,10 @@ export class AccessBridge extends pulumi.ComponentResource {
   public readonly frontendAppId: pulumi.Output<string | undefined>;
   /** AUD tag of the front end's app: the audience of the JWTs the Workers accept. */
   public readonly frontendAud: pulumi.Output<string>;
-  /** Id of the reusable policy that lets people in, on the front end's app and every API's. */
+  /**
+   * Id of the reusable policy that lets people in, on the front end's app and
+   * every API's; with peoplePolicyIds, the first of them, which is attached first.
+   */
   public readonly peoplePolicyId: pulumi.Output<string>;
   /** Id of the (first) API's Access application. */
   public readonly apiAppId: pulumi.Output<string>;
@@ -85,8 +89,8 @@ export class AccessBridge extends pulumi.ComponentResource {
 
   /** The front end's Access application; absent when frontendAud names one managed elsewhere. */
   public readonly frontendApp?: cloudflare.ZeroTrustAccessApplication;
-  /** The reusable allow policy for people. */
-  public readonly peoplePolicy: cloudflare.ZeroTrustAccessPolicy;
+  /** The reusable allow policy for people; absent when peoplePolicyIds attaches policies the account has. */
+  public readonly peoplePolicy?: cloudflare.ZeroTrustAccessPolicy;
   /** Each API's Access application, in the order given. */
   public readonly apiApps: cloudflare.ZeroTrustAccessApplication[];
   /** Each API's Service Auth (non_identity) policy. */
@@ -121,19 +125,24 @@ export class AccessBridge extends pulumi.ComponentResource {
       ...(adopted ? adoptionOptions(plan, adopted) : {}),
     });
 
-    this.peoplePolicy = new cloudflare.ZeroTrustAccessPolicy(
-      `${name}-people-policy`,
-      {
-        accountId,
-        name: resolved.afterChecks(names.peoplePolicy),
-        decision: "allow",
-        // A policy's session duration overrides its apps', and the provider
-        // sends 24h when none is given, so the configured one must be here too.
-        sessionDuration,
-        includes: resolved.peopleIncludes,
-      },
-      guarded("peoplePolicy"),
-    );
+    const { rules, policyIds } = resolved.people;
+    this.peoplePolicy =
+      rules === undefined
+        ? undefined
+        : new cloudflare.ZeroTrustAccessPolicy(
+            `${name}-people-policy`,
+            {
+              accountId,
+              name: resolved.afterChecks(names.peoplePolicy),
+              decision: "allow",
+              // A policy's session duration overrides its apps', and the provider
+              // sends 24h when none is given, so the configured one must be here too.
+              sessionDuration,
+              ...rules,
+            },
+            guarded("peoplePolicy"),
+          );
+    const peoplePolicyIds = this.peoplePolicy ? [this.peoplePolicy.id] : policyIds;
 
     // With frontendAud the front end's app is another stack's: only its aud is needed here.
     this.frontendApp =
@@ -146,7 +155,8 @@ export class AccessBridge extends pulumi.ComponentResource {
               type: "self_hosted",
               domain: resolved.frontendHostname,
               sessionDuration,
-              policies: [{ id: this.peoplePolicy.id, precedence: 1 }],
+              ...resolved.login,
+              policies: peoplePolicyIds.map((id, n) => ({ id, precedence: n + 1 })),
             },
             guarded("frontendApp"),
           )
@@ -156,7 +166,7 @@ export class AccessBridge extends pulumi.ComponentResource {
     const shared: Shared = {
       args: resolved,
       plan,
-      peoplePolicy: this.peoplePolicy,
+      peoplePolicyIds,
       frontendAud: resolved.frontendAud ?? this.frontendApp!.aud,
       base,
       bundle: () => (bundle ??= loadWorkerBundle()),
@@ -193,7 +203,7 @@ export class AccessBridge extends pulumi.ComponentResource {
 
     this.frontendAppId = pulumi.output(this.frontendApp?.id);
     this.frontendAud = pulumi.output(shared.frontendAud);
-    this.peoplePolicyId = this.peoplePolicy.id;
+    this.peoplePolicyId = pulumi.output(peoplePolicyIds[0]!);
     this.apiAppId = first.app.id;
     this.apiAud = first.app.aud;
     this.workerName = pulumi.output(first.worker?.scriptName);
@@ -241,7 +251,7 @@ export class AccessBridge extends pulumi.ComponentResource {
     name: string,
     api: ResolvedApi,
     isFirst: boolean,
-    { args, plan, peoplePolicy, frontendAud, base, bundle }: Shared,
+    { args, plan, peoplePolicyIds, frontendAud, base, bundle }: Shared,
     guarded: (adopted?: Adoptable) => pulumi.CustomResourceOptions,
   ): ApiChildren {
     const { config } = args;
@@ -330,9 +340,11 @@ export class AccessBridge extends pulumi.ComponentResource {
         // An API is called by pages, not opened by people from the App Launcher.
         appLauncherVisible: false,
         ...preflightSettings,
+        ...args.login,
+        // The Service Auth policy first, so that the Worker's token never meets a login.
         policies: [
           { id: serviceAuthPolicy.id, precedence: 1 },
-          { id: peoplePolicy.id, precedence: 2 },
+          ...peoplePolicyIds.map((id, n) => ({ id, precedence: n + 2 })),
         ],
       },
       adoptable("apiApp"),

@@ -45,7 +45,15 @@ export const importedPolicyFlags = [
 
 /** The inputs each adopted resource takes from Cloudflare rather than from the stack, for the adopting update. */
 export const adoptedInputs: Record<Adoptable, string[]> = {
-  frontendApp: ["name", "domain", "type", "sessionDuration", "policies", ...importedAppFlags],
+  frontendApp: [
+    "name",
+    "domain",
+    "type",
+    "sessionDuration",
+    "allowedIdps",
+    "policies",
+    ...importedAppFlags,
+  ],
   apiApp: [
     "name",
     "domain",
@@ -53,10 +61,19 @@ export const adoptedInputs: Record<Adoptable, string[]> = {
     "sessionDuration",
     "appLauncherVisible",
     "corsHeaders",
+    "allowedIdps",
     "policies",
     ...importedAppFlags,
   ],
-  peoplePolicy: ["name", "decision", "includes", "sessionDuration", ...importedPolicyFlags],
+  peoplePolicy: [
+    "name",
+    "decision",
+    "includes",
+    "requires",
+    "excludes",
+    "sessionDuration",
+    ...importedPolicyFlags,
+  ],
   serviceAuthPolicy: ["name", "decision", "includes", "sessionDuration", ...importedPolicyFlags],
   serviceToken: ["name", "duration", "clientSecretVersion", "previousClientSecretExpiresAt"],
   route: ["pattern", "script"],

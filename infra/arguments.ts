@@ -13,19 +13,23 @@ import {
   corsConfigOf,
   corsProblems,
   hostnameProblems,
-  loginProblem,
   originsOrFrontEnd,
   validateConfig,
   type ApiConfig,
   type BridgeConfig,
   type RawConfig,
 } from "./config";
+import type { PeopleRule, PeopleRules } from "./access-bridge-args";
 import { buildCorsHeaders } from "./cors";
+import { peopleProblems, redirectProblem } from "./cross-checks";
+import { checkPeopleRules, includesOf, peopleRuleProblems } from "./people-rules";
 import { apiKeys, checkOf, settings, type ApiKey, type ConfigKey, type Setting } from "./settings";
-import { checkEmail, type Checked } from "./validate";
+import { checkEmail, checkObjectId, type Checked } from "./validate";
 
 type CorsHeaders = cloudflare.types.input.ZeroTrustAccessApplicationCorsHeaders;
 type Include = cloudflare.types.input.ZeroTrustAccessPolicyInclude;
+type Require = cloudflare.types.input.ZeroTrustAccessPolicyRequire;
+type Exclude = cloudflare.types.input.ZeroTrustAccessPolicyExclude;
 
 /** The arguments that may be inputs: another resource's output, checked when it resolves. */
 const inputKeys = (Object.keys(settings) as ConfigKey[]).filter(
@@ -61,6 +65,27 @@ export interface ResolvedApi {
   corsHeaders: pulumi.Input<CorsHeaders> | undefined;
 }
 
+/** The people policy's rules, as the provider's inputs; a list left out is not declared. */
+export interface PeoplePolicyRules {
+  includes: pulumi.Input<Include[]>;
+  requires?: pulumi.Input<Require[]>;
+  excludes?: pulumi.Input<Exclude[]>;
+}
+
+/** Who may log in: the rules of a people policy of the component's own, or policies the account has. */
+export interface PeopleAccess {
+  /** Undefined when reusable policies are attached instead. */
+  rules: PeoplePolicyRules | undefined;
+  /** The reusable policies to attach, in the order given; empty with rules of the component's own. */
+  policyIds: pulumi.Input<string>[];
+}
+
+/** What every Access app's login page offers; a setting left at its default is left out. */
+export interface LoginSettings {
+  allowedIdps?: pulumi.Input<string[]>;
+  autoRedirectToIdentity?: true;
+}
+
 export interface ResolvedArgs {
   /** Every plain value, validated; values not known yet are missing from it. */
   config: BridgeConfig;
@@ -70,18 +95,21 @@ export interface ResolvedArgs {
   /** Given when the front end's app is managed elsewhere. */
   frontendAud: pulumi.Input<string> | undefined;
   accessTeamDomain: pulumi.Input<string>;
-  /** The people policy's include rules, one selector each. */
-  peopleIncludes: pulumi.Input<Include[]>;
+  /** Who may log in. */
+  people: PeopleAccess;
+  /** What the apps' login pages offer. */
+  login: LoginSettings;
   alertEmails: pulumi.Input<string>[];
   apis: ResolvedApi[];
   /** A value held back until every check on a value not known yet has passed. */
   afterChecks<T>(value: pulumi.Input<T>): pulumi.Input<T>;
 }
 
-/** Whether a value is known now: no Output or promise in it, at any depth of a list. */
+/** Whether a value is known now: no Output or promise in it, at any depth of a list or object. */
 function isKnown(value: unknown): boolean {
   if (pulumi.Output.isInstance(value) || value instanceof Promise) return false;
-  return Array.isArray(value) ? value.every(isKnown) : true;
+  if (Array.isArray(value)) return value.every(isKnown);
+  return typeof value === "object" && value !== null ? Object.values(value).every(isKnown) : true;
 }
 
 /** A value's check, run when it resolves; the value is only shown when it is not a secret. */
@@ -114,12 +142,27 @@ function refuse(problems: readonly [string, string][]): void {
   }
 }
 
-/** The include rules that let people in: one selector per rule, as the provider requires. */
+/** The include rules of the shorthand lists alone, one selector each. */
 export function peopleIncludesOf(emails: readonly string[], domains: readonly string[]): Include[] {
-  return [
-    ...emails.map((email) => ({ email: { email } })),
-    ...domains.map((domain) => ({ emailDomain: { domain } })),
-  ];
+  return includesOf([], emails, domains) as Include[];
+}
+
+/**
+ * The people policy's rules: peopleRules' own, with the shorthand's include
+ * rules after its own; require and exclude only when given, since the
+ * provider plans a list that is not configured as null.
+ */
+export function peoplePolicyRulesOf(
+  rules: PeopleRules,
+  emails: readonly string[],
+  domains: readonly string[],
+): { includes: Include[]; requires?: Require[]; excludes?: Exclude[] } {
+  const listOf = (list: "require" | "exclude") => (rules[list] ?? []) as PeopleRule[];
+  return {
+    includes: includesOf((rules.include ?? []) as PeopleRule[], emails, domains) as Include[],
+    ...(listOf("require").length > 0 ? { requires: listOf("require") as Require[] } : {}),
+    ...(listOf("exclude").length > 0 ? { excludes: listOf("exclude") as Exclude[] } : {}),
+  };
 }
 
 /**
@@ -138,7 +181,7 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
 
   const deferred = new Set<string>();
   for (const key of inputKeys) if (!isKnown(raw[key])) deferred.add(key);
-  if (!isKnown(raw.alertEmails)) deferred.add("alertEmails");
+  for (const key of ["alertEmails", "peoplePolicyIds"]) if (!isKnown(raw[key])) deferred.add(key);
   apiEntries?.forEach((entry, n) => {
     for (const key of apiInputKeys) if (!isKnown(entry?.[key])) deferred.add(`apis[${n}].${key}`);
   });
@@ -176,22 +219,8 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
   const frontendHostname = top("frontendHostname");
   const frontendDeferred = deferred.has("frontendHostname");
 
-  // People may log in if either list has an entry; known only once both are.
-  const emails = list("allowedEmails");
-  const domains = list("allowedEmailDomains");
-  const peopleIncludes = secretly(
-    deferred.has("allowedEmails") || deferred.has("allowedEmailDomains")
-      ? checking(
-          pulumi.all([emails, domains]).apply(([e, d]) => {
-            const nobody = loginProblem(e, d);
-            refuse(nobody ? [["allowedEmails", nobody]] : []);
-            return peopleIncludesOf(e, d);
-          }),
-        )
-      : peopleIncludesOf(emails as string[], domains as string[]),
-    "allowedEmails",
-    "allowedEmailDomains",
-  );
+  const people = resolvePeople(given, config, deferred, list, checking, secretly, secretKeys);
+  const login = resolveLogin(given, config, deferred, checking, secretly);
 
   const alertEmails = deferred.has("alertEmails")
     ? ((given.alertEmails ?? []) as unknown[]).map((email, n) =>
@@ -289,9 +318,110 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
     frontendHostname,
     frontendAud,
     accessTeamDomain,
-    peopleIncludes,
+    people,
+    login,
     alertEmails,
     apis,
     afterChecks,
   };
+}
+
+type Secretly = <T>(value: pulumi.Input<T>, ...keys: string[]) => pulumi.Input<T>;
+type Checking = <T>(output: pulumi.Output<T>) => pulumi.Output<T>;
+
+/**
+ * Who may log in. Plain values were checked with the rest; a rule, a list or
+ * an id that is another resource's output is checked, with the others it
+ * must agree with, when it resolves.
+ */
+function resolvePeople(
+  given: Record<string, unknown>,
+  config: BridgeConfig,
+  deferred: ReadonlySet<string>,
+  list: (key: ConfigKey) => pulumi.Output<string[]> | string[],
+  checking: Checking,
+  secretly: Secretly,
+  secretKeys: ReadonlySet<string>,
+): PeopleAccess {
+  const givenIds = (given.peoplePolicyIds ?? []) as unknown[];
+  const policyIds: pulumi.Input<string>[] = deferred.has("peoplePolicyIds")
+    ? givenIds.map((id, n) => checking(checkedLater(`peoplePolicyIds[${n}]`, id, checkObjectId)))
+    : config.peoplePolicyIds;
+  const ruleKeys = ["peopleRules", "allowedEmails", "allowedEmailDomains"] as const;
+  if (!ruleKeys.some((key) => deferred.has(key))) {
+    if (policyIds.length > 0) return { rules: undefined, policyIds };
+    const rules = peoplePolicyRulesOf(
+      config.peopleRules,
+      config.allowedEmails,
+      config.allowedEmailDomains,
+    );
+    return { rules: secretRules(rules, secretly), policyIds };
+  }
+  const givenRules = pulumi.output(given.peopleRules ?? {});
+  const resolved = checking(
+    pulumi
+      .all([
+        list("allowedEmails"),
+        list("allowedEmailDomains"),
+        givenRules,
+        pulumi.isSecret(givenRules),
+      ])
+      .apply(([emails, domains, raw, rulesSecret]) => {
+        const checked = checkPeopleRules(raw);
+        if (!checked.ok) refuse([["peopleRules", checked.problem]]);
+        const rules = (checked.ok ? checked.value : {}) as PeopleRules;
+        const values = { peopleRules: rules, allowedEmails: emails, allowedEmailDomains: domains };
+        const secret = rulesSecret || secretKeys.has("peopleRules");
+        refuse([
+          ...peopleRuleProblems(rules, { entries: emails.length + domains.length }, secret),
+          ...peopleProblems(values, policyIds.length),
+        ]);
+        return peoplePolicyRulesOf(rules, emails, domains);
+      }),
+  );
+  if (policyIds.length > 0) return { rules: undefined, policyIds };
+  return {
+    rules: secretRules(
+      {
+        includes: resolved.apply((r) => r.includes),
+        requires: resolved.apply((r) => r.requires as Require[]),
+        excludes: resolved.apply((r) => r.excludes as Exclude[]),
+      },
+      secretly,
+    ),
+    policyIds,
+  };
+}
+
+/** The people policy's lists, secret when a key they come from is. */
+function secretRules(rules: PeoplePolicyRules, secretly: Secretly): PeoplePolicyRules {
+  const { includes, requires, excludes } = rules;
+  return {
+    includes: secretly(includes, "peopleRules", "allowedEmails", "allowedEmailDomains"),
+    ...(requires === undefined ? {} : { requires: secretly(requires, "peopleRules") }),
+    ...(excludes === undefined ? {} : { excludes: secretly(excludes, "peopleRules") }),
+  };
+}
+
+/** The identity providers every app's login page offers, and whether it skips the choice. */
+function resolveLogin(
+  given: Record<string, unknown>,
+  config: BridgeConfig,
+  deferred: ReadonlySet<string>,
+  checking: Checking,
+  secretly: Secretly,
+): LoginSettings {
+  const redirect = config.autoRedirectToIdentity ? ({ autoRedirectToIdentity: true } as const) : {};
+  if (!deferred.has("allowedIdps")) {
+    const ids = config.allowedIdps;
+    return ids.length > 0 ? { allowedIdps: secretly(ids, "allowedIdps"), ...redirect } : redirect;
+  }
+  const ids = checking(
+    checkedLater("allowedIdps", given.allowedIdps, checkOf("allowedIdps")).apply((resolved) => {
+      const problem = redirectProblem(config.autoRedirectToIdentity, resolved);
+      refuse(problem ? [["autoRedirectToIdentity", problem]] : []);
+      return resolved;
+    }),
+  );
+  return { allowedIdps: secretly(ids, "allowedIdps"), ...redirect };
 }

@@ -22,11 +22,15 @@ import {
 } from "./settings";
 import {
   apiProblems,
+  countOf,
   hostnameProblems,
-  loginProblem,
   originsOrFrontEnd,
+  peopleProblems,
+  redirectProblem,
+  shorthandOf,
   type LabelledApi,
 } from "./cross-checks";
+import { peopleRuleProblems } from "./people-rules";
 import { closestOf, unknownKeys } from "./did-you-mean";
 import type { Checked } from "./validate";
 
@@ -36,6 +40,8 @@ export {
   hostnameProblems,
   loginProblem,
   originsOrFrontEnd,
+  peopleProblems,
+  redirectProblem,
   type LabelledApi,
 } from "./cross-checks";
 export { unknownKeys } from "./did-you-mean";
@@ -287,12 +293,24 @@ export function validateConfig(
       const front = values.frontendHostname as string | undefined;
       for (const [path, problem] of hostnameProblems(front, [single])) fail(path, problem);
     },
-    allowedEmailDomains: () => {
-      const nobody = loginProblem(
-        values.allowedEmails as string[] | undefined,
-        values.allowedEmailDomains as string[] | undefined,
+    peopleRules: () => {
+      const rules = values.peopleRules as ValueOf<"peopleRules"> | undefined;
+      if (rules === undefined) return;
+      const secret = secretKeys.includes("peopleRules");
+      for (const [path, problem] of peopleRuleProblems(rules, shorthandOf(values), secret)) {
+        fail(path, problem);
+      }
+    },
+    peoplePolicyIds: () => {
+      const ids = countOf(values.peoplePolicyIds, raw.peoplePolicyIds);
+      for (const [path, problem] of peopleProblems(values, ids)) fail(path, problem);
+    },
+    autoRedirectToIdentity: () => {
+      const problem = redirectProblem(
+        values.autoRedirectToIdentity as boolean | undefined,
+        values.allowedIdps as string[] | undefined,
       );
-      if (nobody) fail("allowedEmails", nobody);
+      if (problem) fail("autoRedirectToIdentity", problem);
     },
     adopt: () => adoptProblems(values, raw, secretKeys).forEach(([p, problem]) => fail(p, problem)),
   };
@@ -364,6 +382,13 @@ function adoptProblems(
       "adopt",
       "serviceTokenId needs serviceTokenSecretVersion 2 or more: Cloudflare never returns a token's secret, " +
         "so the stack issues the Worker a new one, by rotation, on the update after adoption",
+    ]);
+  }
+  if (adopt?.peoplePolicyId !== undefined && countOf(values.peoplePolicyIds, raw.peoplePolicyIds)) {
+    problems.push([
+      "adopt",
+      "peoplePolicyId cannot be adopted together with peoplePolicyIds: with peoplePolicyIds no people policy " +
+        "is declared; list that policy's id in peoplePolicyIds instead, and it is attached as it is",
     ]);
   }
   if (adopt?.frontendAppId !== undefined && isGiven(raw.frontendAud)) {

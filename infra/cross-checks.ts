@@ -6,6 +6,7 @@
  */
 import type { ApiConfig } from "./config";
 import type { ApiKey } from "./settings";
+import { checkStringList } from "./validate";
 
 /** An API's config, and the path each of its values is named by in a problem. */
 export type LabelledApi = ApiConfig & {
@@ -147,6 +148,77 @@ export function loginProblem(
   domains: readonly string[] | undefined,
 ): string | undefined {
   return emails?.length === 0 && domains?.length === 0
-    ? "nobody could log in: set allowedEmails or allowedEmailDomains (at least one entry)"
+    ? "nobody could log in: set allowedEmails or allowedEmailDomains (at least one entry), " +
+        "include rules in peopleRules, or peoplePolicyIds"
     : undefined;
+}
+
+/** How many entries a list has: its checked value's, or the given list's while its items are not known yet. */
+export function countOf(checked: unknown, given: unknown): number {
+  if (Array.isArray(checked)) return checked.length;
+  if (Array.isArray(given)) return given.length;
+  const text = typeof given === "string" ? checkStringList(given) : undefined;
+  return text?.ok ? text.value.length : 0;
+}
+
+/** How many shorthand include rules there are (allowedEmails, allowedEmailDomains), if known. */
+export function shorthandOf(values: Partial<Record<string, unknown>>): {
+  entries: number | undefined;
+} {
+  const { allowedEmails: e, allowedEmailDomains: d } = values;
+  return {
+    entries: Array.isArray(e) && Array.isArray(d) ? e.length + d.length : undefined,
+  };
+}
+
+const ruleCount = (rules: unknown, list?: "include"): number => {
+  if (typeof rules !== "object" || rules === null) return 0;
+  const lists = rules as Record<string, unknown>;
+  return (list ? [list] : ["include", "require", "exclude"]).reduce(
+    (n, l) => n + (Array.isArray(lists[l]) ? (lists[l] as unknown[]).length : 0),
+    0,
+  );
+};
+
+/**
+ * Who may log in, as a whole: the people policy's rules, or reusable
+ * policies instead of it, never both; and somebody at all. Values not known
+ * yet are skipped, for the caller to check once they are.
+ */
+export function peopleProblems(
+  values: Partial<Record<string, unknown>>,
+  policyIds: number,
+): [string, string][] {
+  const given = {
+    peopleRules: ruleCount(values.peopleRules),
+    allowedEmails: countOf(values.allowedEmails, undefined),
+    allowedEmailDomains: countOf(values.allowedEmailDomains, undefined),
+  };
+  if (policyIds > 0) {
+    return Object.entries(given)
+      .filter(([, n]) => n > 0)
+      .map(([key]) => [
+        "peoplePolicyIds",
+        `cannot be set together with ${key}: with peoplePolicyIds no people policy is declared, so ` +
+          `${key} would admit nobody; add those people to one of the policies, or leave peoplePolicyIds out`,
+      ]);
+  }
+  if (values.peopleRules === undefined || ruleCount(values.peopleRules) > 0) return [];
+  const nobody = loginProblem(
+    values.allowedEmails as string[] | undefined,
+    values.allowedEmailDomains as string[] | undefined,
+  );
+  return nobody ? [["allowedEmails", nobody]] : [];
+}
+
+/** Why autoRedirectToIdentity cannot be on, or undefined; the IdPs are skipped while not known. */
+export function redirectProblem(
+  redirect: boolean | undefined,
+  idps: readonly unknown[] | undefined,
+): string | undefined {
+  if (redirect !== true || idps === undefined || idps.length === 1) return undefined;
+  return (
+    `true needs exactly one identity provider in allowedIdps, got ${idps.length}: Access skips the ` +
+    "choice of identity provider only when there is one to go to, and refuses it otherwise"
+  );
 }

@@ -40,8 +40,11 @@ import {
   checkRoutePrefix,
   checkTeamDomain,
   checkVersion,
+  checkObjectId,
   type Checked,
 } from "./validate";
+import { checkPeopleRules } from "./people-rules";
+import type { PeopleRules } from "./access-bridge-args";
 
 /** How Pulumi.yaml declares a key; an `object` key is documented in its comment instead. */
 export type ProjectType = "string" | "integer" | "boolean" | "array" | "object";
@@ -68,6 +71,8 @@ export interface Setting<T> {
   input?: true;
   /** What `verify` checks in its place when it is a secret it cannot decrypt. */
   standIn?: T;
+  /** A worked example in a stack file, for Pulumi.yaml's comment on an `object` key. */
+  example?: string;
 }
 
 // The literal shape is kept, so that types can ask which keys are per-API or have a default.
@@ -215,7 +220,7 @@ export const settings = {
   }),
   allowedEmails: setting({
     summary: "People who may log in",
-    doc: "Email addresses allowed to log in. allowedEmails and allowedEmailDomains together need at least one entry.",
+    doc: "Email addresses allowed to log in. allowedEmails and allowedEmailDomains together need at least one entry, unless peopleRules has include rules or peoplePolicyIds is set.",
     type: "array",
     default: [],
     check: list(checkEmail),
@@ -223,13 +228,61 @@ export const settings = {
     standIn: ["unread-secret@unread-secret.invalid"],
   }),
   allowedEmailDomains: setting({
-    summary: "Email domains who may log in (one entry at least)",
+    summary: "Email domains who may log in",
     doc: 'Email domains allowed to log in, e.g. ["example.com"].',
     type: "array",
     default: [],
     check: list(checkEmailDomain),
     input: true,
     standIn: ["unread-secret.invalid"],
+  }),
+  peopleRules: setting({
+    summary: "Cloudflare's rules: `{include, require, exclude}`",
+    doc:
+      "who the people policy admits, in Cloudflare's own rules: {include, require, exclude}, each a " +
+      "list of rules of one selector each, camelCase as @pulumi/cloudflare's ZeroTrustAccessPolicy " +
+      "spells them (email, emailDomain, emailList, everyone, group, githubOrganization, gsuite, okta, " +
+      "azureAd, saml, oidc, loginMethod, authMethod, devicePosture, geo, ip, ipList, certificate, " +
+      "commonName). A person must meet one include rule, every require rule and no exclude rule. " +
+      "allowedEmails and allowedEmailDomains add email and emailDomain include rules. " +
+      "See docs/stack.md. For example:",
+    type: "object",
+    default: {} as PeopleRules,
+    check: checkPeopleRules,
+    input: true,
+    standIn: {} as PeopleRules,
+    example: [
+      "access-bridge:peopleRules:",
+      "  include:",
+      "    - githubOrganization: { name: acme, team: platform, identityProviderId: 0f1e2d3c-... }",
+      "    - group: { id: 7d9c... }",
+      "  require:",
+      "    - authMethod: { authMethod: mfa }",
+      "  exclude:",
+      "    - email: { email: contractor@acme.com }",
+    ].join("\n"),
+  }),
+  peoplePolicyIds: setting({
+    summary: "Reusable policies to attach instead of the people policy",
+    doc: "Ids of reusable Access policies the account already has. Then no people policy is declared, and these are attached in this order where it would be: on the front end's app, and on each API's app after its Service Auth policy. Not together with peopleRules, allowedEmails or allowedEmailDomains.",
+    type: "array",
+    default: [],
+    check: list(checkObjectId),
+  }),
+  allowedIdps: setting({
+    summary: "Identity providers the login page offers",
+    doc: "Ids of the identity providers the login page of every Access app offers; empty offers every one the account has.",
+    type: "array",
+    default: [],
+    check: list(checkObjectId),
+    input: true,
+  }),
+  autoRedirectToIdentity: setting({
+    summary: "Skip the IdP choice (one `allowedIdps`)",
+    doc: "Send people straight to the one identity provider allowedIdps lists, without the choice; needs exactly one.",
+    type: "boolean",
+    default: false,
+    check: checkBoolean,
   }),
   routePrefix: setting({
     summary: "The route is `<frontendHostname><routePrefix>/*`",

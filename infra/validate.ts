@@ -282,6 +282,15 @@ export function checkResourceKey(value: unknown): Checked<string> {
       );
 }
 
+/** An id of something the account already has (a policy, an identity provider), as Cloudflare shows it. */
+export function checkObjectId(value: unknown): Checked<string> {
+  return typeof value === "string" && /^[A-Za-z0-9._-]{1,128}$/.test(value.trim())
+    ? ok(value.trim())
+    : bad(
+        `must be an id as Cloudflare shows it (letters, digits, -, _ and .), got ${quote(value)}`,
+      );
+}
+
 /** Ids of what a hand-made set-up already has, for the stack to adopt instead of creating anew. */
 export interface AdoptIds {
   frontendAppId?: string;

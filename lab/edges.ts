@@ -154,7 +154,8 @@ export function admittedPerson(
   const token = tokenIn(headers);
   if (!token) return undefined;
   const claims = verifyToken(ctx.keys, token, app.aud);
-  if (!claims?.email || !personAllowed(app.access, claims.email)) return undefined;
+  const amr = Array.isArray(claims?.amr) ? claims.amr : [];
+  if (!claims?.email || !personAllowed(app.access, claims.email, amr)) return undefined;
   const by = cookieValue(headers, "CF_Authorization") === token ? "cookie" : "cf-access-token";
   return { token, claims: { ...claims, email: claims.email }, by };
 }

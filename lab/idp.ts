@@ -10,7 +10,7 @@
  */
 import type { ScenarioContext } from "./context";
 import { escapeHtml, html, json } from "./context";
-import { cookieValue, personAllowed, sampleEmail } from "./access-rules";
+import { cookieValue, personDecision, sampleEmail, unemulatedNote } from "./access-rules";
 import type { LabApp } from "./topology";
 import { accessClaims, signToken, verifyToken } from "./tokens";
 
@@ -34,19 +34,32 @@ function authorizedRedirect(
   ctx: ScenarioContext,
   app: LabApp,
   email: string,
+  amr: string[],
   redirectUrl: string,
 ): string {
   const token = signToken(
     ctx.keys,
-    accessClaims(ctx.topology.teamDomain, app.aud, { email }, sessionSeconds),
+    accessClaims(ctx.topology.teamDomain, app.aud, { email, amr }, sessionSeconds),
   );
   return `https://${app.hostname}/cdn-cgi/access/authorized?token=${token}&redirect_url=${encodeURIComponent(redirectUrl)}`;
 }
 
 function loginPage(app: LabApp, redirectUrl: string, email: string, error = ""): string {
-  const allowed = [...app.access.emails, ...app.access.emailDomains.map((d) => `*@${d}`)].join(
-    ", ",
-  );
+  const { access } = app;
+  const allowed = [
+    ...(access.everyone ? ["everyone"] : []),
+    ...access.emails,
+    ...access.emailDomains.map((d) => `*@${d}`),
+  ].join(", ");
+  const excluded = [
+    ...(access.excludedEmails ?? []),
+    ...(access.excludedDomains ?? []).map((d) => `*@${d}`),
+  ].join(", ");
+  // The stand-in for the identity provider's second factor, which Access reads from the login.
+  const mfa = access.requireMfa
+    ? `<label><input name="mfa" type="checkbox" value="1"> Confirm with a second factor (the app's policy requires authMethod mfa)</label>`
+    : "";
+  const unemulated = unemulatedNote(access);
   return `<!doctype html><html><head><meta charset="utf-8"><title>Sign in · ${escapeHtml(app.hostname)}</title>
 <style>body{font:16px system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}
 input,button{font:inherit;padding:.4rem .6rem}label{display:block;margin:.5rem 0}.err{color:#b00020}
@@ -56,8 +69,8 @@ input,button{font:inherit;padding:.4rem .6rem}label{display:block;margin:.5rem 0
 ${error ? `<p class="err">${escapeHtml(error)}</p>` : ""}
 <form method="post"><input type="hidden" name="redirect_url" value="${escapeHtml(redirectUrl)}">
 <label>Email <input name="email" type="email" value="${escapeHtml(email)}" size="32" required></label>
-<button type="submit">Sign in</button></form>
-<p class="note">The app's allow policy admits: ${escapeHtml(allowed || "nobody")}</p></body></html>`;
+${mfa}<button type="submit">Sign in</button></form>
+${excluded ? `<p class="note excluded">The app's policy excludes: ${escapeHtml(excluded)}</p>\n` : ""}${unemulated ? `<p class="note unemulated">${escapeHtml(unemulated)}</p>\n` : ""}<p class="note">The app's allow policy admits: ${escapeHtml(allowed || "nobody")}</p></body></html>`;
 }
 
 export async function handleTeamDomain(ctx: ScenarioContext, request: Request): Promise<Response> {
@@ -77,34 +90,46 @@ export async function handleTeamDomain(ctx: ScenarioContext, request: Request): 
   // A team-domain session logs the person in to every app of the team without
   // asking again, as Access does; each app still gets its own cookie.
   const session = cookieValue(request.headers, "CF_Authorization");
-  const sessionEmail = session ? verifyToken(ctx.keys, session, teamAudience)?.email : undefined;
-  const email = form?.get("email") ?? sessionEmail;
+  const sessionClaims = session ? verifyToken(ctx.keys, session, teamAudience) : null;
+  const email = form?.get("email") ?? sessionClaims?.email;
   if (!email) {
     ctx.log.add("idp", request.method, request.url, 200, "login form");
     return html(loginPage(app, redirectUrl, sampleEmail(app.access)));
   }
-  if (!personAllowed(app.access, email)) {
-    ctx.log.add(
-      "idp",
-      request.method,
-      request.url,
-      403,
-      `${email} is not allowed by the app's policies`,
-    );
-    return html(
-      loginPage(app, redirectUrl, email, `${email} is not allowed to use ${app.hostname}.`),
-      403,
-    );
+  // A form's second factor, or the one the team session was opened with.
+  const amr = form
+    ? ["pwd", ...(form.get("mfa") ? ["mfa"] : [])]
+    : Array.isArray(sessionClaims?.amr)
+      ? sessionClaims.amr
+      : ["pwd"];
+  const decision = personDecision(app.access, email, amr);
+  if (!decision.allowed) {
+    // A team session without the second factor this app requires logs in anew.
+    if (!form && decision.reason === "mfa") {
+      ctx.log.add("idp", request.method, request.url, 200, "login form: the app requires mfa");
+      return html(loginPage(app, redirectUrl, email));
+    }
+    const note =
+      decision.reason === "not-included"
+        ? `${email} is not allowed by the app's policies`
+        : `${decision.why}: refused`;
+    ctx.log.add("idp", request.method, request.url, 403, note);
+    const shown = {
+      "not-included": `${email} is not allowed to use ${app.hostname}.`,
+      excluded: `${email} is excluded from ${app.hostname} by the app's policy.`,
+      mfa: `${app.hostname} requires multi-factor authentication (authMethod mfa): confirm the second factor.`,
+    }[decision.reason];
+    return html(loginPage(app, redirectUrl, email, shown), 403);
   }
   ctx.log.add("idp", request.method, request.url, 302, `logged in ${email} to ${app.hostname}`);
   const teamToken = signToken(
     ctx.keys,
-    accessClaims(ctx.topology.teamDomain, teamAudience, { email }, sessionSeconds),
+    accessClaims(ctx.topology.teamDomain, teamAudience, { email, amr }, sessionSeconds),
   );
   return new Response(null, {
     status: 302,
     headers: {
-      location: authorizedRedirect(ctx, app, email, redirectUrl),
+      location: authorizedRedirect(ctx, app, email, amr, redirectUrl),
       "set-cookie": `CF_Authorization=${teamToken}; Path=/; Max-Age=${sessionSeconds}; Secure; HttpOnly; SameSite=Lax`,
       "cache-control": "no-store",
     },

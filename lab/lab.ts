@@ -191,7 +191,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       const t = topology();
       const { app } = apiNamed(t, hostname);
       const email = sampleEmail(app.access);
-      const claims = accessClaims(t.teamDomain, app.aud, { email }, sessionSeconds);
+      // A person who logged in as the app's policy requires, second factor included.
+      const amr = app.access.requireMfa ? ["pwd", "mfa"] : ["pwd"];
+      const claims = accessClaims(t.teamDomain, app.aud, { email, amr }, sessionSeconds);
       return { token: signToken(keys, claims), email, host: app.hostname };
     },
     async close() {

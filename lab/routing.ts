@@ -17,6 +17,7 @@ import {
   handleFrontendEdge,
   labPath,
 } from "./edges";
+import { unemulatedNote } from "./access-rules";
 import { explainFailure } from "./explain";
 import { headersOf, originRequestHeaders, type OriginCall } from "./frontend-origin";
 import { handleTeamDomain } from "./idp";
@@ -118,6 +119,9 @@ export function labRouter(options: RouterOptions): LabRouter {
       email,
       frontendOrigin: `https://${t.frontend.hostname}`,
       frontendManagedElsewhere: t.frontendManagedElsewhere,
+      unemulated: [
+        ...new Set([t.frontend, ...t.apis.map((a) => a.app)].map((a) => unemulatedNote(a.access))),
+      ].filter((note) => note !== ""),
       apis,
       crossSite: crossSite.length > 0 ? crossSite.join(" ") : null,
       upstreams: { frontend: upstreams.frontend ?? null, api: upstreams.api ?? null },

@@ -207,6 +207,38 @@ export function managedFrontendLines(lab: Pick<Lab, "active">): string[] {
   ];
 }
 
+/**
+ * Who the people policy lets in, as the lab emulates it, and plainly what it
+ * cannot evaluate and treats as satisfied.
+ */
+export function peopleLines(lab: Pick<Lab, "active">): string[] {
+  const t = lab.active().topology;
+  const apps = [t.frontend, ...t.apis.map((a) => a.app)];
+  const { access } = t.frontend;
+  const admits = [
+    ...(access.everyone ? ["everyone"] : []),
+    ...access.emails,
+    ...access.emailDomains.map((d) => `*@${d}`),
+  ];
+  const excluded = [
+    ...(access.excludedEmails ?? []),
+    ...(access.excludedDomains ?? []).map((d) => `*@${d}`),
+  ];
+  const unemulated = [...new Set(apps.flatMap((a) => a.access.unemulated ?? []))];
+  return [
+    `  log in as  any address the people policy admits${admits.length > 0 ? ` (${admits.join(", ")})` : ""}`,
+    ...(excluded.length > 0 ? [`  excluded   ${excluded.join(", ")}`] : []),
+    ...(apps.some((a) => a.access.requireMfa)
+      ? ["  mfa        the login asks for a second factor: the policy requires authMethod mfa"]
+      : []),
+    ...(unemulated.length > 0
+      ? [
+          `  not emulated, treated as satisfied (an include admits anyone, a require is met, an exclude keeps nobody out): ${unemulated.join(", ")}`,
+        ]
+      : []),
+  ];
+}
+
 /** One API's doctor command, as printed and as the control channel reports it. */
 interface DoctorLine {
   hostname: string;
@@ -234,7 +266,7 @@ function printWelcome(lab: Lab, browserArgs: string[], doctors: DoctorLine[]): v
       `access-bridge lab: ${lab.active().scenario.title}`,
       `  open       ${url}`,
       `  listening  https://127.0.0.1:${lab.port} for ${lab.hosts.join(", ")}`,
-      `  log in as  any address the stack's allowedEmails / allowedEmailDomains admit`,
+      ...peopleLines(lab),
       ...managedFrontendLines(lab),
       ...upstreamLines(lab),
       "",

@@ -30,6 +30,8 @@ export interface AccessClaims {
   type: "app";
   email?: string;
   common_name?: string;
+  /** How the person authenticated (RFC 8176), as Access writes it into the token. */
+  amr?: string[];
   [claim: string]: unknown;
 }
 
@@ -52,6 +54,8 @@ const now = (): number => Math.floor(Date.now() / 1000);
 export interface Subject {
   email?: string;
   clientId?: string;
+  /** The authentication methods of a person's login, e.g. ["pwd", "mfa"]. */
+  amr?: string[];
 }
 
 /** Claims for an app token, valid from a few seconds ago for `ttlSeconds`. */
@@ -72,6 +76,7 @@ export function accessClaims(
     sub: who.email ? `lab-user-${Buffer.from(who.email).toString("hex").slice(0, 16)}` : "",
     ...(who.email ? { email: who.email } : {}),
     ...(who.clientId ? { common_name: who.clientId } : {}),
+    ...(who.amr ? { amr: who.amr } : {}),
   };
 }
 

@@ -29,11 +29,30 @@ export interface ServiceTokenCredential {
   clientSecret: string;
 }
 
-/** Who an app lets in, flattened from its attached policies. */
+/**
+ * Who an app lets in, flattened from its attached policies. The lab
+ * evaluates email, email domain and everyone includes, email and email
+ * domain excludes, and a required `authMethod: mfa`; every other rule it
+ * names in `unemulated` and treats as satisfied.
+ */
 export interface AppAccess {
-  /** People, from `decision: "allow"` policies. */
+  /** People, from the include rules of `decision: "allow"` policies. */
   emails: string[];
   emailDomains: string[];
+  /** An `everyone` include rule. */
+  everyone?: boolean;
+  /** People an exclude rule keeps out. */
+  excludedEmails?: string[];
+  excludedDomains?: string[];
+  /** A require rule of `authMethod: mfa`: the login asks for a second factor. */
+  requireMfa?: boolean;
+  /**
+   * What the lab cannot evaluate and treats as satisfied, e.g. `include
+   * githubOrganization`: such an include admits anyone, such a require is
+   * met, such an exclude keeps nobody out. A reusable policy the stack does
+   * not declare is named here too, as `policy <id>`.
+   */
+  unemulated?: string[];
   /** Service tokens, from `decision: "non_identity"` (Service Auth) policies. */
   serviceTokens: ServiceTokenCredential[];
 }
@@ -97,59 +116,94 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
-/** The include rules the program uses, as the provider spells them. */
-interface IncludeRule {
-  email?: { email?: unknown };
-  emailDomain?: { domain?: unknown };
-  serviceToken?: { tokenId?: unknown };
+/** A rule as the provider spells it: one selector. */
+type Rule = Record<string, Record<string, unknown> | undefined>;
+
+const rulesIn = (policy: DeclaredResource, list: string): Rule[] =>
+  Array.isArray(policy.inputs[list]) ? (policy.inputs[list] as Rule[]) : [];
+
+const text = (value: unknown): string | undefined =>
+  typeof value === "string" ? value.toLowerCase() : undefined;
+
+/** Reads one allow policy's rules into `access`, naming what the lab cannot evaluate. */
+function readPeopleRules(policy: DeclaredResource, access: AppAccess): void {
+  const unemulated = (access.unemulated ??= []);
+  const skip = (list: string, selector: string) => {
+    const what = `${list} ${selector}`;
+    if (!unemulated.includes(what)) unemulated.push(what);
+  };
+  for (const rule of rulesIn(policy, "includes")) {
+    const [selector = ""] = Object.keys(rule);
+    const email = text(rule.email?.email);
+    const domain = text(rule.emailDomain?.domain);
+    if (email !== undefined) access.emails.push(email);
+    else if (domain !== undefined) access.emailDomains.push(domain);
+    else if (rule.everyone) access.everyone = true;
+    else skip("include", selector);
+  }
+  for (const rule of rulesIn(policy, "requires")) {
+    const [selector = ""] = Object.keys(rule);
+    if (rule.authMethod?.authMethod === "mfa") access.requireMfa = true;
+    else
+      skip(
+        "require",
+        selector === "authMethod" ? `authMethod ${String(rule.authMethod?.authMethod)}` : selector,
+      );
+  }
+  for (const rule of rulesIn(policy, "excludes")) {
+    const [selector = ""] = Object.keys(rule);
+    const email = text(rule.email?.email);
+    const domain = text(rule.emailDomain?.domain);
+    if (email !== undefined) (access.excludedEmails ??= []).push(email);
+    else if (domain !== undefined) (access.excludedDomains ??= []).push(domain);
+    else skip("exclude", selector);
+  }
 }
 
-/** Who a set of policies admits, flattened from their include rules. */
+/** Who a set of policies admits, flattened from their rules. */
 function policiesAccess(stack: DeclaredStack, policies: DeclaredResource[]): AppAccess {
   const tokens = ofType(stack, resourceTypes.token);
   const access: AppAccess = { emails: [], emailDomains: [], serviceTokens: [] };
   for (const policy of policies) {
-    const includes = Array.isArray(policy.inputs["includes"])
-      ? (policy.inputs["includes"] as IncludeRule[])
-      : [];
     const decision = policy.inputs["decision"];
-    for (const rule of includes) {
-      const email = rule.email?.email;
-      const domain = rule.emailDomain?.domain;
+    if (decision === "allow") readPeopleRules(policy, access);
+    if (decision !== "non_identity") continue;
+    for (const rule of rulesIn(policy, "includes")) {
       const tokenId = rule.serviceToken?.tokenId;
-      if (decision === "allow" && typeof email === "string") {
-        access.emails.push(email.toLowerCase());
-      } else if (decision === "allow" && typeof domain === "string") {
-        access.emailDomains.push(domain.toLowerCase());
-      } else if (decision === "non_identity" && typeof tokenId === "string") {
-        const token = tokens.find((t) => t.id === tokenId);
-        if (!token) throw new Error(`policy ${policy.name} includes an undeclared service token`);
-        access.serviceTokens.push({
-          tokenId: token.id,
-          clientId: String(token.state["clientId"]),
-          clientSecret: String(token.state["clientSecret"]),
-        });
-      }
+      if (typeof tokenId !== "string") continue;
+      const token = tokens.find((t) => t.id === tokenId);
+      if (!token) throw new Error(`policy ${policy.name} includes an undeclared service token`);
+      access.serviceTokens.push({
+        tokenId: token.id,
+        clientId: String(token.state["clientId"]),
+        clientSecret: String(token.state["clientSecret"]),
+      });
     }
   }
   return access;
 }
 
-/** Who an app admits, from the policies its `policies` input references by id. */
+/**
+ * Who an app admits, from the policies its `policies` input references by
+ * id. A policy the stack does not declare (peoplePolicyIds) is the
+ * account's own: its rules are unknown here, so the lab names it and lets
+ * anyone who logs in through it.
+ */
 export function appAccess(stack: DeclaredStack, app: DeclaredResource): AppAccess {
   const declared = ofType(stack, resourceTypes.policy);
   const refs = Array.isArray(app.inputs["policies"])
     ? (app.inputs["policies"] as { id?: string }[])
     : [];
-  const policies = refs.map((ref) => {
-    const policy = declared.find((p) => p.id === ref.id);
-    if (!policy)
-      throw new Error(
-        `app ${app.name} references policy ${String(ref.id)}, which was not declared`,
-      );
-    return policy;
-  });
-  return policiesAccess(stack, policies);
+  const policies = refs.flatMap((ref) => declared.filter((p) => p.id === ref.id));
+  const access = policiesAccess(stack, policies);
+  const unknown = refs.filter((ref) => !declared.some((p) => p.id === ref.id));
+  if (unknown.length > 0) {
+    access.unemulated = [
+      ...(access.unemulated ?? []),
+      ...unknown.map((ref) => `policy ${String(ref.id)} (not declared by this stack)`),
+    ];
+  }
+  return access;
 }
 
 function declaredApp(stack: DeclaredStack, hostname: string): DeclaredResource | undefined {
@@ -182,13 +236,15 @@ function managedFrontendApp(stack: DeclaredStack, hostname: string, aud: string)
   const people = ofType(stack, resourceTypes.policy).filter(
     (p) => p.inputs["decision"] === "allow",
   );
+  const access = policiesAccess(stack, people);
+  if (people.length === 0) access.unemulated = ["the account's own policies (peoplePolicyIds)"];
   return {
     hostname,
     aud,
     name: `${hostname} (Access app managed elsewhere, frontendAud)`,
     corsHeaders: undefined,
     optionsPreflightBypass: false,
-    access: policiesAccess(stack, people),
+    access,
   };
 }
 

@@ -31,6 +31,9 @@ function comment(first: string, text: string, width = 80): string[] {
   return [...lines, line];
 }
 
+const countWord = (n: number): string =>
+  ["No", "One", "Two", "Three", "Four", "Five"][n] ?? String(n);
+
 /** What Pulumi.yaml declares for each key it can declare, and a comment for the others. */
 export async function projectConfig(current: string): Promise<string> {
   const head = current.slice(0, current.indexOf("# Provider credentials"));
@@ -51,8 +54,14 @@ export async function projectConfig(current: string): Promise<string> {
     "# Provider credentials are not project config: the Cloudflare provider reads the",
     "# CLOUDFLARE_API_TOKEN environment variable, or the stack secret set with",
     "# `pulumi config set --secret cloudflare:apiToken <token>`.",
-    `# ${objects.length === 2 ? "Two" : objects.length} more keys, of objects, which project config cannot declare:`,
-    ...objects.flatMap(([key, s]) => comment(` ${key}:`, s.doc)),
+    `# ${countWord(objects.length)} more keys, of objects, which project config cannot declare:`,
+    ...objects.flatMap(([key, s]) => [
+      ...comment(` ${key}:`, s.doc),
+      ...(s.example ?? "")
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => `#      ${l}`),
+    ]),
     stringify({ config }, { lineWidth: 0 }).trimEnd(),
     "",
   ].join("\n");

@@ -271,6 +271,36 @@ export const appRules: readonly Rule[] = [
   },
 
   {
+    id: "APP-23",
+    kind: "app",
+    stage: "apply",
+    source: `${TFP}/zero_trust_access_application/schema.go (auto_redirect_to_identity: "You must specify only one identity provider in allowed_idps"; no validator, so the API refuses it)`,
+    check: (i) => {
+      if (i.autoRedirectToIdentity !== true) return [];
+      const idps = listOf(i.allowedIdps).length;
+      return idps === 1
+        ? []
+        : [
+            `auto_redirect_to_identity needs exactly one identity provider in allowed_idps, got ${idps}`,
+          ];
+    },
+  },
+  {
+    id: "APP-24",
+    kind: "app",
+    stage: "preview",
+    source: `${TFP}/zero_trust_access_application/schema.go (allowed_idps: a ListAttribute of StringType)`,
+    check: (i) =>
+      listOf(i.allowedIdps).flatMap((idp, n) =>
+        typeof idp === "string" && idp !== ""
+          ? []
+          : [
+              `Attribute allowed_idps[${n}] must be an identity provider id (text), got: ${JSON.stringify(idp)}`,
+            ],
+      ),
+  },
+
+  {
     id: "APP-22",
     kind: "app",
     stage: "apply",

@@ -43,13 +43,17 @@ export interface Violation {
   rule: string;
   /** Logical name of the resource that breaks it. */
   resource: string;
-  /** `preview`: the provider refuses it before planning; `apply`: the API refuses it at `up`. */
+  /**
+   * `preview`: the provider refuses it before planning; `apply`: the API
+   * refuses it at `up`; `runtime`: Cloudflare takes it, and Access then does
+   * what the declaration almost certainly did not mean.
+   */
   stage: Stage;
   message: string;
   source: string;
 }
 
-type Stage = "preview" | "apply";
+type Stage = "preview" | "apply" | "runtime";
 
 export interface Rule {
   id: string;
@@ -117,6 +121,10 @@ export class ContractError extends Error {
 
 /** One line per violation: rule, resource, when it fails, what is wrong, and the source. */
 export function formatViolation(v: Violation): string {
-  const when = v.stage === "preview" ? "pulumi preview" : "pulumi up";
-  return `  - ${v.rule} ${v.resource} (fails at ${when}): ${v.message} [${v.source}]`;
+  const when = {
+    preview: "fails at pulumi preview",
+    apply: "fails at pulumi up",
+    runtime: "at runtime",
+  };
+  return `  - ${v.rule} ${v.resource} (${when[v.stage]}): ${v.message} [${v.source}]`;
 }

@@ -1,5 +1,11 @@
 /** The Access policy's rules: who a policy admits, and for how long. */
 import { policyDecisions } from "../../infra/cloudflare";
+import {
+  authMethods,
+  otherProviderSelectors,
+  peopleSelectors,
+  type Selector,
+} from "../../infra/people-rules";
 import { kindOf } from "../../infra/resource-types";
 import type { DeclaredInputs, Rule } from ".";
 import {
@@ -45,21 +51,19 @@ export const policyRules: readonly Rule[] = [
     id: "POL-4",
     kind: "policy",
     stage: "preview",
-    source: `${TFP}/zero_trust_access_policy/schema.go L261-287, L410-418`,
+    source: `${TFP}/zero_trust_access_policy/schema.go L261-287, L410-418 (and every selector's Required attributes in the include, require and exclude blocks)`,
     check: (i) =>
       rulesOf(i).flatMap(([, rule]) =>
-        (
-          [
-            ["email", "email", "email.email"],
-            ["emailDomain", "domain", "email_domain.domain"],
-            ["serviceToken", "tokenId", "service_token.token_id"],
-          ] as const
-        ).flatMap(([selector, field, tf]) => {
+        Object.entries(selectorsWithFields).flatMap(([selector, { tf, fields }]) => {
           const value = rule[selector];
           if (!isSet(value)) return [];
-          return isObject(value) && isSet(value[field]) && value[field] !== ""
-            ? []
-            : [`Missing Configuration for Required Attribute: "${tf}" must be specified`];
+          return Object.entries(fields)
+            .filter(([, field]) => field.required)
+            .filter(([field]) => !(isObject(value) && isSet(value[field]) && value[field] !== ""))
+            .map(
+              ([, field]) =>
+                `Missing Configuration for Required Attribute: "${tf}.${field.tf}" must be specified`,
+            );
         }),
       ),
   },
@@ -75,6 +79,81 @@ export const policyRules: readonly Rule[] = [
         : [
             `session_duration ${JSON.stringify(i.sessionDuration)} is not a duration the API accepts`,
           ],
+  },
+
+  {
+    id: "POL-8",
+    kind: "policy",
+    stage: "apply",
+    source:
+      "https://developers.cloudflare.com/api/resources/zero_trust/subresources/access/subresources/policies/methods/create/ (each rule is one of the rule types, each named by its selector)",
+    check: (i) =>
+      rulesOf(i).flatMap(([list, rule], n) =>
+        selectorsOf(rule).length === 0
+          ? [`a rule of ${list} (${n}) has no selector, which the API takes as no rule type at all`]
+          : [],
+      ),
+  },
+  {
+    id: "POL-9",
+    kind: "policy",
+    stage: "preview",
+    source: `${TFP}/zero_trust_access_policy/schema.go (the selectors the include, require and exclude blocks declare)`,
+    check: (i) =>
+      rulesOf(i).flatMap(([list, rule]) =>
+        selectorsOf(rule)
+          .filter((selector) => !knownSelectors.includes(selector))
+          .map(
+            (selector) =>
+              `An argument named "${selector}" is not expected here: it is not a selector of the provider's ${list} rules`,
+          ),
+      ),
+  },
+  {
+    id: "POL-10",
+    kind: "policy",
+    stage: "apply",
+    source:
+      "https://developers.cloudflare.com/cloudflare-one/policies/access/mfa-requirements/ (Access follows RFC 8176, https://datatracker.ietf.org/doc/html/rfc8176#section-2)",
+    check: (i) =>
+      rulesOf(i).flatMap(([list, rule]) => {
+        const method = isObject(rule.authMethod) ? rule.authMethod.authMethod : undefined;
+        return typeof method === "string" && !(authMethods as readonly string[]).includes(method)
+          ? [
+              `${list} auth_method.auth_method ${JSON.stringify(method)} is not an RFC 8176 authentication method (${authMethods.join(", ")})`,
+            ]
+          : [];
+      }),
+  },
+  {
+    id: "POL-11",
+    kind: "policy",
+    stage: "apply",
+    source:
+      "https://developers.cloudflare.com/api/resources/zero_trust/subresources/access/subresources/policies/methods/create/ (include is required: rules of which a user needs to meet one)",
+    check: (i) =>
+      listOf(i.includes).length === 0
+        ? ["the policy has no include rule, so it admits nobody, and the API requires include"]
+        : [],
+  },
+  {
+    id: "POL-12",
+    kind: "policy",
+    stage: "runtime",
+    source: `${TFP}/zero_trust_access_policy/schema.go (include: "A user needs to meet only one of the Include rules"; everyone: "matches on all users")`,
+    check: (i) => {
+      const includes = listOf(i.includes).filter(isObject);
+      const everyone = includes.some((r) => isSet(r.everyone));
+      const excluded = listOf(i.excludes).some((r) => isObject(r) && isSet(r.everyone));
+      return [
+        ...(everyone && includes.length > 1
+          ? [
+              `include holds everyone beside ${includes.length - 1} other rule(s): everyone matches every user, so the others change nothing`,
+            ]
+          : []),
+        ...(excluded ? ["exclude holds everyone, so the policy admits nobody"] : []),
+      ];
+    },
   },
 
   {
@@ -99,6 +178,18 @@ export const policyRules: readonly Rule[] = [
     },
   },
 ];
+
+/** Every selector whose fields the provider checks: the people selectors, and the Service Auth policy's. */
+const selectorsWithFields: Record<string, Selector> = {
+  ...peopleSelectors,
+  serviceToken: { tf: "service_token", fields: { tokenId: { tf: "token_id", required: true } } },
+};
+
+/** Every selector the provider's schema declares for a rule. */
+const knownSelectors = [...Object.keys(peopleSelectors), ...Object.keys(otherProviderSelectors)];
+
+/** The selectors a rule sets. */
+const selectorsOf = (rule: Inputs): string[] => Object.keys(rule).filter((k) => isSet(rule[k]));
 
 /** The `include`, `exclude` and `require` rules of a policy, each with its list's name. */
 function rulesOf(inputs: Inputs): [string, Inputs][] {

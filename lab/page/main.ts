@@ -29,6 +29,8 @@ interface LabState {
   frontendOrigin: string;
   /** Whether the front end's Access app is managed elsewhere (`frontendAud`) and only emulated. */
   frontendManagedElsewhere: boolean;
+  /** What the lab cannot evaluate of the apps' policies and treats as satisfied, said plainly. */
+  unemulated: string[];
   apis: ApiState[];
   /** The user's own servers the lab stands in front of (`--frontend`, `--api`). */
   upstreams: { frontend: string | null; api: string | null };
@@ -262,6 +264,8 @@ async function main(): Promise<void> {
   $("frontend").textContent = state.frontendOrigin;
   $("email").textContent = state.email;
   $("frontend-app").hidden = !state.frontendManagedElsewhere;
+  $("unemulated").textContent = state.unemulated.join(" ");
+  $("unemulated").hidden = state.unemulated.length === 0;
   $("summary").textContent = `${state.scenario.title}: ${state.scenario.summary}`;
   if (state.crossSite !== null) {
     $("cross-site").textContent = `Cross-site: ${state.crossSite}`;

@@ -113,7 +113,50 @@ const cases: [string, ResourceKind, Mutate, RegExp, number?][] = [
     /at most 1 elements, got: 2/,
   ],
   ["POL-4", "policy", (i) => (i.includes = [{ email: {} }]), /"email.email" must be specified/],
+  [
+    "POL-4",
+    "policy",
+    (i) => (i.includes = [{ githubOrganization: { name: "acme" } }]),
+    /"github_organization.identity_provider_id" must be specified/,
+  ],
   ["POL-5", "policy", (i) => (i.sessionDuration = "8 hours"), /not a duration/],
+  ["POL-8", "policy", (i) => i.includes.push({}), /has no selector/],
+  [
+    "POL-9",
+    "policy",
+    (i) => (i.requires = [{ githubOrg: { name: "acme" } }]),
+    /"githubOrg" is not expected/,
+  ],
+  [
+    "POL-10",
+    "policy",
+    (i) => (i.requires = [{ authMethod: { authMethod: "2fa" } }]),
+    /"2fa" is not an RFC 8176 authentication method/,
+  ],
+  ["POL-11", "policy", (i) => delete i.includes, /no include rule/],
+  ["POL-12", "policy", (i) => i.includes.push({ everyone: {} }), /the others change nothing/],
+  ["POL-12", "policy", (i) => (i.excludes = [{ everyone: {} }]), /admits nobody/],
+  [
+    "APP-23",
+    "app",
+    (i) => (i.autoRedirectToIdentity = true),
+    /exactly one identity provider in allowed_idps, got 0/,
+  ],
+  [
+    "APP-23",
+    "app",
+    (i) => {
+      i.allowedIdps = ["idp-1", "idp-2"];
+      i.autoRedirectToIdentity = true;
+    },
+    /got 2/,
+  ],
+  [
+    "APP-24",
+    "app",
+    (i) => (i.allowedIdps = ["idp-1", 7]),
+    /allowed_idps\[1\] must be an identity provider id/,
+  ],
   ["POL-7", "policy", (i) => delete i.sessionDuration, /unset, so the provider sends 24h/, 1],
   ["POL-7", "policy", (i) => (i.sessionDuration = "12h"), /"12h" overrides "8h" of the app/, 1],
   ["TOK-1", "token", (i) => delete i.previousClientSecretExpiresAt, /"previous_client_secret/],
@@ -325,6 +368,24 @@ describe("the recorder", () => {
         'TOK-1 token (fails at pulumi preview): Invalid Attribute Combination. Attribute "previous_client_secret_expires_at" must be specified when "client_secret_version" is specified',
       ),
     });
+  });
+
+  it("reports each malformed rule of a composed program's own policies as a provider rule", async () => {
+    const own = path.join(__dirname, "..", "fixtures", "programs", "own-policies.ts");
+    const stack = await declareStack("dev", { program: own, contract: "report" });
+    expect(stack.violations.map((v) => [v.rule, v.resource])).toEqual(
+      expect.arrayContaining([
+        ["POL-3", "admins-two-selectors"],
+        ["POL-8", "admins-no-selector"],
+        ["POL-9", "admins-unknown-selector"],
+        ["POL-4", "admins-missing-field"],
+        ["POL-10", "admins-bad-auth-method"],
+        ["POL-11", "admins-no-include"],
+        ["POL-12", "admins-everyone-and-more"],
+      ]),
+    );
+    // The component's own declaration breaks none of them.
+    expect(stack.violations.filter((v) => v.resource.startsWith("site-"))).toEqual([]);
   });
 
   it("reports the violations instead when asked to", async () => {

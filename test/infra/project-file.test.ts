@@ -29,15 +29,20 @@ describe("Pulumi.yaml", () => {
   });
 
   // Pulumi.yaml's config types are string, integer, boolean and array; the
-  // `apis` list of objects and the `adopt` object cannot be declared there, so
-  // a comment documents them.
-  const objects: string[] = ["apis", "adopt"];
+  // `apis` list of objects and the `adopt` and `peopleRules` objects cannot be
+  // declared there, so a comment documents them.
+  const objects: string[] = ["apis", "adopt", "peopleRules"];
   const declarable = configKeys.filter((key) => !objects.includes(key));
 
   it("documents every key the program reads, with a type and a description", () => {
     expect(Object.keys(project.config).sort()).toEqual([...declarable].sort());
     expect(text).toMatch(/^# {2}adopt: /m);
     expect(text).toMatch(/^# {2}apis: /m);
+    expect(text).toMatch(/^# {2}peopleRules: /m);
+    // With the worked example, as a stack file spells it.
+    expect(text).toMatch(
+      /^# {6}access-bridge:peopleRules:\n# {8}include:\n# {10}- githubOrganization: /m,
+    );
     for (const key of declarable) {
       const spec = project.config[key]!;
       expect([key, spec.type]).toEqual([
@@ -52,7 +57,7 @@ describe("Pulumi.yaml", () => {
   it("declares the same defaults as the program, except where empty means unset", () => {
     // A fraction is declared as text, the only type project config has for it.
     const asText = ["workerLogsSampleRate"];
-    for (const [key, value] of Object.entries(defaults).filter(([k]) => k !== "adopt")) {
+    for (const [key, value] of Object.entries(defaults).filter(([k]) => !objects.includes(k))) {
       const expected = key === "routePrefix" ? "" : asText.includes(key) ? String(value) : value;
       expect([key, project.config[key]?.default]).toEqual([key, expected]);
     }

@@ -5,6 +5,8 @@
  * replaced app gets a new AUD (every issued JWT stops verifying) and may leave
  * its hostname open in between; a replaced token gets a new client id.
  */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { replaceTriggers } from "../../checker/rules";
 import { kindOf, type ResourceKind } from "../../infra/resource-types";
@@ -35,6 +37,8 @@ const changes: [string, Record<string, unknown>][] = [
   ["workerLogs", { workerLogs: false }],
   ["workerLogsSampleRate", { workerLogsSampleRate: 0.1 }],
   ["analyticsDataset", { analyticsDataset: "access_bridge" }],
+  ["peopleRules", { peopleRules: { require: [{ authMethod: { authMethod: "mfa" } }] } }],
+  ["allowedIdps", { allowedIdps: ["idp-1"], autoRedirectToIdentity: true }],
 ];
 
 const guarded: ResourceKind[] = ["app", "policy", "token"];
@@ -189,4 +193,49 @@ describe("going from one API to several", () => {
       ].sort(),
     );
   });
+});
+
+describe("a stack that admits people by allowedEmails and allowedEmailDomains alone", () => {
+  /**
+   * What the fixture stacks declared before peopleRules, peoplePolicyIds and
+   * the login settings existed (test/fixtures/declarations/), every resource
+   * and option; of the Worker's script only its name and account, since its
+   * upload (content, bindings, settings) changes with the Worker itself.
+   */
+  const recorded = (stack: string) =>
+    JSON.parse(
+      readFileSync(path.join(__dirname, "..", "fixtures", "declarations", `${stack}.json`), "utf8"),
+    ) as { resources: unknown[]; outputs: Record<string, unknown> };
+
+  const script = "cloudflare:index/workersScript:WorkersScript";
+  const asRecorded = (s: DeclaredStack) =>
+    JSON.parse(
+      JSON.stringify({
+        resources: s.resources.map(({ type, name, inputs, options, secretPaths }) =>
+          type === script
+            ? {
+                type,
+                name,
+                inputs: { scriptName: inputs.scriptName, accountId: inputs.accountId },
+                options: {
+                  ...options,
+                  propertyDependencies: {
+                    scriptName: options.propertyDependencies.scriptName,
+                    accountId: options.propertyDependencies.accountId,
+                  },
+                },
+                secretPaths: secretPaths.filter((p) => p === "scriptName" || p === "accountId"),
+              }
+            : { type, name, inputs, options, secretPaths },
+        ),
+        outputs: s.outputs,
+      }),
+    ) as unknown;
+
+  it.each(["dev", "prod", "apis", "managed-frontend"])(
+    "declares exactly what it did before: the %s fixture stack",
+    async (stack) => {
+      expect(asRecorded(await declareStack(stack))).toEqual(recorded(stack));
+    },
+  );
 });

@@ -1,5 +1,10 @@
 /** The emulated Access rules the lab's edges apply, tested directly. */
-import { matchServiceToken, personAllowed } from "../../lab/access-rules";
+import {
+  matchServiceToken,
+  personAllowed,
+  personDecision,
+  unemulatedNote,
+} from "../../lab/access-rules";
 import { answerPreflight, preflightVary, responseCorsHeaders } from "../../lab/cors";
 import { frontendParty } from "../../lab/edges";
 import { probeHeader, scenariosFor } from "../../lab/scenarios";
@@ -193,5 +198,46 @@ describe("scenarios", () => {
     });
     const already = { ...config, frontendHostname: "shop.test", apiHostname: "api.shop-api.test" };
     expect(scenariosFor("prod", already).map((s) => s.name)).not.toContain("cross-site");
+  });
+});
+
+describe("the people policy's rules", () => {
+  const rules: AppAccess = {
+    emails: [],
+    emailDomains: ["example.com"],
+    excludedEmails: ["contractor@example.com"],
+    requireMfa: true,
+    serviceTokens: [],
+  };
+
+  it("refuses an excluded address before anything else, with why", () => {
+    expect(personDecision(rules, "Contractor@example.com", ["pwd", "mfa"])).toEqual({
+      allowed: false,
+      reason: "excluded",
+      why: "Contractor@example.com is excluded by the app's policy",
+    });
+  });
+
+  it("requires the second factor the policy asks for", () => {
+    expect(personDecision(rules, "ada@example.com", ["pwd"])).toMatchObject({
+      allowed: false,
+      reason: "mfa",
+    });
+    expect(personAllowed(rules, "ada@example.com", ["pwd", "mfa"])).toBe(true);
+    expect(personAllowed(rules, "mallory@example.net", ["pwd", "mfa"])).toBe(false);
+  });
+
+  it("admits anyone through an everyone include, or one it cannot evaluate, and says so", () => {
+    expect(personAllowed({ ...access, everyone: true }, "mallory@example.net")).toBe(true);
+    const github: AppAccess = { ...access, unemulated: ["include githubOrganization"] };
+    expect(personAllowed(github, "mallory@example.net")).toBe(true);
+    expect(unemulatedNote(github)).toMatch(/treated as satisfied .*: include githubOrganization$/);
+    // A require or exclude it cannot evaluate is met, and keeps nobody out.
+    const narrowing: AppAccess = {
+      ...access,
+      unemulated: ["require devicePosture", "exclude geo"],
+    };
+    expect(personAllowed(narrowing, "dev@example.com")).toBe(true);
+    expect(personAllowed(narrowing, "mallory@example.net")).toBe(false);
   });
 });

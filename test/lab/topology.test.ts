@@ -3,6 +3,7 @@
  * its own app, Worker and route, the front end's app (declared, or managed
  * elsewhere), and the route that serves a path when several match.
  */
+import { peopleLines } from "../../lab/start";
 import { scenariosFor } from "../../lab/scenarios";
 import { apiByRoute, routeFor, topologyOf, type LabTopology } from "../../lab/topology";
 import { declareStack, named, stackConfig } from "../support/stacks";
@@ -98,6 +99,39 @@ describe("topologyOf, a front end whose Access app is managed elsewhere (fronten
     const t = topologyOf(declared);
     expect(t.frontendManagedElsewhere).toBe(false);
     expect(t.frontend.aud).toBe(named(declared, "access-bridge-frontend-app").state["aud"]);
+  });
+});
+
+describe("the people policy's rules", () => {
+  it("reads what the lab evaluates, and names what it cannot", async () => {
+    const declared = await declareStack("rules");
+    const { frontend, apis } = topologyOf(declared);
+    for (const access of [frontend.access, apis[0]!.app.access]) {
+      expect(access).toMatchObject({
+        emails: [],
+        emailDomains: ["example.com"],
+        excludedEmails: ["contractor@example.com"],
+        requireMfa: true,
+        unemulated: ["include githubOrganization"],
+      });
+    }
+    const lines = peopleLines({ active: () => ({ topology: topologyOf(declared) }) } as never);
+    expect(lines).toEqual([
+      "  log in as  any address the people policy admits (*@example.com)",
+      "  excluded   contractor@example.com",
+      "  mfa        the login asks for a second factor: the policy requires authMethod mfa",
+      expect.stringMatching(
+        /^ {2}not emulated, treated as satisfied .*: include githubOrganization$/,
+      ),
+    ]);
+  });
+
+  it("lets anyone in through policies the stack attaches but does not declare, and says so", async () => {
+    const declared = await declareStack("dev", {
+      config: { allowedEmails: undefined, allowedEmailDomains: undefined, peoplePolicyIds: ["p1"] },
+    });
+    const { frontend } = topologyOf(declared);
+    expect(frontend.access.unemulated).toEqual(["policy p1 (not declared by this stack)"]);
   });
 });
 

@@ -8,6 +8,7 @@ import { Analyzer } from "@pulumi/pulumi/provider/experimental/analyzer";
 import { generateSchema } from "@pulumi/pulumi/provider/experimental/schema";
 import { parse } from "yaml";
 import { configKeys } from "../../infra/config";
+import { peopleSelectorNames } from "../../infra/people-rules";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const packageJson = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8"));
@@ -148,6 +149,39 @@ describe("the component package's schema", () => {
     );
   });
 
+  it("describes peopleRules as include, require and exclude lists of typed rules, one type per selector", () => {
+    const inputs = component().inputProperties;
+    expect(inputs.peopleRules).toMatchObject({ $ref: "#/types/access-bridge:index:PeopleRules" });
+    const lists = schema.types["access-bridge:index:PeopleRules"]!;
+    expect(lists.type).toBe("object");
+    expect(Object.keys(lists.properties ?? {}).sort()).toEqual(["exclude", "include", "require"]);
+    for (const list of ["include", "require", "exclude"]) {
+      expect([list, lists.properties![list]]).toEqual([
+        list,
+        expect.objectContaining({
+          type: "array",
+          items: expect.objectContaining({ $ref: "#/types/access-bridge:index:PeopleRule" }),
+        }),
+      ]);
+    }
+    const rule = schema.types["access-bridge:index:PeopleRule"]!.properties!;
+    expect(Object.keys(rule).sort()).toEqual([...peopleSelectorNames].sort());
+    const github = schema.types["access-bridge:index:GithubOrganizationRule"] as {
+      properties: Record<string, Property>;
+      required?: string[];
+    };
+    expect(rule.githubOrganization!.$ref).toBe(
+      "#/types/access-bridge:index:GithubOrganizationRule",
+    );
+    expect(Object.keys(github.properties).sort()).toEqual(["identityProviderId", "name", "team"]);
+    expect([...(github.required ?? [])].sort()).toEqual(["identityProviderId", "name"]);
+    // Ids and lists a program wires from other resources are inputs; the redirect is plain.
+    expect(inputs.peoplePolicyIds).toMatchObject({ type: "array", plain: true });
+    expect(inputs.peoplePolicyIds!.items!.plain).toBeUndefined();
+    expect(inputs.allowedIdps!.plain).toBeUndefined();
+    expect(inputs.autoRedirectToIdentity).toMatchObject({ type: "boolean", plain: true });
+  });
+
   it("documents every input, so the generated SDKs carry the docs", () => {
     for (const [key, property] of Object.entries(component().inputProperties)) {
       expect([key, property.description?.length ?? 0]).toEqual([key, expect.any(Number)]);
@@ -191,8 +225,8 @@ describe("the component package's schema", () => {
     expect(component().required).not.toContain("frontendApp");
   });
 
-  it("accepts the README's YAML program: every property it sets is an input, every required input is set", () => {
-    const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
+  it("accepts the YAML program of docs/component.md: every property it sets is an input, every required input is set", () => {
+    const readme = readFileSync(path.join(repoRoot, "docs", "component.md"), "utf8");
     const block = /```yaml\n(# Pulumi\.yaml[\s\S]*?)```/.exec(readme);
     expect(block).not.toBeNull();
     const program = parse(block![1]!) as {

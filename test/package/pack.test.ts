@@ -4,7 +4,7 @@
  * and no bundle, under Pulumi's mocks, from plain JavaScript and TypeScript.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { declareStack, repoRoot, type DeclaredStack } from "../support/stacks";
@@ -123,6 +123,19 @@ const loaded = Object.keys(require.cache).some((f) => f.includes("@pulumi"));
 process.stdout.write(JSON.stringify([typeof v.verifyIdentity, typeof v.IdentityError, loaded]));`;
     const out = execFileSync(process.execPath, ["-e", probe], { cwd: scratch, encoding: "utf8" });
     expect(JSON.parse(out)).toEqual(["function", "function", false]);
+  });
+
+  it("offers the front end's client as an ES module on its own entry, without loading Pulumi", () => {
+    const probe = `import("access-bridge/client").then((c) => {
+  const loaded = Object.keys(require.cache).some((f) => f.includes("@pulumi"));
+  process.stdout.write(JSON.stringify([typeof c.bridgeFetch, typeof c.createBridgeFetch, loaded]));
+});`;
+    const out = execFileSync(process.execPath, ["-e", probe], { cwd: scratch, encoding: "utf8" });
+    expect(JSON.parse(out)).toEqual(["function", "function", false]);
+    const shipped = path.join(scratch, "node_modules", "access-bridge", "dist", "client");
+    expect(readFileSync(path.join(shipped, "index.d.ts"), "utf8")).toContain(
+      "export declare function bridgeFetch(",
+    );
   });
 
   it("brings the CORS doctor, compiled, as the access-bridge-doctor command", () => {

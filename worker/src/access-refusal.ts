@@ -1,0 +1,35 @@
+/**
+ * Whether the API's answer is its Access application refusing the Worker's
+ * service token (expired, revoked, its secret rotated past the grace period,
+ * or no Service Auth policy admitting it) rather than the API answering.
+ *
+ * What this relies on: Access answers a request it does not admit with a
+ * redirect to the team's login, `https://<team>.cloudflareaccess.com/cdn-cgi/access/login/<host>?...`
+ * (Cloudflare's CORS guide and "Service tokens" docs), unless the app's
+ * `service_auth_401_redirect` is on, which the stack leaves off so that the
+ * refusal keeps this unmistakable shape: no API answers with a redirect into
+ * Access's own paths. Access's 401 and 403 pages carry no documented mark
+ * that sets them apart from an API's own, so they are passed on as the API's.
+ */
+
+/** Access's own paths, on the team domain or on the application's hostname. */
+const ACCESS_PATH = "/cdn-cgi/access/";
+const ACCESS_DOMAIN = ".cloudflareaccess.com";
+
+export function isAccessRefusal(
+  status: number,
+  location: string | null,
+  teamDomain: string,
+  apiHostname: string,
+): boolean {
+  if (status < 300 || status > 399 || location === null) return false;
+  let url: URL;
+  try {
+    url = new URL(location, `https://${apiHostname}`);
+  } catch {
+    return false;
+  }
+  const host = url.hostname.replace(/\.$/, "");
+  const onAccess = host === teamDomain || host === apiHostname || host.endsWith(ACCESS_DOMAIN);
+  return onAccess && url.pathname.startsWith(ACCESS_PATH);
+}
