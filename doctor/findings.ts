@@ -328,6 +328,8 @@ export const WORKER_REASONS: { [R in Reason]: string } = {
   upstream_leak:
     "the API's error body carried the service token, so the Worker withheld it: fix the API's error page",
   upstream_timeout: "the API did not answer within upstreamTimeoutMs",
+  service_token_refused:
+    "the API's Access refused the Worker's service token (expired, revoked, its secret rotated past the grace period, or no Service Auth policy admits it): renew or rotate it (docs/runbooks.md) and check the API app's Service Auth policy",
   misconfigured:
     "a binding of the Worker is missing or invalid: run `pulumi up` again; the Worker's log line names the binding",
   internal: "the Worker failed unexpectedly; its log line under this request id says why",

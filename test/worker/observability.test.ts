@@ -149,6 +149,20 @@ const rows: Row[] = [
     verified: true,
     called: "tried",
   },
+  {
+    reason: "service_token_refused",
+    status: 502,
+    // The API's Access, refusing the token, sends the Worker to the team's login.
+    api: () =>
+      new Response(null, {
+        status: 302,
+        headers: {
+          location: `https://myteam.cloudflareaccess.com/cdn-cgi/access/login/${API_HOSTNAME}?kid=k&redirect_url=%2Fitems`,
+        },
+      }),
+    verified: true,
+    called: "answered",
+  },
   { reason: "misconfigured", status: 500, worker: "noSecret", verified: false },
   {
     reason: "internal",

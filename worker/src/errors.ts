@@ -1,4 +1,4 @@
-import { REFUSALS, type RefusalReason } from "./reasons";
+import { REASON_HEADER, REFUSALS, type RefusalReason } from "./reasons";
 
 /**
  * A refusal the caller may see: its reason decides the status, the public
@@ -49,6 +49,7 @@ export function errorResponse(reason: RefusalReason, requestId: string): Respons
       "content-type": "application/json",
       "cache-control": "no-store",
       [RESOURCE_POLICY[0]]: RESOURCE_POLICY[1],
+      [REASON_HEADER]: reason,
     },
   });
 }

@@ -146,6 +146,8 @@ export interface RequestHeaderFacts {
   ray: string | undefined;
   /** `Cf-Access-Jwt-Assertion`, dropped like every `Cf-Access-*` header the client sends. */
   assertion: string | undefined;
+  /** `Upgrade`, hop-by-hop and so dropped, unless the request is a WebSocket's that may pass. */
+  upgrade: string | undefined;
 }
 
 export function readRequestHeaders(headers: Headers): RequestHeaderFacts {
@@ -157,6 +159,7 @@ export function readRequestHeaders(headers: Headers): RequestHeaderFacts {
     clientIp: undefined,
     ray: undefined,
     assertion: undefined,
+    upgrade: undefined,
   };
   const dropped = facts.dropped;
   let connection: string | undefined;
@@ -165,6 +168,7 @@ export function readRequestHeaders(headers: Headers): RequestHeaderFacts {
       dropped.push(name);
       if (name === "cf-access-jwt-assertion") facts.assertion = value;
       else if (name === "connection") connection = value;
+      else if (name === "upgrade") facts.upgrade = value;
     } else if (name === "sec-fetch-site") facts.fetchSite = value;
     else if (name === "sec-fetch-mode") facts.fetchMode = value;
     else if (name === "origin") facts.origin = value;

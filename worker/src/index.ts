@@ -14,13 +14,15 @@ import {
 import type { Identity } from "./identity";
 import { IdentitySigner } from "./identity-signer";
 import { isForwardedMethod } from "./methods";
+import { isAccessRefusal } from "./access-refusal";
 import { newOutcome, report, type Outcome } from "./outcome";
-import { REFUSALS } from "./reasons";
+import { REASON_HEADER, REFUSALS } from "./reasons";
 import { URL_REWRITES, type FrontEnd } from "./redirects";
 import { requestIdFrom, requestIdOf } from "./request-id";
 import { hasTraversal, isInsidePrefix, upstreamPath } from "./route";
 import { callUpstream, upstreamUrl } from "./upstream";
 import { cachedIdentity, verifyAssertion } from "./verify";
+import { callUpgrade, isOwnOrigin, isWebSocketUpgrade, socketToBrowser } from "./websocket";
 
 export type { Env } from "./env";
 
@@ -95,7 +97,13 @@ async function proxy(
     throw new HttpError("method_not_allowed", "not one of the forwarded methods");
   }
   const origin = url.origin;
-  if (isCrossSite(method, facts, origin)) {
+  // A WebSocket is held to its Origin in place of the cross-site rules for reads.
+  const upgrade = facts.upgrade !== undefined && isWebSocketUpgrade(method, facts.upgrade);
+  if (upgrade) {
+    if (!isOwnOrigin(facts.origin, origin)) {
+      throw new HttpError("cross_site", "a WebSocket without the front end's own Origin");
+    }
+  } else if (isCrossSite(method, facts, origin)) {
     throw new HttpError("cross_site", "another site's request, by Sec-Fetch-Site or Origin");
   }
 
@@ -110,6 +118,26 @@ async function proxy(
   const statement =
     signer.cached(identity, origin, nowS) ?? (await signer.sign(identity, origin, apiOrigin, nowS));
   const carriesToken = tokenFinder(token);
+  if (upgrade) {
+    const dropped = facts.dropped.filter((name) => name !== "upgrade");
+    const upstream = await callUpgrade(
+      target,
+      request,
+      (forwarded) =>
+        rewriteRequestHeaders(forwarded, dropped, token, identity, statement, facts.clientIp),
+      config.upstreamTimeoutMs,
+      outcome,
+      nowMs,
+    );
+    refuseAccessRedirect(upstream, config);
+    outcome.status = upstream.status;
+    const socket = upstream.webSocket;
+    if (upstream.status === 101 && socket) {
+      return socketToBrowser(upstream, socket, carriesToken, signatureOf(statement));
+    }
+    const body = await passedBody(upstream, carriesToken);
+    return backToBrowser(upstream, body, config, carriesToken, url, statement);
+  }
   const [upstream, body] = await callUpstream(
     target,
     request,
@@ -120,6 +148,7 @@ async function proxy(
     outcome,
     nowMs,
   );
+  refuseAccessRedirect(upstream, config);
   const response = backToBrowser(upstream, body, config, carriesToken, url, statement);
   // The browser gets the API's own status, already read.
   outcome.status = outcome.upstreamStatus!;
@@ -135,6 +164,22 @@ function verifyNewAssertion(
   if (!isWellFormedAssertion(assertion)) throw malformedAssertion();
   return verifyAssertion(assertion, config.teamDomain, config.aud, (p) => ctx.waitUntil(p));
 }
+
+/** Stops the API's Access sending the browser to its login in place of the API's answer. */
+function refuseAccessRedirect(upstream: Response, config: Config): void {
+  const status = upstream.status;
+  if (status < 300 || status > 399) return;
+  const location = upstream.headers.get("location");
+  if (isAccessRefusal(status, location, config.teamDomain, config.apiHostname)) {
+    throw new HttpError(
+      "service_token_refused",
+      `redirected to ${new URL(location!, "https://x").host}`,
+    );
+  }
+}
+
+/** The last segment of a statement, which no answer may carry back. */
+const signatureOf = (statement: string): string => statement.slice(statement.lastIndexOf(".") + 1);
 
 const malformedAssertion = (): HttpError =>
   new HttpError("malformed_assertion", "not three canonical base64url segments of at most 8 KB");
@@ -154,8 +199,7 @@ function backToBrowser(
   frontend: URL,
   statement: string,
 ): Response {
-  const signature = statement.slice(statement.lastIndexOf(".") + 1);
-  const changes = responseChanges(upstream.headers, carriesToken, signature);
+  const changes = responseChanges(upstream.headers, carriesToken, signatureOf(statement));
   // A reason phrase with the token in it goes empty, rather than edited or
   // left to the runtime's default.
   const init = carriesToken.test(upstream.statusText)
@@ -179,6 +223,8 @@ function backToBrowser(
   }
   if (changes.cacheControl !== undefined) headers.set("cache-control", changes.cacheControl);
   headers.set(...RESOURCE_POLICY);
+  // The API's own errors are marked as having passed the Worker, as its own are.
+  if (upstream.status >= 400) headers.set(REASON_HEADER, "forwarded");
   return response;
 }
 

@@ -44,11 +44,29 @@ export const REFUSALS = {
   // the service token, so nothing of it goes on.
   upstream_leak: { status: 502, error: "bad gateway", fault: true },
   upstream_timeout: { status: 504, error: "upstream timed out", fault: true },
+  // The API's Access sent the Worker to its login: the token expired, was
+  // revoked, its secret rotated past the grace period, or no Service Auth
+  // policy admits it. The redirect is never passed on, as a page's fetch
+  // would follow it to the team domain and fail with an opaque CORS error.
+  service_token_refused: {
+    status: 502,
+    error: "the API's Access refused the service token",
+    fault: true,
+  },
   misconfigured: { status: 500, error: "internal error", fault: true },
   internal: { status: 500, error: "internal error", fault: true },
 } as const satisfies Record<string, Refusal>;
 
 export type RefusalReason = keyof typeof REFUSALS;
+
+/**
+ * Set on every error the Worker answers or passes on, with its reason: a
+ * page can tell a 401 that went through the Worker (the API's own, or the
+ * Worker's) from Access's answer that the person's session ended, which
+ * Access gives before the Worker runs. The API cannot set it: the Worker's
+ * own headers are dropped from its answers.
+ */
+export const REASON_HEADER = "x-access-bridge-reason";
 /** Why the Worker answered as it did: `forwarded` carries the API's own status. */
 export type Reason = "forwarded" | RefusalReason;
 

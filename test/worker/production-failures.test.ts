@@ -1,0 +1,332 @@
+/**
+ * What breaks in production, in workerd: the API's Access refusing the
+ * service token, WebSockets through the route (and only from the front end's
+ * own origin), answers streamed as the API produces them, and the mark that
+ * lets a page tell the Worker's answers from Access's.
+ */
+import { Miniflare, type Response as MiniflareResponse } from "miniflare";
+import { compatibilityDate } from "../../worker/build";
+import { REASON_HEADER } from "../../worker/src/reasons";
+import { REASON_HEADER as CLIENT_REASON_HEADER } from "../../client";
+import {
+  API_HOSTNAME,
+  baseBindings,
+  CERTS_URL,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  expectJsonError,
+  FRONTEND,
+  guideWorker,
+  type Harness,
+  logLineOf,
+  newSigningKey,
+  ourWorker,
+  signJwt,
+  startWorker,
+  TEAM_DOMAIN,
+} from "./harness";
+
+const key = newSigningKey("key-1");
+const jwt = signJwt(key);
+const loginUrl = `https://${TEAM_DOMAIN}/cdn-cgi/access/login/${API_HOSTNAME}?kid=0f&redirect_url=%2Fitems`;
+
+describe("the API's Access refusing the service token", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startWorker({ keys: [key] });
+  });
+  afterAll(() => h.dispose());
+  beforeEach(() => h.reset());
+
+  it.each([
+    ["the team's login", loginUrl],
+    [
+      "another team's login",
+      `https://other.cloudflareaccess.com/cdn-cgi/access/login/${API_HOSTNAME}`,
+    ],
+    ["Access's path on the API's own host", `https://${API_HOSTNAME}/cdn-cgi/access/login`],
+  ])("a redirect to %s reaches the browser as 502 service_token_refused", async (_, location) => {
+    h.api = () => new Response("redirecting", { status: 302, headers: { location } });
+    const response = await h.fetch("/api/items", { jwt });
+    expect(response.headers.get("location")).toBeNull();
+    const requestId = await expectJsonError(response, 502, "service_token_refused");
+    expect(h.apiCalls).toHaveLength(1);
+    const line = await logLineOf(h, requestId);
+    expect(line).toMatchObject({
+      reason: "service_token_refused",
+      status: 502,
+      api: API_HOSTNAME,
+      upstreamStatus: 302,
+    });
+    // The log names the API, never the token or where the login would send the person.
+    const logged = JSON.stringify(h.logs);
+    for (const secret of [CLIENT_ID, CLIENT_SECRET, "redirect_url", "kid=0f"]) {
+      expect(logged).not.toContain(secret);
+    }
+  });
+
+  it("says so in its error body, with nothing of the team domain in the answer", async () => {
+    h.api = () => new Response(null, { status: 302, headers: { location: loginUrl } });
+    const response = await h.fetch("/api/items", { jwt });
+    const text = await response.text();
+    expect(JSON.parse(text)).toMatchObject({
+      error: "the API's Access refused the service token",
+      reason: "service_token_refused",
+    });
+    const everything = text + JSON.stringify([...response.headers]);
+    expect(everything).not.toContain(TEAM_DOMAIN);
+  });
+
+  it("still passes the API's own redirects, mapped to the front end", async () => {
+    h.api = () =>
+      new Response(null, {
+        status: 302,
+        headers: { location: `https://${API_HOSTNAME}/v2/items` },
+      });
+    const response = await h.fetch("/api/items", { jwt });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe(`${FRONTEND}/v2/items`);
+  });
+});
+
+describe("the mark on every error that passed the Worker", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startWorker({ keys: [key] });
+  });
+  afterAll(() => h.dispose());
+  beforeEach(() => h.reset());
+
+  it("is the client's: one name for both sides", () => {
+    expect(CLIENT_REASON_HEADER).toBe(REASON_HEADER);
+  });
+
+  it("is on the API's own 401, passed on, and on the Worker's own answers, with their reasons", async () => {
+    h.api = () => new Response("who?", { status: 401 });
+    const passed = await h.fetch("/api/items", { jwt });
+    expect([passed.status, passed.headers.get(REASON_HEADER)]).toEqual([401, "forwarded"]);
+    const own = await h.fetch("/api/items", { jwt: null });
+    expect([own.status, own.headers.get(REASON_HEADER)]).toEqual([401, "missing_assertion"]);
+  });
+
+  it("is not on a success, and an API cannot set it itself", async () => {
+    h.api = () => new Response("ok", { headers: { [REASON_HEADER]: "forwarded" } });
+    const ok = await h.fetch("/api/items", { jwt });
+    expect([ok.status, ok.headers.get(REASON_HEADER)]).toEqual([200, null]);
+  });
+});
+
+describe("streamed answers", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startWorker({ keys: [key] });
+  });
+  afterAll(() => h.dispose());
+
+  it("reach the browser as the API produces them, not when it ends", async () => {
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const encoder = new TextEncoder();
+    h.api = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(encoder.encode("data: first\n\n"));
+            await finished;
+            controller.enqueue(encoder.encode("data: last\n\n"));
+            controller.close();
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      );
+    const response = await h.fetch("/api/events", { jwt });
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    // The API has not finished: its last event is still held back.
+    expect(new TextDecoder().decode(first.value)).toContain("data: first");
+    finish();
+    let rest = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      rest += new TextDecoder().decode(chunk.value);
+    }
+    expect(rest).toContain("data: last");
+  });
+});
+
+/** An API that echoes WebSocket messages, reporting each request it gets on its console. */
+const echoApi = `
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.href === env.CERTS_URL) {
+      return new Response(env.JWKS, { headers: { "content-type": "application/json" } });
+    }
+    if (url.host !== env.API_HOST) {
+      console.log("unexpected " + url.host);
+      return new Response("unexpected", { status: 599 });
+    }
+    const headers = {};
+    request.headers.forEach((value, name) => (headers[name] = value));
+    console.log("api-call " + JSON.stringify({ url: request.url, headers }));
+    if (request.headers.get("upgrade") !== "websocket") return new Response("plain");
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    server.addEventListener("message", (event) => server.send("echo:" + event.data));
+    return new Response(null, {
+      status: 101,
+      webSocket: client,
+      headers: { "set-cookie": "api-session=1", "x-api": "yes" },
+    });
+  },
+};`;
+
+interface SocketHarness {
+  mf: Miniflare;
+  calls: { url: string; headers: Record<string, string> }[];
+  unexpected: string[];
+  open(worker: string, headers: Record<string, string>): Promise<MiniflareResponse>;
+}
+
+async function startSockets(): Promise<SocketHarness> {
+  const calls: SocketHarness["calls"] = [];
+  const unexpected: string[] = [];
+  const worker = (name: string, script: string) => ({
+    name,
+    modules: [{ type: "ESModule" as const, path: "index.js", contents: script }],
+    compatibilityDate,
+    bindings: baseBindings,
+    outboundService: "api",
+  });
+  const mf = new Miniflare({
+    workers: [
+      worker("ours", ourWorker()),
+      worker("guide", guideWorker()),
+      {
+        name: "api",
+        modules: true,
+        script: echoApi,
+        compatibilityDate,
+        bindings: {
+          CERTS_URL,
+          API_HOST: API_HOSTNAME,
+          JWKS: JSON.stringify({ keys: [key.jwk] }),
+        },
+      },
+    ],
+    handleStructuredLogs: ({ message }: { message: string }) => {
+      if (message.startsWith("api-call ")) calls.push(JSON.parse(message.slice(9)));
+      else if (message.startsWith("unexpected ")) unexpected.push(message);
+    },
+  });
+  await mf.ready;
+  return {
+    mf,
+    calls,
+    unexpected,
+    // dispatchFetch, as a browser's request arrives: a Worker's own `fetch`
+    // handle applies Miniflare's dev-server Origin check to upgrades.
+    open: async (name, headers) =>
+      await mf.dispatchFetch(`${FRONTEND}/api/live`, {
+        headers: { upgrade: "websocket", "mf-route-override": name, ...headers },
+      }),
+  };
+}
+
+/** The first message the socket receives. */
+function nextMessage(socket: NonNullable<MiniflareResponse["webSocket"]>): Promise<string> {
+  return new Promise((resolve) =>
+    socket.addEventListener("message", (event) => resolve(String(event.data))),
+  );
+}
+
+describe("WebSockets through the route", () => {
+  let s: SocketHarness;
+  beforeAll(async () => {
+    s = await startSockets();
+  });
+  afterAll(() => s.mf.dispose());
+  beforeEach(() => {
+    s.calls.length = 0;
+    s.unexpected.length = 0;
+  });
+
+  it("echo both ways through the Worker, from the front end's own origin", async () => {
+    const response = await s.open("ours", { origin: FRONTEND, "cf-access-jwt-assertion": jwt });
+    expect(response.status).toBe(101);
+    const socket = response.webSocket!;
+    socket.accept();
+    const reply = nextMessage(socket);
+    socket.send("hello");
+    expect(await reply).toBe("echo:hello");
+    socket.close();
+    expect(s.unexpected).toEqual([]);
+  });
+
+  it("reach the API with the service token and the identity statement, and hand the browser neither", async () => {
+    const response = await s.open("ours", { origin: FRONTEND, "cf-access-jwt-assertion": jwt });
+    response.webSocket!.accept();
+    expect(s.calls).toHaveLength(1);
+    const seen = s.calls[0]!;
+    expect(seen.url).toBe(`https://${API_HOSTNAME}/api/live`);
+    expect(seen.headers).toMatchObject({
+      upgrade: "websocket",
+      "cf-access-client-id": CLIENT_ID,
+      "cf-access-client-secret": CLIENT_SECRET,
+      "x-access-bridge-identity": expect.any(String),
+    });
+    expect(seen.headers["cf-access-jwt-assertion"]).toBeUndefined();
+    const headers = JSON.stringify([...response.headers]);
+    expect(headers).not.toContain(CLIENT_SECRET);
+    expect(headers).not.toContain(CLIENT_ID);
+    expect(response.headers.get("set-cookie")).toBeNull();
+    expect(response.headers.get("x-api")).toBe("yes");
+    response.webSocket!.close();
+  });
+
+  it.each([
+    [
+      "another origin",
+      { origin: "https://evil.example", "cf-access-jwt-assertion": jwt },
+      403,
+      "cross_site",
+    ],
+    ["no origin", { "cf-access-jwt-assertion": jwt }, 403, "cross_site"],
+    [
+      "the front end's host on another scheme",
+      { origin: "http://app.mysite.com", "cf-access-jwt-assertion": jwt },
+      403,
+      "cross_site",
+    ],
+    ["no assertion", { origin: FRONTEND }, 401, "missing_assertion"],
+    [
+      "a bad assertion",
+      { origin: FRONTEND, "cf-access-jwt-assertion": `${jwt.slice(0, -4)}AAAA` },
+      403,
+      "invalid_assertion",
+    ],
+  ] as [string, Record<string, string>, number, string][])(
+    "from %s are refused, and the API sees nothing",
+    async (_, headers, status, reason) => {
+      const response = await s.open("ours", headers);
+      expect(response.webSocket).toBeNull();
+      expect(response.status).toBe(status);
+      expect(((await response.json()) as { reason: string }).reason).toBe(reason);
+      expect(s.calls).toEqual([]);
+    },
+  );
+
+  it("pass the guide's Worker from any origin: it forwards the request as it came", async () => {
+    const response = await s.open("guide", {
+      origin: "https://evil.example",
+      "cf-access-jwt-assertion": jwt,
+    });
+    expect(response.status).toBe(101);
+    const socket = response.webSocket!;
+    socket.accept();
+    const reply = nextMessage(socket);
+    socket.send("hijacked");
+    expect(await reply).toBe("echo:hijacked");
+    socket.close();
+    expect(s.calls).toHaveLength(1);
+  });
+});
