@@ -42,3 +42,13 @@ export function accessLoginLocation(res: ResponseView, base?: string): string | 
   const location = getHeader(res.headers, "location");
   return location !== null && isAccessLoginUrl(location, base) ? location : null;
 }
+
+/**
+ * Whether a request carries the mark that gets a 401 from Access where it
+ * would redirect to its login: "In order to receive a 401 for expired
+ * session, add the following header to all AJAX requests:
+ * X-Requested-With: XMLHttpRequest" (Cloudflare's "Session management").
+ */
+export function isMarkedXhr(value: string | null | undefined): boolean {
+  return (value ?? "").trim().toLowerCase() === "xmlhttprequest";
+}

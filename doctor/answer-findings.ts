@@ -8,6 +8,7 @@ import { accessEvidence, isFromAccess } from "./access";
 import {
   CHROMIUM,
   location,
+  type Passed,
   type Refusal,
   type ReportContext,
   type Setting,
@@ -58,6 +59,25 @@ export function thirdPartyCookieNote(setting: Pick<Setting, "frontendHost" | "ap
     "so direct calls reach Access without a login and only the Worker path works."
   );
 }
+
+/** The path a request names, as the route's findings quote it. */
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
+}
+
+function sessionAnswer(status: number): string {
+  return status === 401
+    ? "401, the answer Access gives a request marked X-Requested-With: XMLHttpRequest"
+    : `${status} to its login page, a redirect without CORS headers`;
+}
+
+/** Chromium's console line for an answer it lets the page read but that failed. */
+export const FAILED_TO_LOAD = (status: number, text: string): string =>
+  `Failed to load resource: the server responded with a status of ${status} (${text})`;
 
 /** Refusals no CORS check names: Access, or the way to the API, answered in its place. */
 export const ANSWER_REFUSALS = {
@@ -168,6 +188,56 @@ export const ANSWER_REFUSALS = {
     browser: () => CHROMIUM.noAllowOrigin,
   },
 } satisfies Record<string, Refusal>;
+
+/**
+ * Failures on the stack's own route, same-origin for the page: the person's
+ * session ended before the Worker ran, or the API's Access refused the
+ * Worker's service token behind it.
+ */
+export const ROUTE_REFUSALS = {
+  "session-ended": {
+    title: "session ended",
+    summary: (c) =>
+      c.res.status === 401
+        ? "401 from Access with no X-Access-Bridge-Reason: the session ended"
+        : `${c.res.status} redirect to the Access login page: the session ended`,
+    cause: (c) =>
+      `Access on ${originOf(c.req.url)} answered ${pathOf(c.req.url)} before the Worker ran, with ${
+        c.res.status === 401
+          ? "401: the request carried X-Requested-With: XMLHttpRequest, and the answer carries no X-Access-Bridge-Reason, which everything that passed the Worker carries"
+          : `a redirect to its login page (${location(c)})`
+      }. The request carried no live login for the front end: in a browser, the person's Access session ended (the front end app's sessionDuration ran out). A fetch follows the redirect to the team's login page and fails with a CORS error, so the page learns nothing of the session.`,
+    fix: (c) =>
+      `Log in again: load ${c.req.origin}/ at the top level, and Access sends the person through its login and back. In the front end, call ${c.route} with bridgeFetch from access-bridge/client: it sends X-Requested-With: XMLHttpRequest, so Access answers 401 instead of the redirect, and it calls your onSessionExpired (or reloads the page to log in again) instead of failing with a CORS error.`,
+    fixKeys: ["bridge-fetch", "log-in-first"],
+    detail: (c) =>
+      `the front end's Access session ended, so Access answered ${pathOf(c.req.url)} with ${sessionAnswer(c.status)}, before the Worker ran (log in again; bridgeFetch sends X-Requested-With: XMLHttpRequest to get a 401 instead and recovers)`,
+    browser: (c) =>
+      c.status === 401 ? FAILED_TO_LOAD(401, "Unauthorized") : CHROMIUM.noAllowOrigin,
+  },
+  "service-token-refused": {
+    title: "service token refused",
+    summary: (c) =>
+      `${c.res.status} from the stack's Worker: the API's Access refused its service token (reason service_token_refused)`,
+    cause: (c) =>
+      `The Worker answered ${c.res.status} with reason service_token_refused${
+        c.res.worker !== undefined ? ` (requestId ${c.res.worker.requestId})` : ""
+      }: the API's Access sent the Worker's request to its login page instead of passing it to the API, so it no longer admits the stack's service token. The token expired, was revoked, its secret was rotated past the grace period, or no Service Auth policy of the API's app includes it. Every call through the route fails the same way until it is fixed; the Worker's log line for the request names the API.`,
+    fix: () =>
+      "Renew the token (docs/runbooks.md, Renew the service token before it expires), or rotate its secret and run `npx pulumi up` so the Worker holds the one Access accepts (docs/runbooks.md, Rotate the service token's secret); check that the API's Access app still has the stack's Service Auth (non_identity) policy including the token (`npx pulumi preview` shows one removed by hand).",
+    fixKeys: ["service-token"],
+    detail: (c) =>
+      `the API's Access (${c.setting.apiHost}) sent the Worker's service token to its login, so the Worker answered ${c.status} service_token_refused: the token expired, was revoked, was rotated past its grace period, or no Service Auth policy admits it (renew or rotate it, docs/runbooks.md, and check the API app's Service Auth policy)`,
+    browser: (c) => FAILED_TO_LOAD(c.status, "Bad Gateway"),
+  },
+} satisfies Record<string, Refusal>;
+
+/** Steps passed that no CORS check names. */
+export const ANSWER_PASSES = {
+  "same-origin": {
+    summary: () => "same-origin request: the browser applies no CORS check to it",
+  },
+} satisfies Record<string, Passed>;
 
 /** Warnings no CORS check names. */
 export const ANSWER_WARNINGS = {

@@ -3,7 +3,7 @@
  * why, and what to change in this stack (config keys) or which of the guide's
  * options applies. The words are findings.ts's; this decides which apply.
  */
-import { accessEvidence, accessLoginLocation, isFromAccess } from "./access";
+import { accessEvidence, accessLoginLocation, isFromAccess, isMarkedXhr } from "./access";
 import {
   checkActual,
   checkPreflight,
@@ -17,7 +17,8 @@ import {
 import type { FixKey, Phase, ReportContext } from "./finding-text";
 import { FINDINGS, type FindingCode, type RefusalCode } from "./findings";
 import { redactUrl } from "./redact";
-import { originOf } from "./sites";
+import { isOnRoute, isSameOrigin, originOf } from "./sites";
+import { workerReasonOf } from "./worker-answer";
 
 /**
  * `not-evaluated`: a step after one that makes the browser stop (a non-ok
@@ -90,14 +91,16 @@ export interface Diagnosis {
 export function diagnose(obs: Observation): Diagnosis {
   const { request } = obs;
   const route = workerRoute(request.origin, obs.routePrefix);
-  const reasons = preflightReasons(request);
+  // A browser sends no preflight to its own origin.
+  const reasons = isSameOrigin(request) ? [] : preflightReasons(request);
   const findings: Finding[] = [];
   let notJudged: NotJudged | undefined;
   if (obs.preflight !== undefined) {
     findings.push(...diagnosePreflight(request, obs.preflight, obs.routePrefix));
   }
   if (obs.actual !== undefined) {
-    const actual = diagnoseActualResponse(request, obs.actual, obs.loginGiven === true, route);
+    const prefix = obs.routePrefix ?? defaultRoutePrefix;
+    const actual = diagnoseActualResponse(request, obs.actual, obs.loginGiven === true, prefix);
     findings.push(...actual.findings);
     notJudged = actual.notJudged;
   }
@@ -156,16 +159,30 @@ export function diagnoseActual(
   loginGiven = false,
   routePrefix?: string,
 ): Finding[] {
-  return diagnoseActualResponse(req, res, loginGiven, workerRoute(req.origin, routePrefix))
-    .findings;
+  return diagnoseActualResponse(req, res, loginGiven, routePrefix ?? defaultRoutePrefix).findings;
+}
+
+/**
+ * Access on the front end turning a request away because the person's
+ * session ended: its login redirect, or on the route the 401 it gives a
+ * request marked as a script's, which carries none of the Worker's reason.
+ */
+function sessionEnded(req: CorsRequest, res: ResponseView, routePrefix: string): boolean {
+  if (!isSameOrigin(req)) return false;
+  if (accessLoginLocation(res, req.url) !== null) return true;
+  const marked = isMarkedXhr(req.headers.find((h) => /^x-requested-with$/i.test(h.name))?.value);
+  return (
+    res.status === 401 && marked && isOnRoute(req, routePrefix) && workerReasonOf(res) === undefined
+  );
 }
 
 function diagnoseActualResponse(
   req: CorsRequest,
   res: ResponseView,
   loginGiven: boolean,
-  route: string,
+  routePrefix: string,
 ): { findings: Finding[]; notJudged?: NotJudged } {
+  const route = workerRoute(req.origin, routePrefix);
   // Only a credentialed request carries a login; without one the doctor saw
   // what a browser that is not logged in gets, and cannot say more.
   const notJudged = (answer: string): NotJudged | undefined =>
@@ -178,6 +195,17 @@ function diagnoseActualResponse(
       : undefined;
   const context: ReportContext = { phase: "actual", req, res, data: {}, route };
   if (res.status === 421) return { findings: [refusal("misdirected", "status", context)] };
+  // Root causes on the stack's own route, before any CORS reading of the answer.
+  if (workerReasonOf(res) === "service_token_refused") {
+    return { findings: [refusal("service-token-refused", "worker", context)] };
+  }
+  if (sessionEnded(req, res, routePrefix)) {
+    return {
+      findings: [refusal("session-ended", "access-session", context)],
+      notJudged: notJudged(`${res.status} from the front end's Access`),
+    };
+  }
+  if (isSameOrigin(req)) return { findings: [finding("same-origin", "cors", "pass", context)] };
   if (accessLoginLocation(res, req.url) !== null) {
     const code = loginGiven ? "access-login-not-accepted" : "access-login";
     return {

@@ -14,6 +14,8 @@ export type Phase = "preflight" | "actual";
  * Names used in `fixKeys`: the stack's config keys, plus the guide's options.
  * `log-in-first` and `worker` are the guide's options 1 and 2 for simple
  * requests; `preflight` covers its CORS-settings and OPTIONS-bypass options.
+ * `bridge-fetch` is the front end's `access-bridge/client`; `service-token`,
+ * renewing or rotating the token and the API app's Service Auth policy.
  */
 export type FixKey =
   | "corsAllowedOrigins"
@@ -25,7 +27,9 @@ export type FixKey =
   | "log-in-first"
   | "worker"
   | "api-cors"
-  | "request";
+  | "request"
+  | "bridge-fetch"
+  | "service-token";
 
 /** The facts about the stack that decide the lab page's wording. */
 export interface Setting {
@@ -76,8 +80,9 @@ export interface Refusal extends Warning {
   /** The rule in the stack's terms, ending with what to change. */
   detail(c: PageContext): string;
   /**
-   * Chromium's console message, after "… has been blocked by CORS policy: "
-   * (the lab adds the preflight's preamble where Chromium does).
+   * Chromium's console message: for a CORS refusal, what follows "… has
+   * been blocked by CORS policy: " (the lab adds the preflight's preamble
+   * where Chromium does); for an answer the page can read, the whole line.
    */
   browser(c: PageContext): string;
 }

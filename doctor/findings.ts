@@ -6,7 +6,7 @@
  * names are answer-findings.ts's, whose keys are their codes.
  */
 import { accessEvidence, isFromAccess } from "./access";
-import { ANSWER_REFUSALS, ANSWER_WARNINGS } from "./answer-findings";
+import { ANSWER_PASSES, ANSWER_REFUSALS, ANSWER_WARNINGS, ROUTE_REFUSALS } from "./answer-findings";
 import type { CheckResult, FailCode, PassCode, ResponseView, WarnCode } from "./cors-check";
 import type { WorkerAnswer } from "./worker-answer";
 import type { Reason } from "../worker/src/reasons";
@@ -295,13 +295,14 @@ const CHECKS: CheckCatalogue = {
   },
 };
 
-export type RefusalCode = FailCode | keyof typeof ANSWER_REFUSALS;
+export type RefusalCode = FailCode | keyof typeof ANSWER_REFUSALS | keyof typeof ROUTE_REFUSALS;
 export type WarningCode = WarnCode | keyof typeof ANSWER_WARNINGS;
-export type FindingCode = PassCode | WarningCode | RefusalCode;
+export type PassedCode = PassCode | keyof typeof ANSWER_PASSES;
+export type FindingCode = PassedCode | WarningCode | RefusalCode;
 
-export const FINDINGS: { [K in PassCode]: Passed } & { [K in WarningCode]: Warning } & {
+export const FINDINGS: { [K in PassedCode]: Passed } & { [K in WarningCode]: Warning } & {
   [K in RefusalCode]: Refusal;
-} = { ...CHECKS, ...ANSWER_REFUSALS, ...ANSWER_WARNINGS };
+} = { ...CHECKS, ...ANSWER_REFUSALS, ...ROUTE_REFUSALS, ...ANSWER_PASSES, ...ANSWER_WARNINGS };
 
 /**
  * What each of the Worker's reasons means to whoever meets its answer, and

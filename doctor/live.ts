@@ -11,6 +11,7 @@ import {
   type ResponseView,
 } from "./cors-check";
 import { diagnose, type Diagnosis } from "./diagnose";
+import { isSameOrigin } from "./sites";
 import {
   connectHint,
   sendRequest,
@@ -102,7 +103,7 @@ export async function runLive(opts: LiveOptions): Promise<LiveResult> {
 
   const loginGiven = request.credentials && hasLogin(opts.login);
   let preflight: ResponseView | undefined;
-  if (preflightReasons(request).length > 0) {
+  if (!isSameOrigin(request) && preflightReasons(request).length > 0) {
     preflight = await send("preflight", "OPTIONS", preflightRequestHeaders(request));
   }
   const preflightFailed =

@@ -8,6 +8,7 @@ import { workerAnswerText } from "./findings";
 import type { Triage, TriageItem } from "./har";
 import { hasLogin, type Exchange, type Login } from "./live";
 import { redactHeaders, redactUrl, scrub } from "./redact";
+import { isSameOrigin } from "./sites";
 
 const MARK = { pass: "✔", fail: "✘", warn: "⚠", "not-evaluated": "·" } as const;
 
@@ -84,7 +85,9 @@ export function renderLiveText(
   lines.push(
     d.preflightNeeded
       ? `A browser sends a preflight first: ${d.preflightReasons.join("; ")}.`
-      : "No preflight: a simple request (safelisted method and headers).",
+      : isSameOrigin(req)
+        ? "No preflight: a same-origin request (the page's own origin)."
+        : "No preflight: a simple request (safelisted method and headers).",
   );
   for (const phase of ["preflight", "actual"] as const) {
     const ex = exchanges.find((e) => e.phase === phase);
@@ -164,6 +167,17 @@ function credentialsLines(item: TriageItem): string[] {
   return [`  credentials: ${e.mode === "include" ? "included" : "omitted"} (${e.reason})`];
 }
 
+function harVerdict(t: Triage): string {
+  if (t.items.length === 0) return "Verdict: ✔ no failing cross-origin request in this capture.";
+  const onRoute = t.items.filter((i) => i.sameOrigin === true).length;
+  const refused = t.items.length - onRoute;
+  const parts = [
+    ...(refused > 0 ? [`${refused} cross-origin request(s) a browser refused`] : []),
+    ...(onRoute > 0 ? [`${onRoute} request(s) on the stack's route that failed`] : []),
+  ];
+  return `Verdict: ✘ ${parts.join(", and ")}.`;
+}
+
 export function renderHarText(file: string, t: Triage, secrets: string[]): string {
   const lines = [
     `CORS doctor: ${file}: ${t.entries} entries, ${t.crossOrigin} cross-origin, ${t.items.length} failing`,
@@ -191,12 +205,7 @@ export function renderHarText(file: string, t: Triage, secrets: string[]): strin
       lines.push(`  #${a.entry} ${a.method} ${a.url} → ${a.status}: ${workerAnswerText(a)}`);
     }
   }
-  lines.push(
-    "",
-    t.items.length === 0
-      ? "Verdict: ✔ no failing cross-origin request in this capture."
-      : `Verdict: ✘ ${t.items.length} cross-origin request(s) a browser refused.`,
-  );
+  lines.push("", harVerdict(t));
   return scrub(lines.join("\n") + "\n", secrets);
 }
 

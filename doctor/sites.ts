@@ -16,6 +16,22 @@ export function hostOf(url: string): string {
   }
 }
 
+/** Whether a page's request goes to its own origin, where the browser applies no CORS check. */
+export function isSameOrigin(req: { url: string; origin: string }): boolean {
+  return originOf(req.url) === req.origin;
+}
+
+/**
+ * Whether a page's request is on the stack's route: its own origin (the
+ * front end's), under the Worker's prefix, as Cloudflare matches
+ * `<host><prefix>/*`, or the bare prefix.
+ */
+export function isOnRoute(req: { url: string; origin: string }, routePrefix: string): boolean {
+  if (!isSameOrigin(req)) return false;
+  const path = new URL(req.url).pathname;
+  return path === routePrefix || path.startsWith(`${routePrefix}/`);
+}
+
 /** Multi-label public suffixes common enough to matter; a full list would be a dependency. */
 const TWO_LABEL_SUFFIXES = new Set([
   "co.uk",

@@ -9,6 +9,8 @@ import type { AddressInfo } from "node:net";
 export interface Reply {
   status: number;
   headers: Record<string, string | string[]>;
+  /** The body; `{}` when not given. */
+  body?: string;
 }
 
 /** How one server answers: `options` for preflights, `actual` for everything else. */
@@ -43,7 +45,7 @@ export async function startHandler(answer: (req: ReceivedRequest) => Reply): Pro
     received.push(seen);
     const reply = answer(seen);
     res.writeHead(reply.status, reply.headers);
-    res.end(reply.status === 204 || req.method === "OPTIONS" ? undefined : "{}");
+    res.end(reply.status === 204 || req.method === "OPTIONS" ? undefined : (reply.body ?? "{}"));
   });
   return listen(server, received, "http");
 }
