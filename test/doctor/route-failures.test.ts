@@ -200,7 +200,7 @@ describe("the route, live", () => {
   });
 
   it("names Access's 401 to X-Requested-With: XMLHttpRequest, sending no preflight to its own origin", async () => {
-    answer = (req) =>
+    answer = (req): Reply =>
       req.headers["x-requested-with"] === "XMLHttpRequest"
         ? { status: 401, headers: { "content-type": "text/plain" } }
         : { status: 302, headers: { location: loginUrl("127.0.0.1", "/api/items") } };
