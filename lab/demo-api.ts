@@ -8,6 +8,9 @@
  * app bypasses OPTIONS to it, it answers preflights itself from that policy,
  * as the guide requires ("this option should only be used if you have CORS
  * enforcement established in your origin server").
+ *
+ * A WebSocket upgrade on any path opens an echo socket: each message comes
+ * back as `echo: <message>`.
  */
 import type { ScenarioContext } from "./context";
 import type { LabApi } from "./topology";
@@ -16,6 +19,8 @@ import { answerPreflight, originAllowed, readPreflight, responseCorsHeaders } fr
 import { IDENTITY_HEADER, verifyIdentity } from "../identity/src";
 import type { IdentityCheck } from "./page/case-result";
 import { peekClaims } from "./tokens";
+import { isWebSocketRequest } from "./websocket";
+import { Response as RuntimeResponse, WebSocketPair } from "miniflare";
 
 export type Caller =
   | { kind: "service-token"; clientId: string }
@@ -91,11 +96,72 @@ export async function identityOf(
   }
 }
 
+function callerNote(caller: Caller): string {
+  return caller.kind === "service-token"
+    ? `service token ${caller.clientId}`
+    : caller.kind === "person"
+      ? caller.email
+      : "anonymous";
+}
+
+function identityNote(identity: IdentityCheck): string {
+  return identity.verified ? `identity verified: ${identity.sub}` : "identity not verified";
+}
+
+/**
+ * A page on another origin than the front end's opening a WebSocket to the
+ * route, as a hijacking page would: the browser sends the person's cookie
+ * for the front end, and only the Worker's Origin check stands in the way.
+ */
+function foreignSocketProbe(target: string): string {
+  return `<p><button id="foreign-socket">Open a WebSocket to ${escapeHtml(target)} from this origin</button>
+<output id="foreign-socket-result"></output></p>
+<script>
+document.getElementById("foreign-socket").addEventListener("click", () => {
+  const out = document.getElementById("foreign-socket-result");
+  const socket = new WebSocket(${JSON.stringify(target)});
+  socket.onopen = () => { out.dataset.outcome = "open"; out.textContent = "Opened: the route let another origin in."; socket.close(); };
+  socket.onclose = (event) => {
+    if (out.dataset.outcome) return;
+    out.dataset.outcome = "refused";
+    out.textContent = "Refused (the browser only reports a close, code " + event.code + "): the Worker answered 403 cross_site, since this page's Origin is not the front end's. The lab's page shows the Worker's log line.";
+  };
+});
+</script>`;
+}
+
+/**
+ * An echo socket, made as workerd makes one (a runtime WebSocket pair), so
+ * that the Worker's fetch gets the API's 101 with its socket. The answer is
+ * the runtime's response type, which carries the socket through miniflare.
+ */
+async function echoSocket(ctx: ScenarioContext, api: LabApi, request: Request): Promise<Response> {
+  const caller = callerOf(request.headers);
+  const identity = await identityOf(ctx, api, request.headers);
+  const { 0: client, 1: server } = new WebSocketPair();
+  server.accept();
+  server.addEventListener("message", (event) => server.send(`echo: ${String(event.data)}`));
+  server.addEventListener("close", () => {
+    // The close handshake: the runtime's socket answers a close with one.
+    if (server.readyState === 2) server.close(1000, "");
+  });
+  ctx.log.add(
+    "demo-api",
+    request.method,
+    request.url,
+    101,
+    `WebSocket echo opened; caller: ${callerNote(caller)}; ${identityNote(identity)}`,
+  );
+  return new RuntimeResponse(null, { status: 101, webSocket: client }) as unknown as Response;
+}
+
 export async function handleDemoApi(
   ctx: ScenarioContext,
   api: LabApi,
   request: Request,
 ): Promise<Response> {
+  if (isWebSocketRequest(request.method, request.headers.get("upgrade") ?? undefined))
+    return echoSocket(ctx, api, request);
   const url = new URL(request.url);
   const origin = request.headers.get("origin");
   const policy = ctx.originCors(api);
@@ -155,7 +221,8 @@ export async function handleDemoApi(
     return html(`<!doctype html><meta charset="utf-8"><title>Demo API</title>
 <body style="font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto">
 <h1>Logged in to ${escapeHtml(url.hostname)}</h1><p>This browser now holds the API app's CF_Authorization cookie, for ${escapeHtml(who)}.</p>
-<p><a id="back" href="${escapeHtml(front)}">Back to the lab on ${escapeHtml(front)}</a></p></body>`);
+<p><a id="back" href="${escapeHtml(front)}">Back to the lab on ${escapeHtml(front)}</a></p>
+${foreignSocketProbe(`wss://${ctx.topology.frontend.hostname}${api.routePrefix}/live`)}</body>`);
   }
 
   const echo: Echo = {
@@ -169,21 +236,12 @@ export async function handleDemoApi(
     headers: visibleHeaders(request.headers),
     body: request.body ? (await request.text()).slice(0, 2000) : "",
   };
-  const callerNote =
-    caller.kind === "service-token"
-      ? `service token ${caller.clientId}`
-      : caller.kind === "person"
-        ? caller.email
-        : "anonymous";
-  const identityNote = echo.identity.verified
-    ? `identity verified: ${echo.identity.sub}`
-    : "identity not verified";
   ctx.log.add(
     "demo-api",
     request.method,
     request.url,
     200,
-    `echoed; caller: ${callerNote}; ${identityNote}`,
+    `echoed; caller: ${callerNote(caller)}; ${identityNote(echo.identity)}`,
     {
       answer: { headers: cors },
     },

@@ -14,6 +14,12 @@
  *   design. Cloudflare will therefore block the preflight request" with a 403,
  *   unless the app bypasses OPTIONS to the origin (`optionsPreflightBypass`)
  *   or answers them from its CORS settings (`corsHeaders`) (…/authorization-cookie/cors/).
+ * - A session that ended is sent to the login like no session at all, except
+ *   that "in order to receive a 401 for expired session, add the following
+ *   header to all AJAX requests: X-Requested-With: XMLHttpRequest"
+ *   (…/identity/users/session-management/).
+ * - A service token no Service Auth policy admits any more (expired, revoked)
+ *   is no credential: the request is sent to the login, as without one.
  */
 import {
   authorizationCookie,
@@ -22,10 +28,12 @@ import {
   matchServiceToken,
   personAllowed,
 } from "./access-rules";
+import { isMarkedXhr } from "../doctor/access";
 import type { ScenarioContext } from "./context";
 import { json } from "./context";
 import { answerPreflight, readPreflight } from "./cors";
 import { loginUrl, sessionSeconds } from "./idp";
+import type { SocketAnswer } from "./websocket";
 import type { LabApi, LabApp } from "./topology";
 import { apiByRoute, routeFor } from "./topology";
 import type { AccessClaims } from "./tokens";
@@ -77,24 +85,45 @@ function redirectToLogin(
   app: LabApp,
   request: Request,
   party: "frontend-edge" | "api-edge",
+  why?: string,
 ): Response {
   const headers = {
     location: loginUrl(ctx.topology.teamDomain, app.hostname, request.url),
     "cache-control": "no-store",
     [servedByHeader]: party,
   };
-  const carried = tokenIn(request.headers) !== undefined;
+  const carried = why !== undefined || tokenIn(request.headers) !== undefined;
+  const note = carried
+    ? `${why ?? "Access credential not accepted"}: redirected to login`
+    : "no Access credential: redirected to login";
+  ctx.log.add(party, request.method, request.url, 302, note, {
+    answer: { headers },
+    login: carried ? "not accepted" : "none",
+  });
+  return new Response(null, { status: 302, headers });
+}
+
+/** The note the front end's edge logs for a request whose session the person ended. */
+export const SESSION_ENDED = "session ended";
+
+/** Access's answer to a request whose session ended: the login redirect, or a 401 for a script that asked for one. */
+function sessionEnded(ctx: ScenarioContext, app: LabApp, request: Request): Response {
+  if (!isMarkedXhr(request.headers.get("x-requested-with")))
+    return redirectToLogin(ctx, app, request, "frontend-edge", SESSION_ENDED);
+  const headers = {
+    "content-type": "text/plain; charset=utf-8",
+    "cache-control": "no-store",
+    [servedByHeader]: "frontend-edge",
+  };
   ctx.log.add(
-    party,
+    "frontend-edge",
     request.method,
     request.url,
-    302,
-    carried
-      ? "Access credential not accepted: redirected to login"
-      : "no Access credential: redirected to login",
-    { answer: { headers }, login: carried ? "not accepted" : "none" },
+    401,
+    `${SESSION_ENDED}: X-Requested-With: XMLHttpRequest gets 401 in place of the login redirect`,
+    { answer: { headers }, login: "not accepted" },
   );
-  return new Response(null, { status: 302, headers });
+  return new Response("Unauthorized", { status: 401, headers });
 }
 
 /** The app's `/cdn-cgi/access/authorized` endpoint: turns the login's token into the app's cookie. */
@@ -168,25 +197,40 @@ export function accessHeaders(who: AdmittedPerson): Record<string, string> {
   };
 }
 
+/** Whether the person ended the session this login belongs to ("end my session"). */
+export function sessionEndedFor(ctx: ScenarioContext, who: AdmittedPerson): boolean {
+  return ctx.faults.endedSessions.has(who.token);
+}
+
+/** What the front end's edge lets through, and to whom: a route's Worker, or the page and origin. */
+type Admission = { answer: Response } | { who: AdmittedPerson; forwarded: Request; api?: LabApi };
+
+function admitToFrontend(ctx: ScenarioContext, request: Request): Admission {
+  const app = ctx.topology.frontend;
+  const url = new URL(request.url);
+  if (url.pathname === authorizedPath) return { answer: authorized(ctx, app, request) };
+  if (url.pathname === logoutPath) return { answer: logout(app) };
+
+  const who = admittedPerson(ctx, app, request.headers);
+  if (!who) return { answer: redirectToLogin(ctx, app, request, "frontend-edge") };
+  const routes = ctx.topology.apis.map((a) => a.routePattern);
+  const party = frontendParty(routes, url.hostname, url.pathname);
+  // The lab's own endpoints stay open, so that the page can still show what happened.
+  if (party !== "lab" && sessionEndedFor(ctx, who))
+    return { answer: sessionEnded(ctx, app, request) };
+  const forwarded = withHeaders(request, accessHeaders(who));
+  const api = party === "worker" ? apiByRoute(ctx.topology, url.hostname, url.pathname) : undefined;
+  return { who, forwarded, ...(api ? { api } : {}) };
+}
+
 export async function handleFrontendEdge(
   ctx: ScenarioContext,
   request: Request,
   servePage: (request: Request, email: string) => Promise<Response>,
 ): Promise<Response> {
-  const app = ctx.topology.frontend;
-  const url = new URL(request.url);
-  if (url.pathname === authorizedPath) return authorized(ctx, app, request);
-  if (url.pathname === logoutPath) return logout(app);
-
-  const who = admittedPerson(ctx, app, request.headers);
-  if (!who) return redirectToLogin(ctx, app, request, "frontend-edge");
-
-  const forwarded = withHeaders(request, accessHeaders(who));
-  const routes = ctx.topology.apis.map((a) => a.routePattern);
-  const api =
-    frontendParty(routes, url.hostname, url.pathname) === "worker"
-      ? apiByRoute(ctx.topology, url.hostname, url.pathname)
-      : undefined;
+  const admitted = admitToFrontend(ctx, request);
+  if ("answer" in admitted) return admitted.answer;
+  const { who, forwarded, api } = admitted;
   if (api) {
     const response = await ctx.dispatchWorker(api, forwarded);
     ctx.log.add(
@@ -199,6 +243,31 @@ export async function handleFrontendEdge(
     return response;
   }
   return servePage(forwarded, who.claims.email);
+}
+
+/**
+ * A WebSocket upgrade on the front end: Access lets it in as any request,
+ * and on a route the Worker decides; anything else is answered as the same
+ * request without the upgrade would be.
+ */
+export async function handleFrontendUpgrade(
+  ctx: ScenarioContext,
+  request: Request,
+  servePage: (request: Request, email: string) => Promise<Response>,
+): Promise<Response | SocketAnswer> {
+  const admitted = admitToFrontend(ctx, request);
+  if ("answer" in admitted) return admitted.answer;
+  const { who, forwarded, api } = admitted;
+  if (!api) return servePage(forwarded, who.claims.email);
+  const answer = await ctx.upgradeWorker(api, forwarded);
+  ctx.log.add(
+    "worker",
+    request.method,
+    request.url,
+    answer.status,
+    `route ${api.routePattern}, WebSocket`,
+  );
+  return answer;
 }
 
 export async function handleApiEdge(
@@ -252,6 +321,10 @@ export async function handleApiEdge(
   }
 
   const token = matchServiceToken(app.access, request.headers);
+  if (token && ctx.faults.tokenRevoked) {
+    const why = `service token ${token.clientId} revoked (the page's control)`;
+    return redirectToLogin(ctx, app, request, "api-edge", why);
+  }
   if (token) {
     ctx.log.add(
       "api-edge",

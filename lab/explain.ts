@@ -1,7 +1,8 @@
 /**
- * Why the browser refused one of the page's requests, from what the lab's
- * parties answered it: the rule that failed, in the stack's terms, and the
- * sentence Chromium's console prints for it. Pure: the lab's log and the
+ * Why the browser refused one of the page's requests, or why the stack's
+ * route failed it, from what the lab's parties answered it: the rule that
+ * failed, in the stack's terms, and the sentence Chromium's console prints
+ * for it. Pure: the lab's log and the
  * page's request in, explanations out.
  *
  * The checks are the doctor's (doctor/cors-check.ts), and so are the words
@@ -131,6 +132,16 @@ export function explainFailure(
     headers: page.headers.map((name) => ({ name })),
     credentials: page.credentials,
   };
+  // The route's own failures come first: nothing of the API's answered them.
+  const refused = entries.find(
+    (e) => e.party === "worker" && e.workerLog?.reason === "service_token_refused",
+  );
+  if (refused !== undefined) {
+    return [explanation("service-token-refused", contextOf(req, refused, setting))];
+  }
+  const ended = entries.find((e) => e.party === "frontend-edge" && e.login === "not accepted");
+  if (ended !== undefined) return [explanation("session-ended", contextOf(req, ended, setting))];
+
   const answered = entries.filter((e) => e.answer !== undefined);
   const preflight = answered.filter((e) => e.method === "OPTIONS").at(-1);
   const actual = answered.filter((e) => e.method !== "OPTIONS").at(-1);

@@ -13,12 +13,14 @@ const hopByHop = new Set([
   "host",
 ]);
 
-export async function toFetchRequest(req: IncomingMessage): Promise<Request> {
+/** `websocket` keeps `Upgrade: websocket`, which is what asks the Worker for a socket. */
+export async function toFetchRequest(req: IncomingMessage, websocket = false): Promise<Request> {
   const host = (req.headers.host ?? "localhost").replace(/:\d+$/, "").toLowerCase();
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!.toLowerCase();
-    if (!hopByHop.has(name)) headers.append(name, req.rawHeaders[i + 1]!);
+    if (!hopByHop.has(name) || (websocket && name === "upgrade"))
+      headers.append(name, req.rawHeaders[i + 1]!);
   }
   const method = req.method ?? "GET";
   let body: Uint8Array<ArrayBuffer> | undefined;

@@ -15,7 +15,9 @@ import {
   frontendParty,
   handleApiEdge,
   handleFrontendEdge,
+  handleFrontendUpgrade,
   labPath,
+  sessionEndedFor,
 } from "./edges";
 import { unemulatedNote } from "./access-rules";
 import { explainFailure } from "./explain";
@@ -26,6 +28,7 @@ import type { PageAssets } from "./page-assets";
 import type { Runtime, ScenarioRunner } from "./scenario-runner";
 import { apiByHost, apiByRoute, type LabApi, type LabTopology } from "./topology";
 import { unreachable } from "./upstream";
+import type { SocketAnswer } from "./websocket";
 
 export interface RouterOptions {
   runner: ScenarioRunner;
@@ -38,6 +41,8 @@ export interface RouterOptions {
 export interface LabRouter {
   /** The answer of the party the request's host names, as the fetch-style handlers give it. */
   route(request: Request): Promise<Response>;
+  /** The same for a WebSocket upgrade: on a route, the Worker's socket when it lets the upgrade through. */
+  upgrade(request: Request): Promise<Response | SocketAnswer>;
   /**
    * A request for the user's front end that the front end's edge lets
    * through, ready to pass on; undefined for anything `route` answers (the
@@ -125,15 +130,38 @@ export function labRouter(options: RouterOptions): LabRouter {
       apis,
       crossSite: crossSite.length > 0 ? crossSite.join(" ") : null,
       upstreams: { frontend: upstreams.frontend ?? null, api: upstreams.api ?? null },
+      faults: { tokenRevoked: runner.faults.tokenRevoked },
       logSeq: log.last,
     };
+  }
+
+  /**
+   * The page's controls that break what production breaks: the person's
+   * session ends (the token the request carries is refused from now on, so
+   * logging in again restores it), or the APIs' Access stops admitting the
+   * Workers' service tokens until the page restores them or is loaded again.
+   */
+  function control(request: Request, action: string): Response {
+    if (request.method !== "POST") return json({ error: "POST only" }, 405, { allow: "POST" });
+    const { faults } = runner;
+    if (action === "end-session") {
+      faults.endedSessions.add(request.headers.get("cf-access-jwt-assertion") ?? "");
+    } else if (action === "revoke-token" || action === "restore-token") {
+      faults.tokenRevoked = action === "revoke-token";
+    } else return json({ error: "not found" }, 404);
+    log.add("lab", "POST", request.url, 200, `control: ${action}`);
+    return json({ tokenRevoked: faults.tokenRevoked });
   }
 
   /** The lab's page and what it asks for, once the front end's edge has let the person in. */
   async function servePage(rt: Runtime, request: Request, email: string): Promise<Response> {
     const url = new URL(request.url);
     const root = url.pathname === "/" || url.pathname === "/index.html";
-    if (url.pathname === labPath || (root && !frontendOrigin)) return html(page.html);
+    if (url.pathname === labPath || (root && !frontendOrigin)) {
+      // A revoked token belongs to the page that revoked it.
+      runner.faults.tokenRevoked = false;
+      return html(page.html);
+    }
     if (url.pathname === labPath.slice(0, -1))
       return new Response(null, { status: 301, headers: { location: labPath } });
     if (url.pathname === `${labPath}main.js`) {
@@ -145,6 +173,8 @@ export function labRouter(options: RouterOptions): LabRouter {
     if (url.pathname === `${labPath}explain`) return json(explain(rt, url.searchParams));
     if (url.pathname === `${labPath}log`)
       return json(log.since(Number(url.searchParams.get("since") ?? "0")));
+    const action = /^\/__lab\/control\/([a-z-]+)$/.exec(url.pathname)?.[1];
+    if (action !== undefined) return control(request, action);
     return json({ error: "not found" }, 404);
   }
 
@@ -172,6 +202,12 @@ export function labRouter(options: RouterOptions): LabRouter {
     );
   }
 
+  async function upgrade(request: Request): Promise<Response | SocketAnswer> {
+    const rt = runner.active();
+    if (new URL(request.url).hostname !== rt.topology.frontend.hostname) return route(request);
+    return handleFrontendUpgrade(rt.ctx, request, (r, email) => servePage(rt, r, email));
+  }
+
   function frontendCall(req: IncomingMessage, upgrade?: string): OriginCall | undefined {
     if (!frontendOrigin) return undefined;
     const rt = runner.active();
@@ -181,7 +217,7 @@ export function labRouter(options: RouterOptions): LabRouter {
     const routes = apis.map((a) => a.routePattern);
     if (frontendParty(routes, url.hostname, url.pathname) !== "origin") return undefined;
     const who = admittedPerson(rt.ctx, frontend, headersOf(req.headers));
-    if (!who) return undefined;
+    if (!who || sessionEndedFor(rt.ctx, who)) return undefined;
     return {
       origin: frontendOrigin,
       path: `${url.pathname}${url.search}`,
@@ -208,5 +244,5 @@ export function labRouter(options: RouterOptions): LabRouter {
     );
   }
 
-  return { route, frontendCall, frontendUnreachable, pageUrl };
+  return { route, upgrade, frontendCall, frontendUnreachable, pageUrl };
 }

@@ -5,7 +5,7 @@
  * workerd running when the Workers are the same.
  */
 import { declareStack, stackConfig, stackFileOf } from "../checker/recorder";
-import type { ScenarioContext } from "./context";
+import type { LabFaults, ScenarioContext } from "./context";
 import { json } from "./context";
 import { handleDemoApi } from "./demo-api";
 import { handleApiEdge } from "./edges";
@@ -50,6 +50,8 @@ export interface ScenarioRunner {
   /** Every host name a scenario uses; the certificate covers them all. */
   hosts: ReadonlySet<string>;
   certificate: LabCertificate;
+  /** What the person broke from the page; it outlasts a change of scenario. */
+  faults: LabFaults;
   active(): Runtime;
   /** Makes a scenario active, after any switch under way. */
   use(name: string): Promise<Runtime>;
@@ -144,6 +146,7 @@ export async function startScenarios(options: ScenarioOptions): Promise<Scenario
   const certificate = await options.certificate([...hosts]);
   for (const s of scenarios) void declare(s).catch(() => undefined);
 
+  const faults: LabFaults = { endedSessions: new Set(), tokenRevoked: false };
   let current: Runtime | undefined;
   let switching: Promise<Runtime> | undefined;
   const active = (): Runtime => current!;
@@ -167,10 +170,12 @@ export async function startScenarios(options: ScenarioOptions): Promise<Scenario
       topology,
       keys,
       log,
+      faults,
       originCors: (api) =>
         api.app.corsHeaders ??
         originPolicy(configFor(api), topology.frontend.hostname, scenario.originAdmitsFrontend),
       dispatchWorker: (api, request) => active().workers.fetch(api.worker.scriptName, request),
+      upgradeWorker: (api, request) => active().workers.upgrade(api.worker.scriptName, request),
       callApi: (api, request) =>
         userApi && api.app.hostname === first.app.hostname
           ? userApi(request)
@@ -199,6 +204,7 @@ export async function startScenarios(options: ScenarioOptions): Promise<Scenario
     scenarios,
     hosts,
     certificate,
+    faults,
     active,
     async use(name) {
       await switching?.catch(() => undefined);

@@ -19,6 +19,7 @@ import type { LabLog } from "./log";
 import type { LabRouter } from "./routing";
 import type { LabCertificate } from "./tls";
 import type { KeySet } from "./tokens";
+import { isSocketAnswer, isWebSocketRequest, joinBrowserSocket } from "./websocket";
 
 export interface ServerOptions {
   /** Port on 127.0.0.1; 0 picks a free one. */
@@ -59,8 +60,9 @@ export async function serveLab(options: ServerOptions): Promise<Listener> {
 
   /**
    * A WebSocket upgrade: piped to the user's dev server when its edge lets
-   * the person in; anything else gets the answer the same request would get
-   * without the upgrade (a login redirect, the Worker's answer), on the socket.
+   * the person in; on a route, joined to the socket the Worker hands back
+   * when it lets the upgrade through; anything else gets its answer (a login
+   * redirect, the Worker's refusal) on the socket.
    */
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on("error", () => socket.destroy());
@@ -80,7 +82,13 @@ export async function serveLab(options: ServerOptions): Promise<Listener> {
       });
       return;
     }
-    await sendRawResponse(socket, await router.route(await toFetchRequest(req)));
+    const key = req.headers["sec-websocket-key"];
+    const websocket =
+      isWebSocketRequest(req.method ?? "", req.headers.upgrade) && key !== undefined;
+    const request = await toFetchRequest(req, websocket);
+    const answer = websocket ? await router.upgrade(request) : await router.route(request);
+    if (isSocketAnswer(answer)) joinBrowserSocket(socket, key!, head, answer);
+    else await sendRawResponse(socket, answer);
   }
 
   const server = createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {

@@ -5,19 +5,33 @@
  * nowhere else.
  */
 import { randomBytes } from "node:crypto";
-import { Miniflare } from "miniflare";
+import { Miniflare, type Response as MiniflareResponse } from "miniflare";
 import type { LabLog, WorkerLogLine } from "./log";
 import { crossedResponse } from "./http";
 import type { LabWorker } from "./topology";
+import type { RuntimeSocket, SocketAnswer } from "./websocket";
 
 export interface RunningWorkers {
   /** Sends a request to the Worker uploaded as `scriptName`. */
   fetch(scriptName: string, request: Request): Promise<Response>;
+  /** The same for a WebSocket upgrade: the socket when the Worker let it through, else its answer. */
+  upgrade(scriptName: string, request: Request): Promise<Response | SocketAnswer>;
   dispose(): Promise<void>;
 }
 
 /** Miniflare's header naming the worker a dispatched request goes to, whatever its URL. */
 const routeOverride = "MF-Route-Override";
+
+/**
+ * The browser's own handshake headers: miniflare's client opens the socket to
+ * workerd with a key and extensions of its own, and the lab answers the
+ * browser's handshake itself (websocket.ts).
+ */
+const HANDSHAKE = new Set([
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-extensions",
+]);
 
 /** How long a call waits for its Worker's log line, which workerd writes after the answer. */
 const LOG_LINE_WAIT_MS = 500;
@@ -75,36 +89,52 @@ export async function startWorkers(
   } as unknown as ConstructorParameters<typeof Miniflare>[0]);
   await mf.ready;
   const names = new Set(workers.map((w) => w.scriptName));
+
+  /** Sends a request to a Worker as the edge would, and shows its log line with the call. */
+  async function dispatch(scriptName: string, request: Request): Promise<MiniflareResponse> {
+    if (!names.has(scriptName)) throw new Error(`no Worker ${scriptName} runs in this lab`);
+    const hasBody = !["GET", "HEAD"].includes(request.method);
+    // As Cloudflare's edge does, every request gets a ray id of the lab's, whatever the client sent.
+    const ray = newRay();
+    const logged = new Promise<WorkerLogLine | undefined>((resolve) => {
+      waiting.set(ray, resolve);
+      setTimeout(() => resolve(undefined), LOG_LINE_WAIT_MS).unref();
+    });
+    try {
+      const response = await mf.dispatchFetch(request.url, {
+        method: request.method,
+        // Miniflare acts on its own MF-* headers, so none from the browser gets through.
+        headers: [
+          ...[...request.headers].filter(([name]) => {
+            const lower = name.toLowerCase();
+            return !lower.startsWith("mf-") && lower !== "cf-ray" && !HANDSHAKE.has(lower);
+          }),
+          ["cf-ray", ray],
+          [routeOverride, scriptName],
+        ],
+        body: hasBody ? await request.arrayBuffer() : undefined,
+        redirect: "manual",
+      } as never);
+      const line = await logged;
+      if (line !== undefined) log.workerLine(request.url, line, JSON.stringify(line));
+      return response;
+    } finally {
+      waiting.delete(ray);
+    }
+  }
+
   return {
-    async fetch(scriptName: string, request: Request): Promise<Response> {
-      if (!names.has(scriptName)) throw new Error(`no Worker ${scriptName} runs in this lab`);
-      const hasBody = !["GET", "HEAD"].includes(request.method);
-      // As Cloudflare's edge does, every request gets a ray id of the lab's, whatever the client sent.
-      const ray = newRay();
-      const logged = new Promise<WorkerLogLine | undefined>((resolve) => {
-        waiting.set(ray, resolve);
-        setTimeout(() => resolve(undefined), LOG_LINE_WAIT_MS).unref();
-      });
-      let response: Awaited<ReturnType<typeof mf.dispatchFetch>>;
-      try {
-        response = await mf.dispatchFetch(request.url, {
-          method: request.method,
-          // Miniflare acts on its own MF-* headers, so none from the browser gets through.
-          headers: [
-            ...[...request.headers].filter(([name]) => {
-              const lower = name.toLowerCase();
-              return !lower.startsWith("mf-") && lower !== "cf-ray";
-            }),
-            ["cf-ray", ray],
-            [routeOverride, scriptName],
-          ],
-          body: hasBody ? await request.arrayBuffer() : undefined,
-          redirect: "manual",
-        } as never);
-        const line = await logged;
-        if (line !== undefined) log.workerLine(request.url, line, JSON.stringify(line));
-      } finally {
-        waiting.delete(ray);
+    async fetch(scriptName, request) {
+      return crossedResponse((await dispatch(scriptName, request)) as unknown as Response);
+    },
+    async upgrade(scriptName, request) {
+      const response = await dispatch(scriptName, request);
+      if (response.status === 101 && response.webSocket !== null) {
+        return {
+          status: 101,
+          headers: new Headers([...response.headers]),
+          socket: response.webSocket as unknown as RuntimeSocket,
+        };
       }
       return crossedResponse(response as unknown as Response);
     },

@@ -1,6 +1,10 @@
-/** What the browser reported for one run: a response (any status) or a refusal before any response was exposed. */
+/**
+ * What the browser reported for one run: a response (any status), a refusal
+ * before any response was exposed, or Access's answer that the session
+ * ended, which bridgeFetch handed to the page's onSessionExpired.
+ */
 export interface CaseResult {
-  outcome: "ok" | "http-error" | "blocked";
+  outcome: "ok" | "http-error" | "blocked" | "session-expired";
   status: number | null;
   error: string | null;
   body: unknown;

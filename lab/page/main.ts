@@ -4,7 +4,9 @@
  * reported, plus what each emulated party did with the requests (from the
  * lab's trace).
  */
-import type { CaseResult, IdentityCheck } from "./case-result";
+import type { CaseResult } from "./case-result";
+import { failureCases, faultControls, type Faults } from "./failures";
+import { explain, resultOf, show, trace, type PageRequest } from "./show";
 
 /** One API as the page calls it: through its Worker's route, and directly on its own host. */
 interface ApiState {
@@ -34,35 +36,12 @@ interface LabState {
   apis: ApiState[];
   /** The user's own servers the lab stands in front of (`--frontend`, `--api`). */
   upstreams: { frontend: string | null; api: string | null };
+  faults: Faults;
   logSeq: number;
-}
-
-interface TraceEntry {
-  seq: number;
-  party: string;
-  method: string;
-  url: string;
-  status: number;
-  note: string;
-  /** For a call the Worker answered: the JSON line it logged, as Workers Logs would index it. */
-  workerLog?: Record<string, unknown> & { reason: string };
-}
-
-/** Why the browser refused a request, from the lab's /__lab/explain (lab/explain.ts). */
-interface Explanation {
-  rule: string;
-  detail: string;
-  browser: string;
 }
 
 type CaseName = "worker" | "simple" | "preflighted";
 const caseNames: readonly CaseName[] = ["worker", "simple", "preflighted"];
-
-interface PageRequest {
-  url: string;
-  init: RequestInit;
-  label: string;
-}
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 let runs = 0;
@@ -99,127 +78,10 @@ function request(api: ApiState, name: CaseName): PageRequest {
 
 async function run({ url, init }: PageRequest): Promise<CaseResult> {
   try {
-    const response = await fetch(url, { ...init, cache: "no-store" });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // Not JSON: shown as text.
-    }
-    return {
-      outcome: response.ok ? "ok" : "http-error",
-      status: response.status,
-      error: null,
-      body,
-    };
+    return await resultOf(await fetch(url, { ...init, cache: "no-store" }));
   } catch (err) {
     return { outcome: "blocked", status: null, error: String(err), body: null };
   }
-}
-
-function verdict(result: CaseResult): string {
-  if (result.outcome === "blocked") return `Blocked by the browser (${result.error})`;
-  return `HTTP ${result.status}${result.outcome === "ok" ? " — success" : ""}`;
-}
-
-/** Asks the lab which rule the browser applied to what the lab answered this run. */
-async function explain({ url, init }: PageRequest): Promise<Explanation[]> {
-  const params = new URLSearchParams({
-    url: new URL(url, location.href).href,
-    method: init.method ?? "GET",
-    headers: Object.keys((init.headers ?? {}) as Record<string, string>).join(","),
-    credentials: init.credentials === "include" ? "include" : "omit",
-  });
-  const response = await fetch(`/__lab/explain?${params.toString()}`, { cache: "no-store" });
-  return (await response.json()) as Explanation[];
-}
-
-function showWhy(output: HTMLOutputElement, reasons: Explanation[]): void {
-  const why = document.createElement("div");
-  why.className = "why";
-  if (reasons.length === 0) {
-    why.textContent =
-      "Why: what the lab answered passes every CORS check, so the reason is not CORS; see the browser's console.";
-    output.append(why);
-    return;
-  }
-  why.textContent = `Why: ${reasons.map((r) => `${r.rule}: ${r.detail}`).join("; ")}`;
-  output.append(why);
-  for (const r of reasons.filter((x) => x.browser !== "")) {
-    const says = document.createElement("div");
-    says.className = "browser-says";
-    says.textContent = `Chromium's console: ${r.browser}`;
-    output.append(says);
-  }
-}
-
-/** What the demo API made of the Worker's signed statement of who called. */
-function showIdentity(output: HTMLOutputElement, body: unknown): void {
-  const identity = (body as { identity?: IdentityCheck } | null)?.identity;
-  if (identity === undefined) return;
-  const line = document.createElement("div");
-  line.className = "identity";
-  line.dataset["verified"] = String(identity.verified);
-  line.textContent = identity.verified
-    ? `Identity: verified by the API with identityJwks: ${identity.sub} (${identity.kind}), from X-Access-Bridge-Identity`
-    : `Identity: not verified: ${identity.reason}`;
-  output.append(line);
-}
-
-/** The Worker's own line for a call, under it: its reason first, then the line as logged. */
-function workerLogLine(line: NonNullable<TraceEntry["workerLog"]>): HTMLElement {
-  const block = document.createElement("div");
-  block.className = "worker-log";
-  block.dataset["reason"] = line.reason;
-  const reason = document.createElement("strong");
-  reason.textContent = `reason: ${line.reason}`;
-  const json = document.createElement("code");
-  json.textContent = JSON.stringify(line);
-  block.append("Worker log ", reason, " ", json);
-  return block;
-}
-
-async function trace(since: number): Promise<TraceEntry[]> {
-  const response = await fetch(`/__lab/log?since=${since}`, { cache: "no-store" });
-  return (await response.json()) as TraceEntry[];
-}
-
-function show(
-  output: HTMLOutputElement,
-  result: CaseResult,
-  entries: TraceEntry[],
-  reasons: Explanation[] | null,
-): void {
-  output.replaceChildren();
-  const line = document.createElement("div");
-  line.className = "verdict";
-  line.textContent = verdict(result);
-  output.append(line);
-  if (reasons !== null) showWhy(output, reasons);
-  showIdentity(output, result.body);
-  if (result.body !== null && result.body !== "") {
-    const pre = document.createElement("pre");
-    pre.textContent =
-      typeof result.body === "string" ? result.body : JSON.stringify(result.body, null, 2);
-    output.append(pre);
-  }
-  const list = document.createElement("ol");
-  list.className = "trace";
-  for (const e of entries.filter((x) => x.party !== "idp")) {
-    const item = document.createElement("li");
-    const path = e.url ? new URL(e.url).host + new URL(e.url).pathname : "";
-    item.textContent = `${e.party}: ${e.method} ${path}${e.status ? ` → ${e.status}` : ""} `;
-    const note = document.createElement("span");
-    note.textContent = e.note;
-    item.append(note);
-    if (e.workerLog !== undefined) item.append(workerLogLine(e.workerLog));
-    list.append(item);
-  }
-  output.append(list);
-  output.dataset["outcome"] = result.outcome;
-  output.dataset["result"] = JSON.stringify(result);
-  output.dataset["state"] = "done";
 }
 
 const preflightWords: Record<ApiState["preflight"], string> = {
@@ -251,11 +113,12 @@ function apiSection(api: ApiState): HTMLElement {
         // Each case's explanation is asked about the very URL it called.
         const sent = request(api, name);
         const result = await run(sent);
-        const reasons = result.outcome === "blocked" ? await explain(sent) : null;
+        const reasons = result.outcome !== "ok" ? await explain(sent) : null;
         show(output, result, await trace(before), reasons);
       })();
     });
   }
+  failureCases(section, api);
   return section;
 }
 
@@ -287,6 +150,7 @@ async function main(): Promise<void> {
     $("upstreams").hidden = false;
   }
   $("apis").replaceChildren(...state.apis.map(apiSection));
+  faultControls(state.faults);
 
   const select = $<HTMLSelectElement>("scenario");
   for (const s of state.scenarios)

@@ -165,6 +165,51 @@ describe("explainFailure", () => {
     );
   });
 
+  it("names the ended session when the front end's Access answered the route itself", () => {
+    const route: PageRequest = {
+      ...simple,
+      url: "https://www.example.com/api/echo?run=2",
+      credentials: false,
+    };
+    const login = { location: "https://team/cdn-cgi/access/login/www.example.com" };
+    const ended = (status: number, headers: Record<string, string>) =>
+      explainFailure(
+        route,
+        [entry("frontend-edge", "GET", status, headers, { login: "not accepted" })],
+        sameSite,
+      );
+    expect(ended(302, login)).toEqual([
+      {
+        rule: "session ended",
+        detail:
+          "the front end's Access session ended, so Access answered /api/echo with 302 to its login page, a redirect without CORS headers, before the Worker ran (log in again; bridgeFetch sends X-Requested-With: XMLHttpRequest to get a 401 instead and recovers)",
+        browser: "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+      },
+    ]);
+    const [xhr] = ended(401, { "content-type": "text/plain" });
+    expect(xhr?.browser).toBe(
+      "Failed to load resource: the server responded with a status of 401 (Unauthorized)",
+    );
+  });
+
+  it("names the refused service token from the Worker's log line, before anything else", () => {
+    const line = { reason: "service_token_refused", requestId: "ab-LAB", status: 502 };
+    const [why] = explainFailure(
+      { ...simple, url: "https://www.example.com/api/echo?run=3", credentials: false },
+      [
+        entry("api-edge", "GET", 302, { location: "https://team/cdn-cgi/access/login/api" }),
+        entry("worker", "GET", 502, undefined, { workerLog: line }),
+      ],
+      sameSite,
+    );
+    expect(why).toEqual({
+      rule: "service token refused",
+      detail:
+        "the API's Access (api.example.com) sent the Worker's service token to its login, so the Worker answered 502 service_token_refused: the token expired, was revoked, was rotated past its grace period, or no Service Auth policy admits it (renew or rotate it, docs/runbooks.md, and check the API app's Service Auth policy)",
+      browser: "Failed to load resource: the server responded with a status of 502 (Bad Gateway)",
+    });
+  });
+
   it("explains nothing when what the lab answered passes every check", () => {
     expect(
       explainFailure(
