@@ -2,8 +2,14 @@
  * What breaks in production, in the lab's Chromium: the person's session
  * ends ("end my session"), the APIs' Access refuses the Workers' service
  * token ("revoke the service token"), and WebSockets through the route, from
- * the front end's own page and from another origin.
+ * the front end's own page and from another origin. Chromium records it all,
+ * and the doctor names both root causes in that capture.
  */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { parseHar, triageHar } from "../../doctor/har";
+import { renderHarText } from "../../doctor/report";
 import {
   entries,
   expectExplained,
@@ -19,13 +25,16 @@ jest.setTimeout(60_000);
 const email = "dev@example.com";
 const team = "example-dev.cloudflareaccess.com";
 let session: Session;
+const dir = mkdtempSync(path.join(tmpdir(), "access-bridge-failures-"));
+const capture = path.join(dir, "capture.har");
 
 beforeAll(async () => {
-  session = await openSession("dev");
+  session = await openSession("dev", { recordHar: capture });
 }, 90_000);
 
 afterAll(async () => {
   await session?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe("end my session", () => {
@@ -197,5 +206,26 @@ describe("a WebSocket through the route", () => {
     expect(call).toMatchObject({ status: 403, workerLog: { reason: "cross_site", status: 403 } });
     expect(entries(trace, "api-edge")).toEqual([]);
     expect(entries(trace, "demo-api")).toEqual([]);
+  });
+});
+
+describe("Chromium's capture of it all", () => {
+  it("gives the doctor the ended session and the refused token as root causes", async () => {
+    // Closing the browser context is what writes the HAR file.
+    await session.context.close();
+    const t = triageHar(parseHar(readFileSync(capture, "utf8")));
+    const causes = t.items.map((i) => [
+      `${i.method} ${new URL(i.url).pathname} → ${i.status}`,
+      i.diagnosis.findings.filter((f) => !f.ok).map((f) => f.step),
+    ]);
+    expect(causes).toEqual([
+      ["GET /api/echo → 302", ["access-session"]],
+      ["GET /api/echo → 401", ["access-session"]],
+      ["GET /api/echo → 502", ["worker"]],
+    ]);
+    const text = renderHarText("capture.har", t, []);
+    expect(text).toContain("Verdict: ✘ 3 request(s) on the stack's route that failed.");
+    expect(text).toMatch(/fix: {3}Log in again: .* bridgeFetch from access-bridge\/client/);
+    expect(text).toMatch(/fix: {3}Renew the token \(docs\/runbooks\.md/);
   });
 });
