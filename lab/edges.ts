@@ -104,7 +104,7 @@ function redirectToLogin(
 }
 
 /** The note the front end's edge logs for a request whose session the person ended. */
-export const SESSION_ENDED = "session ended";
+const SESSION_ENDED = "session ended";
 
 /** Access's answer to a request whose session ended: the login redirect, or a 401 for a script that asked for one. */
 function sessionEnded(ctx: ScenarioContext, app: LabApp, request: Request): Response {

@@ -15,7 +15,8 @@
  *
  * startLab puts together the scenarios and the Workers they run
  * (scenario-runner.ts), the routing by host and the lab's endpoints
- * (routing.ts), and the server (server.ts). Everything here is emulation;
+ * (routing.ts), and the server (server.ts), which joins a browser's
+ * WebSocket to the one a Worker hands back (websocket.ts). Everything here is emulation;
  * the product (infra/, worker/) is only read, through what the program
  * declares.
  */

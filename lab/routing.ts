@@ -173,8 +173,9 @@ export function labRouter(options: RouterOptions): LabRouter {
     if (url.pathname === `${labPath}explain`) return json(explain(rt, url.searchParams));
     if (url.pathname === `${labPath}log`)
       return json(log.since(Number(url.searchParams.get("since") ?? "0")));
-    const action = /^\/__lab\/control\/([a-z-]+)$/.exec(url.pathname)?.[1];
-    if (action !== undefined) return control(request, action);
+    const controls = `${labPath}control/`;
+    if (url.pathname.startsWith(controls))
+      return control(request, url.pathname.slice(controls.length));
     return json({ error: "not found" }, 404);
   }
 

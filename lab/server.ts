@@ -87,8 +87,8 @@ export async function serveLab(options: ServerOptions): Promise<Listener> {
       isWebSocketRequest(req.method ?? "", req.headers.upgrade) && key !== undefined;
     const request = await toFetchRequest(req, websocket);
     const answer = websocket ? await router.upgrade(request) : await router.route(request);
-    if (isSocketAnswer(answer)) joinBrowserSocket(socket, key!, head, answer);
-    else await sendRawResponse(socket, answer);
+    if (!isSocketAnswer(answer)) await sendRawResponse(socket, answer);
+    else if (key !== undefined) joinBrowserSocket(socket, key, head, answer);
   }
 
   const server = createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {

@@ -7,7 +7,7 @@
  */
 import { bridgeFetch, SessionExpiredError } from "../../client";
 import type { CaseResult } from "./case-result";
-import { explain, resultOf, show, trace, type PageRequest } from "./show";
+import { $, explain, nonce, resultOf, show, trace, type PageRequest } from "./show";
 
 /** What the person broke, as the lab reports it in its state. */
 export interface Faults {
@@ -18,10 +18,6 @@ export interface Faults {
 interface RouteApi {
   routePrefix: string;
 }
-
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-let runs = 0;
-const nonce = (): string => `run=${++runs}-${Date.now()}`;
 
 async function control(action: "end-session" | "revoke-token" | "restore-token"): Promise<void> {
   await fetch(`/__lab/control/${action}`, { method: "POST", cache: "no-store" });

@@ -6,7 +6,7 @@
  */
 import type { CaseResult } from "./case-result";
 import { failureCases, faultControls, type Faults } from "./failures";
-import { explain, resultOf, show, trace, type PageRequest } from "./show";
+import { $, explain, nonce, resultOf, show, trace, type PageRequest } from "./show";
 
 /** One API as the page calls it: through its Worker's route, and directly on its own host. */
 interface ApiState {
@@ -43,20 +43,15 @@ interface LabState {
 type CaseName = "worker" | "simple" | "preflighted";
 const caseNames: readonly CaseName[] = ["worker", "simple", "preflighted"];
 
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-let runs = 0;
-
 function request(api: ApiState, name: CaseName): PageRequest {
-  // A fresh query string per run keeps Chromium's preflight cache, which is
-  // keyed by URL, from hiding a preflight after the scenario changes.
-  const nonce = `run=${++runs}-${Date.now()}`;
+  const query = nonce();
   const path = `${api.routePrefix}/echo`;
   if (name === "worker") {
-    return { url: `${path}?${nonce}`, init: { credentials: "same-origin" }, label: `GET ${path}` };
+    return { url: `${path}?${query}`, init: { credentials: "same-origin" }, label: `GET ${path}` };
   }
   if (name === "simple") {
     return {
-      url: `${api.origin}${path}?${nonce}`,
+      url: `${api.origin}${path}?${query}`,
       init: { credentials: "include" },
       label: `GET ${api.origin}${path}`,
     };
@@ -65,7 +60,7 @@ function request(api: ApiState, name: CaseName): PageRequest {
   if (api.probeHeader) headers[api.probeHeader] = "lab";
   const names = Object.keys(headers).join(", ");
   return {
-    url: `${api.origin}${path}?${nonce}`,
+    url: `${api.origin}${path}?${query}`,
     init: {
       method: "POST",
       credentials: "include",

@@ -5,6 +5,16 @@
  */
 import type { CaseResult, IdentityCheck } from "./case-result";
 
+export const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+let runs = 0;
+/**
+ * A fresh query string per run: Chromium's preflight cache, keyed by URL,
+ * cannot hide a preflight after the scenario changes, and the lab's trace
+ * tells each run's calls apart.
+ */
+export const nonce = (): string => `run=${++runs}-${Date.now()}`;
+
 /** One entry of the lab's trace (lab/log.ts). */
 export interface TraceEntry {
   seq: number;
