@@ -111,7 +111,7 @@ export function urlOrigin(raw: string): string | null {
   }
 }
 
-/** The page's origin: the request's Origin header, else its page's URL, else Referer. */
+/** The page's origin: the request's Origin header, else its page's URL, else Referer, else the request's own for one the browser marked same-origin. */
 export function pageOrigin(entry: HarEntry, har: Har): string | null {
   const origin = getHeader(entry.request.headers, "origin");
   if (origin !== null && origin !== "null") return origin;
@@ -119,7 +119,11 @@ export function pageOrigin(entry: HarEntry, har: Har): string | null {
   const fromPage = page?.title !== undefined ? urlOrigin(page.title) : null;
   if (fromPage !== null) return fromPage;
   const referer = getHeader(entry.request.headers, "referer");
-  return referer !== null ? urlOrigin(referer) : null;
+  const fromReferer = referer !== null ? urlOrigin(referer) : null;
+  if (fromReferer !== null) return fromReferer;
+  // A same-origin fetch carries no Origin, and a page may send no Referer.
+  const site = getHeader(entry.request.headers, "sec-fetch-site");
+  return site?.toLowerCase() === "same-origin" ? urlOrigin(entry.request.url) : null;
 }
 
 export function isPreflight(entry: HarEntry): boolean {

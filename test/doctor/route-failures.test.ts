@@ -126,6 +126,21 @@ describe("an ended session in a capture", () => {
     expect(t.items).toEqual([]);
   });
 
+  it("knows the page's origin from Sec-Fetch-Site when the request names no page", () => {
+    const bare: HarEntry = {
+      request: {
+        method: "GET",
+        url: route,
+        headers: [
+          { name: "sec-fetch-site", value: "same-origin" },
+          { name: "X-Requested-With", value: "XMLHttpRequest" },
+        ],
+      },
+      response: { status: 401, headers: [] },
+    };
+    expect(triageHar(har(bare)).items.map((i) => i.origin)).toEqual([FRONTEND]);
+  });
+
   it("follows the route prefix it is given", () => {
     const billing = `${FRONTEND}/billing/invoices`;
     const capture = har(
