@@ -2,7 +2,7 @@
  * The lab page: for each API behind the front end, runs the guide's three
  * ways for the front end to reach it and shows what the browser itself
  * reported, plus what each emulated party did with the requests (from the
- * lab's trace).
+ * lab's trace); failures.ts adds what breaks in production.
  */
 import type { CaseResult } from "./case-result";
 import { failureCases, faultControls, type Faults } from "./failures";
