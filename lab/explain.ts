@@ -2,8 +2,7 @@
  * Why the browser refused one of the page's requests, or why the stack's
  * route failed it, from what the lab's parties answered it: the rule that
  * failed, in the stack's terms, and the sentence Chromium's console prints
- * for it. Pure: the lab's log and the
- * page's request in, explanations out.
+ * for it. Pure: the lab's log and the page's request in, explanations out.
  *
  * The checks are the doctor's (doctor/cors-check.ts), and so are the words
  * (doctor/findings.ts). Chromium reads a preflight's Access-Control-Allow-Origin
