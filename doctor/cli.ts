@@ -38,7 +38,9 @@ non-idempotent methods.
 
 HAR triage: lists the cross-origin requests in a browser capture that failed,
 whose preflight failed, or that were redirected to the Access login, and
-explains each. Cookies, Authorization and Access credentials are redacted.
+the requests on the stack's own route that failed (an ended session, a
+refused service token), and explains each. Cookies, Authorization and Access
+credentials are redacted.
 
 Options:
   --url URL             the API URL the page calls
