@@ -795,10 +795,9 @@ describe("documentation", () => {
   );
 
   it("never puts an API token on curl's command line: it reads the header from standard input", () => {
-    expect(curlCommands.map(({ file }) => file).sort()).toEqual([
-      "docs/adopt.md",
-      "docs/runbooks.md",
-    ]);
+    expect(curlCommands.map(({ file }) => file)).toEqual(
+      expect.arrayContaining(["docs/adopt.md", "docs/runbooks.md"]),
+    );
     for (const { file, line } of curlCommands) {
       const curlPart = line.slice(line.search(/\bcurl\b/)).split("|")[0] ?? "";
       expect({ file, curlPart, header: /(?:-H|--header)\s+@(?:-|\S+)/.test(curlPart) }).toEqual({
@@ -810,7 +809,7 @@ describe("documentation", () => {
         file,
         curlPart: expect.not.stringMatching(/TOKEN|Bearer/),
       });
-      expect(line).toMatch(/printf 'Authorization: Bearer %s\\n' "\$CLOUDFLARE_API_TOKEN" \|/);
+      expect(line).toMatch(/printf 'Authorization: Bearer %s\\n' "\$[A-Z_]*TOKEN" \|/);
     }
   });
 
