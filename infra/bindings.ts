@@ -60,15 +60,16 @@ export function buildBindings(values: BindingValues): Binding[] {
 /**
  * The Worker's Workers Logs: its log line per request and Cloudflare's
  * invocation logs, for `sampleRate` of the requests (head sampling, which
- * Cloudflare applies per request). Off, it says so rather than leaving the
- * account's default in place.
+ * Cloudflare applies per request). The rate is given for the requests and
+ * for their logs alike, so whichever of the two Cloudflare reads for logs
+ * holds it. Off, it says so rather than leaving the account's default in place.
  */
 export function buildObservability(workerLogs: boolean, sampleRate: number): Observability {
   return workerLogs
     ? {
         enabled: true,
         headSamplingRate: sampleRate,
-        logs: { enabled: true, invocationLogs: true },
+        logs: { enabled: true, invocationLogs: true, headSamplingRate: sampleRate },
       }
     : { enabled: false, logs: { enabled: false, invocationLogs: false } };
 }

@@ -108,7 +108,7 @@ describe("buildObservability", () => {
     expect(buildObservability(true, 0.25)).toEqual({
       enabled: true,
       headSamplingRate: 0.25,
-      logs: { enabled: true, invocationLogs: true },
+      logs: { enabled: true, invocationLogs: true, headSamplingRate: 0.25 },
     });
   });
 

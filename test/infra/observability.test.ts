@@ -28,7 +28,11 @@ describe("Workers Logs", () => {
     for (const worker of workers) {
       expect([worker.name, worker.inputs.observability]).toEqual([
         worker.name,
-        { enabled: true, headSamplingRate: 1, logs: { enabled: true, invocationLogs: true } },
+        {
+          enabled: true,
+          headSamplingRate: 1,
+          logs: { enabled: true, invocationLogs: true, headSamplingRate: 1 },
+        },
       ]);
     }
     expect(stack.violations).toEqual([]);
@@ -39,7 +43,11 @@ describe("Workers Logs", () => {
     for (const worker of only(stack, T.script)) {
       expect([worker.name, worker.inputs.observability]).toEqual([
         worker.name,
-        { enabled: true, headSamplingRate: 0.25, logs: { enabled: true, invocationLogs: true } },
+        {
+          enabled: true,
+          headSamplingRate: 0.25,
+          logs: { enabled: true, invocationLogs: true, headSamplingRate: 0.25 },
+        },
       ]);
     }
   });
@@ -103,7 +111,7 @@ describe("the component's arguments", () => {
     expect(counted.inputs.observability).toEqual({
       enabled: true,
       headSamplingRate: 0.2,
-      logs: { enabled: true, invocationLogs: true },
+      logs: { enabled: true, invocationLogs: true, headSamplingRate: 0.2 },
     });
     expect(analyticsOf(counted)).toEqual({
       name: "ANALYTICS",
