@@ -129,14 +129,14 @@ async function proxy(
       outcome,
       nowMs,
     );
-    refuseAccessRedirect(upstream, config);
-    outcome.status = upstream.status;
+    const status = upstream.status;
+    outcome.status = status;
     const socket = upstream.webSocket;
-    if (upstream.status === 101 && socket) {
+    if (status === 101 && socket) {
       return socketToBrowser(upstream, socket, carriesToken, signatureOf(statement));
     }
     const body = await passedBody(upstream, carriesToken);
-    return backToBrowser(upstream, body, config, carriesToken, url, statement);
+    return backToBrowser(upstream, status, body, config, carriesToken, url, statement);
   }
   const [upstream, body] = await callUpstream(
     target,
@@ -148,10 +148,10 @@ async function proxy(
     outcome,
     nowMs,
   );
-  refuseAccessRedirect(upstream, config);
-  const response = backToBrowser(upstream, body, config, carriesToken, url, statement);
   // The browser gets the API's own status, already read.
-  outcome.status = outcome.upstreamStatus!;
+  const status = outcome.upstreamStatus!;
+  const response = backToBrowser(upstream, status, body, config, carriesToken, url, statement);
+  outcome.status = status;
   return response;
 }
 
@@ -165,11 +165,13 @@ function verifyNewAssertion(
   return verifyAssertion(assertion, config.teamDomain, config.aud, (p) => ctx.waitUntil(p));
 }
 
-/** Stops the API's Access sending the browser to its login in place of the API's answer. */
-function refuseAccessRedirect(upstream: Response, config: Config): void {
-  const status = upstream.status;
-  if (status < 300 || status > 399) return;
-  const location = upstream.headers.get("location");
+/**
+ * Stops the API's Access sending the browser to its login in place of the
+ * API's answer. The `Location` comes from the one pass over the answer's
+ * headers, which picks out every header that may hold a URL.
+ */
+function refuseAccessRedirect(status: number, urls: [string, string][], config: Config): void {
+  const location = urls.find(([name]) => name === "location")?.[1] ?? null;
   if (isAccessRefusal(status, location, config.teamDomain, config.apiHostname)) {
     throw new HttpError(
       "service_token_refused",
@@ -193,6 +195,7 @@ const malformedAssertion = (): HttpError =>
  */
 function backToBrowser(
   upstream: Response,
+  status: number,
   body: PassedBody,
   config: Config,
   carriesToken: TokenFinder,
@@ -200,10 +203,11 @@ function backToBrowser(
   statement: string,
 ): Response {
   const changes = responseChanges(upstream.headers, carriesToken, signatureOf(statement));
+  if (status >= 300 && status < 400) refuseAccessRedirect(status, changes.urls, config);
   // A reason phrase with the token in it goes empty, rather than edited or
   // left to the runtime's default.
   const init = carriesToken.test(upstream.statusText)
-    ? { status: upstream.status, statusText: "", headers: upstream.headers }
+    ? { status, statusText: "", headers: upstream.headers }
     : upstream;
   const response = new Response(body, init);
   const headers = response.headers;
@@ -224,7 +228,7 @@ function backToBrowser(
   if (changes.cacheControl !== undefined) headers.set("cache-control", changes.cacheControl);
   headers.set(...RESOURCE_POLICY);
   // The API's own errors are marked as having passed the Worker, as its own are.
-  if (upstream.status >= 400) headers.set(REASON_HEADER, "forwarded");
+  if (status >= 400) headers.set(REASON_HEADER, "forwarded");
   return response;
 }
 
