@@ -14,6 +14,7 @@
 import { createDecipheriv, createHash, pbkdf2Sync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { settings, type Setting } from "../infra/settings";
 
 export interface StackFile {
   /** Every value by key, without the project's prefix; secure values decrypted, or stand-ins. */
@@ -92,29 +93,39 @@ const holdsSecure = (value: unknown): boolean =>
   (Array.isArray(value) && value.some(holdsSecure)) ||
   (typeof value === "object" && value !== null && Object.values(value).some(holdsSecure));
 
-/**
- * Values that pass each key's check, standing in for a secret that cannot be
- * read, so that everything else in the stack is still checked. A list's first
- * entry stands in for one secret entry of it. Keys without one fall back to
- * their default; a real preview checks the real value.
- */
-const standIns: Record<string, unknown> = {
-  accountId: "0".repeat(32),
-  frontendZoneId: "0".repeat(32),
-  frontendHostname: "frontend.unread-secret.invalid",
-  frontendAud: "0".repeat(64),
-  apiHostname: "api.unread-secret.invalid",
-  accessTeamDomain: "unread-secret.cloudflareaccess.com",
-  corsAllowedOrigins: ["https://frontend.unread-secret.invalid"],
-  allowedEmails: ["unread-secret@unread-secret.invalid"],
-  allowedEmailDomains: ["unread-secret.invalid"],
-  alertEmails: ["unread-secret@unread-secret.invalid"],
+type Path = readonly (string | number)[];
+
+const standInOf = (s: { standIn?: unknown } | undefined): unknown => s?.standIn;
+
+/** An entry's own fields differ between entries, so two unread ones never read as one. */
+const entryStandIns: Record<string, (i: number) => string> = {
+  hostname: (i) => `api-${i}.unread-secret.invalid`,
+  routePrefix: (i) => `/unread-secret-${i}`,
+  name: (i) => `unread-secret-${i}`,
 };
 
-/** The stand-in for a secret at a path: the key's own, or its list's entry. */
-function standInAt(key: string, inList: boolean): unknown {
-  const value = standIns[key];
-  return inList && Array.isArray(value) ? value[0] : value;
+/**
+ * A value that passes the check at a path, standing in for a secret there that
+ * cannot be read, so that everything else in the stack is still checked: the
+ * setting's own stand-in, a list's first one for an entry of it, and for an
+ * entry of `apis` its field's. Undefined where there is none: the whole key then
+ * takes its setting's stand-in, or its default. A real preview checks the real value.
+ */
+function standInAt(path: Path): unknown {
+  const [key, ...rest] = path;
+  if (key === "apis" && typeof rest[0] === "number" && typeof rest[1] === "string") {
+    const [index, field, ...inField] = rest;
+    const own = entryStandIns[field];
+    if (own) return inField.length === 0 ? own(index) : undefined;
+    return listStandIn(standInOf((settings as Record<string, Setting<unknown>>)[field]), inField);
+  }
+  return listStandIn(standInOf((settings as Record<string, Setting<unknown>>)[String(key)]), rest);
+}
+
+function listStandIn(standIn: unknown, rest: Path): unknown {
+  if (rest.length === 0) return standIn;
+  if (rest.length === 1 && typeof rest[0] === "number" && Array.isArray(standIn)) return standIn[0];
+  return undefined;
 }
 
 /**
@@ -155,23 +166,27 @@ export function readStackFile(
 
   const plaintexts: string[] = [];
   const unread = new Set<string>();
-  const open = (topKey: string, value: unknown, inList: boolean): unknown => {
+  /** Thrown where an unread secret has no stand-in of its own, for its key's whole stand-in. */
+  const noStandIn = Symbol("no stand-in");
+  const open = (path: Path, value: unknown): unknown => {
     if (isSecure(value)) {
       if (key === undefined) {
-        unread.add(topKey);
-        return standInAt(topKey, inList);
+        unread.add(String(path[0]));
+        const standIn = standInAt(path);
+        if (standIn === undefined && path.length > 1) throw noStandIn;
+        return standIn;
       }
       const plain = decryptValue(key, value.secure);
       plaintexts.push(...partsOf(plain));
       return plain;
     }
     if (Array.isArray(value)) {
-      return value.map((v) => open(topKey, v, true)).filter((v) => v !== undefined);
+      return value.map((v, i) => open([...path, i], v)).filter((v) => v !== undefined);
     }
     if (typeof value === "object" && value !== null) {
       return Object.fromEntries(
         Object.entries(value)
-          .map(([k, v]) => [k, open(topKey, v, false)] as const)
+          .map(([k, v]) => [k, open([...path, k], v)] as const)
           .filter(([, v]) => v !== undefined),
       );
     }
@@ -180,7 +195,13 @@ export function readStackFile(
 
   const values: Record<string, unknown> = {};
   for (const [name, value] of entries) {
-    const opened = open(name, value, false);
+    let opened: unknown;
+    try {
+      opened = open([name], value);
+    } catch (e) {
+      if (e !== noStandIn) throw e;
+      opened = standInAt([name]);
+    }
     if (opened !== undefined) values[name] = opened;
   }
   return { values, secretKeys, unread: [...unread], plaintexts };

@@ -155,6 +155,7 @@ export const settings = {
     type: "object",
     shownDefault: "(none)",
     check: checkApiList,
+    standIn: [{ hostname: "api.unread-secret.invalid", routePrefix: "/unread-secret" }],
   }),
   accessTeamDomain: setting({
     summary: "`<team>.cloudflareaccess.com`, issuer of the JWTs",
@@ -250,7 +251,7 @@ export const settings = {
     default: {} as PeopleRules,
     check: checkPeopleRules,
     input: true,
-    standIn: {} as PeopleRules,
+    standIn: { include: [{ email: { email: "unread-secret@unread-secret.invalid" } }] },
     example: [
       "access-bridge:peopleRules:",
       "  include:",

@@ -69,6 +69,11 @@ async function run(file: string, env: { PULUMI_CONFIG_PASSPHRASE?: string }) {
   }
 }
 
+const withoutApi = () => {
+  const { frontendZoneId, frontendHostname, accessTeamDomain, protect } = plain;
+  return { frontendZoneId, frontendHostname, accessTeamDomain, protect };
+};
+
 const secretsIn = (text: string) =>
   [secretAccount, secretEmail, secretDomain, secretOtherDomain, "night-shift"].filter((s) =>
     text.includes(s),
@@ -168,6 +173,61 @@ describe("npm run verify on a stack file with secrets", () => {
     );
     expect(code).toBe(1);
     expect(err).toContain("access-bridge:corsMaxAge: must be an integer between -1 and 86400");
+  });
+
+  it("without the passphrase, stands in for secrets inside each API's entry and inside peopleRules", async () => {
+    const file = stackFile("nested", {
+      ...withoutApi(),
+      accountId: secretAccount.replace(/5/g, "6"),
+      apis: [
+        { hostname: secure("billing.hidden-team.test"), routePrefix: "/billing" },
+        {
+          hostname: secure("search.hidden-team.test"),
+          routePrefix: "/search",
+          corsAllowedOrigins: [secure("https://night-shift.hidden-team.test")],
+        },
+      ],
+      peopleRules: { include: [{ email: { email: secure(secretEmail) } }] },
+    });
+    const read = readStackFile(file, "access-bridge", undefined);
+    expect(read.unread.sort()).toEqual(["apis", "peopleRules"]);
+    const { code, out, err } = await run(file, {});
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    expect(out).toContain("Secrets not checked: apis, peopleRules (no PULUMI_CONFIG_PASSPHRASE");
+    // The plain parts are still checked: both routes are declared under their own prefixes.
+    expect(out).toContain("/billing/*");
+    expect(out).toContain("/search/*");
+    expect(out).not.toContain("hidden-team");
+
+    const opened = await run(file, { PULUMI_CONFIG_PASSPHRASE: passphrase });
+    expect(opened.err).toBe("");
+    expect(opened.code).toBe(0);
+    expect(opened.out).toContain(
+      "Secrets: apis, peopleRules decrypted and checked (values not shown).",
+    );
+    expect(secretsIn(opened.out)).toEqual([]);
+    expect(opened.out).not.toContain("hidden-team");
+  });
+
+  it("without the passphrase, still refuses a plain value next to a secret in an API's entry", async () => {
+    const file = stackFile("nested-bad", {
+      ...withoutApi(),
+      accountId: secretAccount,
+      allowedEmails: ["ops@acme.test"],
+      apis: [
+        {
+          hostname: secure("billing.hidden-team.test"),
+          routePrefix: "/billing",
+          corsMaxAge: 90000,
+        },
+      ],
+    });
+    const { code, out, err } = await run(file, {});
+    expect(code).toBe(1);
+    expect(err).toContain("access-bridge:apis[0].corsMaxAge: is not valid");
+    expect(err).toContain("Nothing was declared.");
+    expect(out + err).not.toContain("hidden-team");
   });
 
   it("with a wrong passphrase, says so and exits 2", async () => {
