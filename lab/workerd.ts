@@ -5,6 +5,7 @@
  * nowhere else.
  */
 import { randomBytes } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
 import { Miniflare, type Response as MiniflareResponse } from "miniflare";
 import type { LabLog, WorkerLogLine } from "./log";
 import { crossedResponse } from "./http";
@@ -96,10 +97,7 @@ export async function startWorkers(
     const hasBody = !["GET", "HEAD"].includes(request.method);
     // As Cloudflare's edge does, every request gets a ray id of the lab's, whatever the client sent.
     const ray = newRay();
-    const logged = new Promise<WorkerLogLine | undefined>((resolve) => {
-      waiting.set(ray, resolve);
-      setTimeout(() => resolve(undefined), LOG_LINE_WAIT_MS).unref();
-    });
+    const logged = new Promise<WorkerLogLine | undefined>((resolve) => waiting.set(ray, resolve));
     try {
       const response = await mf.dispatchFetch(request.url, {
         method: request.method,
@@ -115,7 +113,8 @@ export async function startWorkers(
         body: hasBody ? await request.arrayBuffer() : undefined,
         redirect: "manual",
       } as never);
-      const line = await logged;
+      // The wait starts once the answer is back: a cold first call takes longer than the wait.
+      const line = await Promise.race([logged, delay(LOG_LINE_WAIT_MS, undefined, { ref: false })]);
       if (line !== undefined) log.workerLine(request.url, line, JSON.stringify(line));
       return response;
     } finally {
