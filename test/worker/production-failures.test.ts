@@ -4,27 +4,22 @@
  * own origin), answers streamed as the API produces them, and the mark that
  * lets a page tell the Worker's answers from Access's.
  */
-import { Miniflare, type Response as MiniflareResponse } from "miniflare";
-import { compatibilityDate } from "../../worker/build";
 import { REASON_HEADER } from "../../worker/src/reasons";
 import { REASON_HEADER as CLIENT_REASON_HEADER } from "../../client";
 import {
   API_HOSTNAME,
-  baseBindings,
-  CERTS_URL,
   CLIENT_ID,
   CLIENT_SECRET,
   expectJsonError,
   FRONTEND,
-  guideWorker,
   type Harness,
   logLineOf,
   newSigningKey,
-  ourWorker,
   signJwt,
   startWorker,
   TEAM_DOMAIN,
 } from "./harness";
+import { nextMessage, startSockets, type SocketHarness } from "./sockets";
 
 const key = newSigningKey("key-1");
 const jwt = signJwt(key);
@@ -45,6 +40,7 @@ describe("the API's Access refusing the service token", () => {
       `https://other.cloudflareaccess.com/cdn-cgi/access/login/${API_HOSTNAME}`,
     ],
     ["Access's path on the API's own host", `https://${API_HOSTNAME}/cdn-cgi/access/login`],
+    ["the team domain's root", `https://${TEAM_DOMAIN}/`],
   ])("a redirect to %s reaches the browser as 502 service_token_refused", async (_, location) => {
     h.api = () => new Response("redirecting", { status: 302, headers: { location } });
     const response = await h.fetch("/api/items", { jwt });
@@ -75,6 +71,20 @@ describe("the API's Access refusing the service token", () => {
     });
     const everything = text + JSON.stringify([...response.headers]);
     expect(everything).not.toContain(TEAM_DOMAIN);
+  });
+
+  it("never hands the browser a Location on the team domain, in any answer", async () => {
+    for (const status of [200, 201, 401]) {
+      h.api = () =>
+        new Response("{}", {
+          status,
+          headers: { location: `https://${TEAM_DOMAIN}/`, "content-location": loginUrl },
+        });
+      const response = await h.fetch("/api/items", { jwt });
+      expect(response.status).toBe(status);
+      expect(response.headers.get("location")).toBeNull();
+      expect(response.headers.get("content-location")).toBeNull();
+    }
   });
 
   it("still passes the API's own redirects, mapped to the front end", async () => {
@@ -153,96 +163,10 @@ describe("streamed answers", () => {
   });
 });
 
-/** An API that echoes WebSocket messages, reporting each request it gets on its console. */
-const echoApi = `
-export default {
-  async fetch(request, env) {
-    const url = new URL(request.url);
-    if (url.href === env.CERTS_URL) {
-      return new Response(env.JWKS, { headers: { "content-type": "application/json" } });
-    }
-    if (url.host !== env.API_HOST) {
-      console.log("unexpected " + url.host);
-      return new Response("unexpected", { status: 599 });
-    }
-    const headers = {};
-    request.headers.forEach((value, name) => (headers[name] = value));
-    console.log("api-call " + JSON.stringify({ url: request.url, headers }));
-    if (request.headers.get("upgrade") !== "websocket") return new Response("plain");
-    const [client, server] = Object.values(new WebSocketPair());
-    server.accept();
-    server.addEventListener("message", (event) => server.send("echo:" + event.data));
-    return new Response(null, {
-      status: 101,
-      webSocket: client,
-      headers: { "set-cookie": "api-session=1", "x-api": "yes" },
-    });
-  },
-};`;
-
-interface SocketHarness {
-  mf: Miniflare;
-  calls: { url: string; headers: Record<string, string> }[];
-  unexpected: string[];
-  open(worker: string, headers: Record<string, string>): Promise<MiniflareResponse>;
-}
-
-async function startSockets(): Promise<SocketHarness> {
-  const calls: SocketHarness["calls"] = [];
-  const unexpected: string[] = [];
-  const worker = (name: string, script: string) => ({
-    name,
-    modules: [{ type: "ESModule" as const, path: "index.js", contents: script }],
-    compatibilityDate,
-    bindings: baseBindings,
-    outboundService: "api",
-  });
-  const mf = new Miniflare({
-    workers: [
-      worker("ours", ourWorker()),
-      worker("guide", guideWorker()),
-      {
-        name: "api",
-        modules: true,
-        script: echoApi,
-        compatibilityDate,
-        bindings: {
-          CERTS_URL,
-          API_HOST: API_HOSTNAME,
-          JWKS: JSON.stringify({ keys: [key.jwk] }),
-        },
-      },
-    ],
-    handleStructuredLogs: ({ message }: { message: string }) => {
-      if (message.startsWith("api-call ")) calls.push(JSON.parse(message.slice(9)));
-      else if (message.startsWith("unexpected ")) unexpected.push(message);
-    },
-  });
-  await mf.ready;
-  return {
-    mf,
-    calls,
-    unexpected,
-    // dispatchFetch, as a browser's request arrives: a Worker's own `fetch`
-    // handle applies Miniflare's dev-server Origin check to upgrades.
-    open: async (name, headers) =>
-      await mf.dispatchFetch(`${FRONTEND}/api/live`, {
-        headers: { upgrade: "websocket", "mf-route-override": name, ...headers },
-      }),
-  };
-}
-
-/** The first message the socket receives. */
-function nextMessage(socket: NonNullable<MiniflareResponse["webSocket"]>): Promise<string> {
-  return new Promise((resolve) =>
-    socket.addEventListener("message", (event) => resolve(String(event.data))),
-  );
-}
-
 describe("WebSockets through the route", () => {
   let s: SocketHarness;
   beforeAll(async () => {
-    s = await startSockets();
+    s = await startSockets(key);
   });
   afterAll(() => s.mf.dispose());
   beforeEach(() => {
@@ -297,7 +221,13 @@ describe("WebSockets through the route", () => {
       403,
       "cross_site",
     ],
-    ["no assertion", { origin: FRONTEND }, 401, "missing_assertion"],
+    ["no assertion", { origin: FRONTEND }, 403, "missing_assertion"],
+    [
+      "no assertion and another origin",
+      { origin: "https://evil.example" },
+      403,
+      "missing_assertion",
+    ],
     [
       "a bad assertion",
       { origin: FRONTEND, "cf-access-jwt-assertion": `${jwt.slice(0, -4)}AAAA` },

@@ -16,13 +16,11 @@
 const ACCESS_PATH = "/cdn-cgi/access/";
 const ACCESS_DOMAIN = ".cloudflareaccess.com";
 
-export function isAccessRefusal(
-  status: number,
-  location: string | null,
-  teamDomain: string,
-  apiHostname: string,
-): boolean {
-  if (status < 300 || status > 399 || location === null) return false;
+/**
+ * Whether a URL an answer carries is Access's own: anywhere on the team
+ * domain, or under Access's paths on any Access or the API's hostname.
+ */
+export function isAccessUrl(location: string, teamDomain: string, apiHostname: string): boolean {
   let url: URL;
   try {
     url = new URL(location, `https://${apiHostname}`);
@@ -30,6 +28,17 @@ export function isAccessRefusal(
     return false;
   }
   const host = url.hostname.replace(/\.$/, "");
-  const onAccess = host === teamDomain || host === apiHostname || host.endsWith(ACCESS_DOMAIN);
+  if (host === teamDomain) return true;
+  const onAccess = host === apiHostname || host.endsWith(ACCESS_DOMAIN);
   return onAccess && url.pathname.startsWith(ACCESS_PATH);
+}
+
+export function isAccessRefusal(
+  status: number,
+  location: string | null,
+  teamDomain: string,
+  apiHostname: string,
+): boolean {
+  if (status < 300 || status > 399 || location === null) return false;
+  return isAccessUrl(location, teamDomain, apiHostname);
 }

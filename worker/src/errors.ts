@@ -12,12 +12,14 @@ export class HttpError extends Error {
     readonly reason: RefusalReason,
     /** Logged only, under the request id; never shown to the caller. */
     readonly detail?: string,
+    /** In place of the reason's own, where the request cannot act on it (a WebSocket on a 401). */
+    readonly statusOverride?: number,
   ) {
     super(REFUSALS[reason].error);
   }
 
   get status(): number {
-    return REFUSALS[this.reason].status;
+    return this.statusOverride ?? REFUSALS[this.reason].status;
   }
 
   /** Shown to the caller; never carries internal detail. */
@@ -26,7 +28,7 @@ export class HttpError extends Error {
   }
 
   toResponse(requestId: string): Response {
-    return errorResponse(this.reason, requestId);
+    return errorResponse(this.reason, requestId, this.statusOverride);
   }
 }
 
@@ -39,11 +41,15 @@ export class HttpError extends Error {
 export const RESOURCE_POLICY = ["cross-origin-resource-policy", "same-origin"] as const;
 
 /** The Worker's own answer for a reason: `{error, reason, requestId}`, uncacheable. */
-export function errorResponse(reason: RefusalReason, requestId: string): Response {
+export function errorResponse(
+  reason: RefusalReason,
+  requestId: string,
+  statusOverride?: number,
+): Response {
   const { status, error, ...rest } = REFUSALS[reason];
   const headers = "headers" in rest ? rest.headers : undefined;
   return new Response(JSON.stringify({ error, reason, requestId }), {
-    status,
+    status: statusOverride ?? status,
     headers: {
       ...headers,
       "content-type": "application/json",

@@ -14,7 +14,7 @@ import {
 import type { Identity } from "./identity";
 import { IdentitySigner } from "./identity-signer";
 import { isForwardedMethod } from "./methods";
-import { isAccessRefusal } from "./access-refusal";
+import { isAccessRefusal, isAccessUrl } from "./access-refusal";
 import { newOutcome, report, type Outcome } from "./outcome";
 import { REASON_HEADER, REFUSALS } from "./reasons";
 import { URL_REWRITES, type FrontEnd } from "./redirects";
@@ -75,8 +75,17 @@ async function proxy(
   // rules need: each `headers.get` would cost about as much as the whole pass.
   const facts = readRequestHeaders(request.headers);
   outcome.requestId = requestIdFrom(facts.ray);
+  const method = outcome.method;
+  const upgrade = facts.upgrade !== undefined && isWebSocketUpgrade(method, facts.upgrade);
   const assertion = facts.assertion;
-  if (!assertion) throw new HttpError("missing_assertion", "no Cf-Access-Jwt-Assertion");
+  if (!assertion) {
+    // A WebSocket cannot act on a 401 (there is no login to answer it with): it is refused.
+    throw new HttpError(
+      "missing_assertion",
+      "no Cf-Access-Jwt-Assertion",
+      upgrade ? 403 : undefined,
+    );
+  }
   // The size bound comes before the cache, so no assertion costs more than
   // 8 KB of hashing. Verified assertions are cached by their exact bytes, and
   // only well-formed ones are ever verified, so a cache hit needs no second
@@ -92,13 +101,11 @@ async function proxy(
     outcome.identity = "service";
   }
 
-  const method = outcome.method;
   if (!isForwardedMethod(method)) {
     throw new HttpError("method_not_allowed", "not one of the forwarded methods");
   }
   const origin = url.origin;
   // A WebSocket is held to its Origin in place of the cross-site rules for reads.
-  const upgrade = facts.upgrade !== undefined && isWebSocketUpgrade(method, facts.upgrade);
   if (upgrade) {
     if (!isOwnOrigin(facts.origin, origin)) {
       throw new HttpError("cross_site", "a WebSocket without the front end's own Origin");
@@ -222,7 +229,9 @@ function backToBrowser(
       pathPrefix: config.stripRoutePrefix ? config.routePrefix : "",
     };
     for (const [name, value] of changes.urls) {
-      headers.set(name, URL_REWRITES.get(name)!(value, frontEnd));
+      // Outside a redirect, which is refused above, a URL into Access's login is dropped.
+      if (isAccessUrl(value, config.teamDomain, config.apiHostname)) headers.delete(name);
+      else headers.set(name, URL_REWRITES.get(name)!(value, frontEnd));
     }
   }
   if (changes.cacheControl !== undefined) headers.set("cache-control", changes.cacheControl);
