@@ -13,6 +13,7 @@ import {
   signJwt,
   startWorker,
 } from "./harness";
+import { nextMessage, startSockets, type SocketHarness } from "./sockets";
 
 /**
  * The guide's Worker and ours, side by side against the same attacks. Each
@@ -583,5 +584,37 @@ describe("the guide's Worker beside ours", () => {
     target.set(view, which === "ours" ? "ours" : undefined);
     const response = await attack.send(view);
     await attack[which](response, h);
+  });
+});
+
+describe("a WebSocket from another site, riding the person's Access cookie", () => {
+  let s: SocketHarness;
+  beforeAll(async () => {
+    s = await startSockets(key);
+  });
+  afterAll(() => s.mf.dispose());
+  beforeEach(() => {
+    s.calls.length = 0;
+  });
+  const foreign = { origin: "https://evil.example", "cf-access-jwt-assertion": jwt };
+
+  it("the guide fails: it passes the upgrade from any origin, and the page talks to the API", async () => {
+    const response = await s.open("guide", foreign);
+    expect(response.status).toBe(101);
+    const socket = response.webSocket!;
+    socket.accept();
+    const reply = nextMessage(socket);
+    socket.send("hijacked");
+    expect(await reply).toBe("echo:hijacked");
+    socket.close();
+    expect(s.calls).toHaveLength(1);
+  });
+
+  it("ours: refuses it with 403 cross_site, and the API sees nothing", async () => {
+    const response = await s.open("ours", foreign);
+    expect(response.webSocket).toBeNull();
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { reason: string }).reason).toBe("cross_site");
+    expect(s.calls).toEqual([]);
   });
 });
