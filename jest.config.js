@@ -12,5 +12,11 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: ["/node_modules/(?!jose/)"],
+  // The package's own entry points by the names its users import them by, from source.
+  moduleNameMapper: {
+    "^access-bridge$": "<rootDir>/index.ts",
+    "^access-bridge/client$": "<rootDir>/client/index.ts",
+    "^access-bridge/identity$": "<rootDir>/identity/src/index.ts",
+  },
   testTimeout: 30000,
 };

@@ -54,7 +54,14 @@ export function isSessionExpired(response: Response): boolean {
  */
 function logInAgain(): void {
   // Through globalThis, so the module also type-checks where there is no DOM (its tests in Node).
-  (globalThis as unknown as { location: { reload(): void } }).location.reload();
+  const place = (
+    globalThis as { location?: { href: string; reload?(): void; assign?(url: string): void } }
+  ).location;
+  if (place === undefined) return;
+  // A reload, not `assign(href)`: a URL with a fragment would only scroll.
+  if (typeof place.reload === "function") place.reload();
+  else if (typeof place.assign === "function") place.assign(place.href);
+  else place.href = String(place.href);
 }
 
 /** `fetch`, with the header that makes Access answer 401, the front end's cookie, and recovery when the session ended. */
