@@ -122,6 +122,8 @@ export interface AuthMethodRule {
 export interface DevicePostureRule {
   /** The id of the device posture integration. */
   integrationUid: pulumi.Input<string>;
+  /** The account that owns the integration, where it is not the stack's. */
+  accountId?: pulumi.Input<string>;
 }
 /** Requests from a country. */
 export interface GeoRule {

@@ -203,7 +203,10 @@ export function peopleProblems(
           `${key} would admit nobody; add those people to one of the policies, or leave peoplePolicyIds out`,
       ]);
   }
-  if (values.peopleRules === undefined || ruleCount(values.peopleRules) > 0) return [];
+  const rules = values.peopleRules;
+  // An empty include list the rules give is refused at peopleRules.include.
+  const givesInclude = typeof rules === "object" && rules !== null && "include" in rules;
+  if (rules === undefined || ruleCount(rules) > 0 || givesInclude) return [];
   const nobody = loginProblem(
     values.allowedEmails as string[] | undefined,
     values.allowedEmailDomains as string[] | undefined,

@@ -59,7 +59,10 @@ export const peopleSelectors = {
   },
   loginMethod: { tf: "login_method", fields: { id: required("id") } },
   authMethod: { tf: "auth_method", fields: { authMethod: required("auth_method") } },
-  devicePosture: { tf: "device_posture", fields: { integrationUid: required("integration_uid") } },
+  devicePosture: {
+    tf: "device_posture",
+    fields: { integrationUid: required("integration_uid"), accountId: optional("account_id") },
+  },
   geo: { tf: "geo", fields: { countryCode: required("country_code") } },
   ip: { tf: "ip", fields: { ip: required("ip") } },
   ipList: { tf: "ip_list", fields: { id: required("id") } },
@@ -206,7 +209,12 @@ export function peopleRuleProblems(
     }
   });
   const narrows = (lists.require?.length ?? 0) + (lists.exclude?.length ?? 0) > 0;
-  if (includes.length === 0 && shorthand.entries === 0 && narrows) {
+  // An include list given empty is named as such; with no list at all, allowedEmails is.
+  if (
+    includes.length === 0 &&
+    shorthand.entries === 0 &&
+    (narrows || lists.include !== undefined)
+  ) {
     problems.push([
       "peopleRules.include",
       "needs at least one rule (or allowedEmails, allowedEmailDomains): Access admits only who meets an " +

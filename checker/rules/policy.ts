@@ -59,7 +59,10 @@ export const policyRules: readonly Rule[] = [
           if (!isSet(value)) return [];
           return Object.entries(fields)
             .filter(([, field]) => field.required)
-            .filter(([field]) => !(isObject(value) && isSet(value[field]) && value[field] !== ""))
+            .filter(
+              ([field]) =>
+                !(isObject(value) && isSet(value[field]) && String(value[field]).trim() !== ""),
+            )
             .map(
               ([, field]) =>
                 `Missing Configuration for Required Attribute: "${tf}.${field.tf}" must be specified`,

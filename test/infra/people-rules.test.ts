@@ -156,6 +156,12 @@ describe("a malformed rule", () => {
       /needs at least one rule/,
     ],
     [
+      "an include list given empty",
+      { allowedEmails: undefined, allowedEmailDomains: undefined, peopleRules: { include: [] } },
+      "peopleRules.include",
+      /needs at least one rule/,
+    ],
+    [
       "everyone next to other include rules",
       include(ok, { everyone: {} }),
       "peopleRules.include[1]",
