@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import * as path from "node:path";
+import { BINDINGS, DEFAULT_ROUTE_PREFIX } from "../worker/src/env";
 // The benchmark plays the team's Access the same way the local lab does.
 import { accessClaims, newKeySet, signToken, type KeySet } from "../lab/tokens";
 import { browserHeaders } from "./browser-headers";
@@ -30,16 +31,16 @@ export function benchDeployment(): BenchDeployment {
   const keys = newKeySet();
   const aud = randomBytes(32).toString("hex");
   const bindings = {
-    CF_ACCESS_CLIENT_ID: `${randomBytes(16).toString("hex")}.access`,
-    CF_ACCESS_CLIENT_SECRET: randomBytes(32).toString("hex"),
-    IDENTITY_SIGNING_KEY: generateKeyPairSync("ed25519")
+    [BINDINGS.clientId]: `${randomBytes(16).toString("hex")}.access`,
+    [BINDINGS.clientSecret]: randomBytes(32).toString("hex"),
+    [BINDINGS.identitySigningKey]: generateKeyPairSync("ed25519")
       .privateKey.export({ format: "pem", type: "pkcs8" })
       .toString(),
-    API_HOSTNAME: apiHostname,
-    ACCESS_TEAM_DOMAIN: teamDomain,
-    ACCESS_AUD: aud,
-    ROUTE_PREFIX: "/api",
-    STRIP_ROUTE_PREFIX: "false",
+    [BINDINGS.apiHostname]: apiHostname,
+    [BINDINGS.teamDomain]: teamDomain,
+    [BINDINGS.aud]: aud,
+    [BINDINGS.routePrefix]: DEFAULT_ROUTE_PREFIX,
+    [BINDINGS.stripRoutePrefix]: "false",
   };
   const assertion = signToken(keys, accessClaims(teamDomain, aud, { email: "bench@mysite.com" }));
   return { keys, bindings, assertion };

@@ -27,6 +27,7 @@ import {
 } from "./recorder";
 import { kindOf } from "../infra/resource-types";
 import { passphraseFromEnv, readStackFile, scrub, SecretsError } from "./stack-file";
+import { BINDINGS } from "../worker/src/env";
 
 export const usage = "usage: npm run verify -- --stack <name> [--config-file <path>]";
 
@@ -186,7 +187,7 @@ export function renderRoutes(stack: DeclaredStack): string {
   for (const route of routes) {
     const script = scripts.find((s) => s.inputs.scriptName === route.inputs.script);
     const bindings = (script?.inputs.bindings ?? []) as { name: string; text?: unknown }[];
-    const api = bindings.find((b) => b.name === "API_HOSTNAME")?.text;
+    const api = bindings.find((b) => b.name === BINDINGS.apiHostname)?.text;
     lines.push(
       script
         ? `  ${String(route.inputs.pattern)}  →  https://${String(api)}  (Worker ${String(script.inputs.scriptName)})`

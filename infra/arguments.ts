@@ -35,6 +35,10 @@ type Exclude = cloudflare.types.input.ZeroTrustAccessPolicyExclude;
 const inputKeys = (Object.keys(settings) as ConfigKey[]).filter(
   (key) => (settings[key] as Setting<unknown>).input === true,
 );
+/** The arguments that are lists whose entries may be outputs. */
+const entryInputKeys = (Object.keys(settings) as ConfigKey[]).filter(
+  (key) => (settings[key] as Setting<unknown>).inputEntries === true,
+);
 const apiInputKeys = apiKeys.filter(
   (key) => key === "hostname" || inputKeys.includes(key as ConfigKey),
 );
@@ -181,7 +185,7 @@ export function resolveArgs(args: object, stack: string): ResolvedArgs {
 
   const deferred = new Set<string>();
   for (const key of inputKeys) if (!isKnown(raw[key])) deferred.add(key);
-  for (const key of ["alertEmails", "peoplePolicyIds"]) if (!isKnown(raw[key])) deferred.add(key);
+  for (const key of entryInputKeys) if (!isKnown(raw[key])) deferred.add(key);
   apiEntries?.forEach((entry, n) => {
     for (const key of apiInputKeys) if (!isKnown(entry?.[key])) deferred.add(`apis[${n}].${key}`);
   });

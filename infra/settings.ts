@@ -69,6 +69,8 @@ export interface Setting<T> {
   perApi?: true;
   /** As the component's argument, it may be another resource's output, checked when it resolves. */
   input?: true;
+  /** As the component's argument, a list whose entries may be other resources' outputs. */
+  inputEntries?: true;
   /** What `verify` checks in its place when it is a secret it cannot decrypt. */
   standIn?: T;
   /** A worked example in a stack file, for Pulumi.yaml's comment on an `object` key. */
@@ -269,6 +271,7 @@ export const settings = {
     type: "array",
     default: [],
     check: list(checkObjectId),
+    inputEntries: true,
   }),
   allowedIdps: setting({
     summary: "Identity providers the login page offers",
@@ -339,7 +342,7 @@ export const settings = {
     check: checkBoolean,
   }),
   upstreamTimeoutMs: setting({
-    summary: "Wait for the API before a 504, 1..300000",
+    summary: `Wait for the API before a 504, 1..${MAX_UPSTREAM_TIMEOUT_MS}`,
     doc: `Milliseconds the Worker waits for the API before answering 504 (1 to ${MAX_UPSTREAM_TIMEOUT_MS}).`,
     type: "integer",
     default: DEFAULT_UPSTREAM_TIMEOUT_MS,
@@ -352,6 +355,7 @@ export const settings = {
     type: "array",
     default: [],
     check: list(checkEmail),
+    inputEntries: true,
     standIn: ["unread-secret@unread-secret.invalid"],
   }),
   workerLogs: setting({
@@ -440,7 +444,7 @@ export const apiEntrySettings = {
   }),
   name: setting({
     summary: "What its resources are named by",
-    doc: "What the API's resources are named by (letters, digits and -), instead of its position and prefix.",
+    doc: "What the API's resources are named by (lower-case letters, digits and -), instead of its position and prefix.",
     type: "string",
     check: checkResourceKey,
   }),

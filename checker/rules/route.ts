@@ -1,5 +1,6 @@
 /** The Workers route's rules: where a pattern may point, and one route per pattern. */
 import { kindOf } from "../../infra/resource-types";
+import { BINDINGS } from "../../worker/src/env";
 import type { DeclaredInputs, Rule } from ".";
 import { domainOf, isObject, isSet, listOf, required, sharing, TFP, type Inputs } from "./helpers";
 
@@ -24,7 +25,7 @@ export const routeRules: readonly Rule[] = [
     check: (i, all) => {
       if (typeof i.pattern !== "string") return [];
       const apps = all.filter((r) => kindOf(r.type) === "app" && domainOf(r.inputs) !== undefined);
-      const aud = bindingText(scriptOfRoute(i, all), "ACCESS_AUD");
+      const aud = bindingText(scriptOfRoute(i, all), BINDINGS.aud);
       const known = apps.filter((a) => typeof a.state?.aud === "string");
       if (
         aud !== undefined &&

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { configKeys, settings, type Setting } from "../../infra/settings";
+import { apiKeys, configKeys, settings, type Setting } from "../../infra/settings";
 
 // Not imported from the script: prettier, which it formats with, cannot load under jest.
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -62,5 +62,12 @@ describe("the settings' documentation", () => {
       else expect([key, config[key]?.type]).toEqual([key, s.type]);
       expect(table).toMatch(new RegExp(`^\\| \`${key}\` +\\| [^|]*\\S[^|]*\\| [^|]*\\S`, "m"));
     }
+  });
+});
+
+describe("apis' own documentation", () => {
+  it("names every key an entry may set, so a new per-API key cannot go unmentioned", () => {
+    const doc = settings.apis.doc;
+    for (const key of apiKeys) expect(doc).toMatch(new RegExp(`\\b${key}\\b`));
   });
 });
