@@ -240,7 +240,7 @@ export const settings = {
     standIn: ["unread-secret.invalid"],
   }),
   peopleRules: setting({
-    summary: "Cloudflare's rules: `{include, require, exclude}`",
+    summary: "`{include, require, exclude}`, [example](docs/stack.md)",
     doc:
       "who the people policy admits, in Cloudflare's own rules: {include, require, exclude}, each a " +
       "list of rules of one selector each, camelCase as @pulumi/cloudflare's ZeroTrustAccessPolicy " +
