@@ -4,7 +4,7 @@
  * and no bundle, under Pulumi's mocks, from plain JavaScript and TypeScript.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { declareStack, repoRoot, type DeclaredStack } from "../support/stacks";
@@ -56,6 +56,9 @@ let fromProgram: DeclaredStack;
 
 beforeAll(() => {
   scratch = mkdtempSync(path.join(tmpdir(), "access-bridge-consumer-"));
+  // A file an earlier build left behind, which the build must clear before packing.
+  mkdirSync(path.join(repoRoot, "dist"), { recursive: true });
+  writeFileSync(path.join(repoRoot, "dist", "left-behind.js"), "module.exports = 'stale';\n");
   const packed = execFileSync("npm", ["pack", "--silent", "--pack-destination", scratch], {
     cwd: repoRoot,
     encoding: "utf8",
@@ -170,5 +173,16 @@ export const typo: AccessBridgeArgs = { ...args, corsAllowedHeader: [] };
       { cwd: scratch, encoding: "utf8" },
     );
     expect(out).toBe("");
+  });
+});
+
+describe("the packed build", () => {
+  it("holds nothing an earlier build left in dist/", () => {
+    expect(
+      existsSync(path.join(scratch, "node_modules", "access-bridge", "dist", "left-behind.js")),
+    ).toBe(false);
+    expect(
+      existsSync(path.join(scratch, "node_modules", "access-bridge", "dist", "index.js")),
+    ).toBe(true);
   });
 });
