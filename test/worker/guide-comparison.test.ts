@@ -13,7 +13,7 @@ import {
   signJwt,
   startWorker,
 } from "./harness";
-import { nextMessage, startSockets, type SocketHarness } from "./sockets";
+import { exchange, expectRefused, startSockets, type SocketHarness } from "./sockets";
 
 /**
  * The guide's Worker and ours, side by side against the same attacks. Each
@@ -593,28 +593,15 @@ describe("a WebSocket from another site, riding the person's Access cookie", () 
     s = await startSockets(key);
   });
   afterAll(() => s.mf.dispose());
-  beforeEach(() => {
-    s.calls.length = 0;
-  });
+  beforeEach(() => s.reset());
   const foreign = { origin: "https://evil.example", "cf-access-jwt-assertion": jwt };
 
   it("the guide fails: it passes the upgrade from any origin, and the page talks to the API", async () => {
-    const response = await s.open("guide", foreign);
-    expect(response.status).toBe(101);
-    const socket = response.webSocket!;
-    socket.accept();
-    const reply = nextMessage(socket);
-    socket.send("hijacked");
-    expect(await reply).toBe("echo:hijacked");
-    socket.close();
+    expect(await exchange(await s.open("guide", foreign), "hijacked")).toBe("echo:hijacked");
     expect(s.calls).toHaveLength(1);
   });
 
   it("ours: refuses it with 403 cross_site, and the API sees nothing", async () => {
-    const response = await s.open("ours", foreign);
-    expect(response.webSocket).toBeNull();
-    expect(response.status).toBe(403);
-    expect(((await response.json()) as { reason: string }).reason).toBe("cross_site");
-    expect(s.calls).toEqual([]);
+    await expectRefused(s, await s.open("ours", foreign), 403, "cross_site");
   });
 });

@@ -46,6 +46,8 @@ export interface SocketHarness {
   calls: { url: string; headers: Record<string, string> }[];
   unexpected: string[];
   open(worker: string, headers: Record<string, string>): Promise<MiniflareResponse>;
+  /** Forgets what earlier tests recorded. */
+  reset(): void;
 }
 
 export async function startSockets(key: SigningKey): Promise<SocketHarness> {
@@ -90,12 +92,36 @@ export async function startSockets(key: SigningKey): Promise<SocketHarness> {
       await mf.dispatchFetch(`${FRONTEND}/api/live`, {
         headers: { upgrade: "websocket", "mf-route-override": name, ...headers },
       }),
+    reset: () => {
+      calls.length = 0;
+      unexpected.length = 0;
+    },
   };
 }
 
-/** The first message the socket receives. */
-export function nextMessage(socket: NonNullable<MiniflareResponse["webSocket"]>): Promise<string> {
-  return new Promise((resolve) =>
+/** Accepts a 101's socket, sends one message, and gives the reply once the socket is closed. */
+export async function exchange(response: MiniflareResponse, message: string): Promise<string> {
+  expect(response.status).toBe(101);
+  const socket = response.webSocket!;
+  socket.accept();
+  const reply = new Promise<string>((resolve) =>
     socket.addEventListener("message", (event) => resolve(String(event.data))),
   );
+  socket.send(message);
+  const text = await reply;
+  socket.close();
+  return text;
+}
+
+/** An upgrade the Worker refused: no socket, its status and reason, and nothing reached the API. */
+export async function expectRefused(
+  s: SocketHarness,
+  response: MiniflareResponse,
+  status: number,
+  reason: string,
+): Promise<void> {
+  expect(response.webSocket).toBeNull();
+  expect(response.status).toBe(status);
+  expect(((await response.json()) as { reason: string }).reason).toBe(reason);
+  expect(s.calls).toEqual([]);
 }
