@@ -7,19 +7,11 @@
 import { createHmac, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { SignJWT } from "jose";
 import { buildIdentityJwks, jwkOf } from "../../infra/identity-keys";
+import type { VerifiedIdentity } from "../../identity/src";
 import { IdentitySigner } from "../../worker/src/identity-signer";
 
 export const apiOrigin = "https://api.mysite.com";
 export const frontEnd = "https://example.com";
-
-export interface NamedIdentity {
-  kind: "person" | "service";
-  sub: string;
-  email?: string;
-  iss: string;
-  iat: number;
-  exp: number;
-}
 
 export interface StatementCase {
   name: string;
@@ -28,7 +20,7 @@ export interface StatementCase {
   /** The header comes twice, each time with `statement`. */
   twice?: boolean;
   /** The identity a verifier must return, or `undefined` when it must refuse. */
-  accepted?: NamedIdentity;
+  accepted?: VerifiedIdentity;
 }
 
 /** What a verifier under test reads: one key set, one API, the front ends it expects. */
@@ -41,7 +33,7 @@ export interface CaseInput {
 
 /** What it answers, case by case. */
 export type CaseOutcome = { name: string } & (
-  { identity: NamedIdentity; refused?: undefined } | { refused: string; identity?: undefined }
+  { identity: VerifiedIdentity; refused?: undefined } | { refused: string; identity?: undefined }
 );
 
 function newKey() {
@@ -93,7 +85,7 @@ export async function statementCases(): Promise<{ input: CaseInput; cases: State
   const accepted = async (
     name: string,
     jws: Promise<string>,
-    identity: Omit<NamedIdentity, "iat" | "exp">,
+    identity: Omit<VerifiedIdentity, "iat" | "exp">,
   ): Promise<StatementCase> => {
     const statement = await jws;
     const { iat, exp } = claimsOf(statement) as { iat: number; exp: number };
@@ -182,11 +174,13 @@ export async function statementCases(): Promise<{ input: CaseInput; cases: State
 }
 
 /** Each case's outcome in the form the table expects: the identity, or "refused". */
-export function decisions(outcomes: CaseOutcome[]): [string, NamedIdentity | "refused"][] {
+export function decisions(outcomes: CaseOutcome[]): [string, VerifiedIdentity | "refused"][] {
   return outcomes.map((o) => [o.name, o.identity ?? "refused"]);
 }
 
 /** The decisions every verifier must reach. */
-export function expectedDecisions(cases: StatementCase[]): [string, NamedIdentity | "refused"][] {
+export function expectedDecisions(
+  cases: StatementCase[],
+): [string, VerifiedIdentity | "refused"][] {
   return cases.map((c) => [c.name, c.accepted ?? "refused"]);
 }

@@ -9,9 +9,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { buildSync } from "esbuild";
-import { Miniflare } from "miniflare";
-import { compatibilityDate } from "../../worker/build";
+import type { Miniflare } from "miniflare";
+import { startModuleWorker } from "../support/module-worker";
 import { repoRoot } from "../support/stacks";
 import {
   decisions,
@@ -224,21 +223,7 @@ export default {
     return Response.json(outcomes);
   },
 };`;
-    const bundle = buildSync({
-      stdin: { contents: entry, resolveDir: scratch, loader: "js" },
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      conditions: ["workerd", "worker", "browser"],
-      write: false,
-      logLevel: "silent",
-    }).outputFiles[0]!.text;
-    mf = new Miniflare({
-      modules: [{ type: "ESModule", path: "api.js", contents: bundle }],
-      compatibilityDate,
-      bindings: { IDENTITY_JWKS: input.jwks },
-    });
-    await mf.ready;
+    mf = await startModuleWorker(entry, scratch, { IDENTITY_JWKS: input.jwks });
   });
   afterAll(() => mf.dispose());
 

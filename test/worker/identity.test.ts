@@ -5,12 +5,11 @@
  * The exported verifier runs in workerd too, as an API on Workers would run it.
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { buildSync } from "esbuild";
 import * as path from "node:path";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
 import { SignJWT } from "jose";
 import { verifyIdentity } from "../../identity/src";
-import { compatibilityDate } from "../../worker/build";
+import { startModuleWorker } from "../support/module-worker";
 import { declareStack, named } from "../support/stacks";
 import {
   API_HOSTNAME,
@@ -179,21 +178,7 @@ describe("verifyIdentity in a Worker", () => {
           }
         },
       };`;
-    const bundle = buildSync({
-      stdin: { contents: entry, resolveDir: __dirname, loader: "js" },
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      conditions: ["workerd", "worker", "browser"],
-      write: false,
-      logLevel: "silent",
-    }).outputFiles[0]!.text;
-    mf = new Miniflare({
-      modules: [{ type: "ESModule", path: "api.js", contents: bundle }],
-      compatibilityDate,
-      bindings: { IDENTITY_JWKS: identityKey.jwks },
-    });
-    await mf.ready;
+    mf = await startModuleWorker(entry, __dirname, { IDENTITY_JWKS: identityKey.jwks });
   });
   afterAll(() => mf.dispose());
 
