@@ -13,7 +13,14 @@
 import { isIP } from "node:net";
 import type { PeopleRule, PeopleRules } from "./access-bridge-args";
 import { closestOf } from "./did-you-mean";
-import { checkEmail, checkEmailDomain, quote, type Checked } from "./validate";
+import {
+  checkEmail,
+  checkEmailDomain,
+  NOT_JSON,
+  quote,
+  structured,
+  type Checked,
+} from "./validate";
 
 /** A selector's field: its Terraform name, and whether the provider requires it. */
 interface Field {
@@ -137,14 +144,9 @@ const example = `e.g. {"include": [{"emailDomain": {"domain": "example.com"}}]}`
  * checked on its own, with its path, by `peopleRuleProblems`.
  */
 export function checkPeopleRules(value: unknown): Checked<PeopleRules> {
-  let object = value;
-  if (typeof value === "string") {
-    try {
-      object = JSON.parse(value);
-    } catch {
-      return { ok: false, problem: `must be an object of rule lists, ${example}` };
-    }
-  }
+  const object = structured(value);
+  if (object === NOT_JSON)
+    return { ok: false, problem: `must be an object of rule lists, ${example}` };
   if (!isObject(object)) {
     return {
       ok: false,

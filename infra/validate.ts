@@ -321,17 +321,26 @@ export function checkAud(value: unknown): Checked<string> {
       };
 }
 
+/** Text `pulumi config set` stored that is not the JSON of a value. */
+export const NOT_JSON = Symbol("not JSON");
+
+/**
+ * A structured value (a list or an object) as YAML in the stack file gives it,
+ * or parsed from the JSON text the CLI stores; NOT_JSON where that text is none.
+ */
+export function structured(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 /** `apis`: a non-empty list of objects, as YAML in the stack file or JSON text from the CLI. */
 export function checkApiList(value: unknown): Checked<Record<string, unknown>[]> {
-  let list = value;
+  const list = structured(value);
   const example = `e.g. [{"hostname": "api.example.com", "routePrefix": "/api"}]`;
-  if (typeof value === "string") {
-    try {
-      list = JSON.parse(value);
-    } catch {
-      return { ok: false, problem: `must be a list of APIs, ${example}, got ${quote(value)}` };
-    }
-  }
   if (
     !Array.isArray(list) ||
     !list.every((e) => typeof e === "object" && e !== null && !Array.isArray(e))
@@ -361,17 +370,7 @@ export function checkGraceHours(value: unknown): Checked<number> {
 
 /** The `adopt` object: only its known keys, each a non-empty id. */
 export function checkAdopt(value: unknown): Checked<AdoptIds> {
-  let object = value;
-  if (typeof value === "string") {
-    try {
-      object = JSON.parse(value);
-    } catch {
-      return {
-        ok: false,
-        problem: `must be an object of ids, e.g. {"apiAppId": "..."}, got ${quote(value)}`,
-      };
-    }
-  }
+  const object = structured(value);
   if (typeof object !== "object" || object === null || Array.isArray(object)) {
     return {
       ok: false,
