@@ -73,6 +73,16 @@ describe("the API's Access refusing the service token", () => {
     expect(everything).not.toContain(TEAM_DOMAIN);
   });
 
+  it("is any redirect status to the login, and never a redirect without a Location", async () => {
+    for (const status of [301, 303, 307, 308]) {
+      h.api = () => new Response(null, { status, headers: { location: loginUrl } });
+      await expectJsonError(await h.fetch("/api/items", { jwt }), 502, "service_token_refused");
+    }
+    h.api = () => new Response(null, { status: 302 });
+    const bare = await h.fetch("/api/items", { jwt });
+    expect([bare.status, bare.headers.get("location")]).toEqual([302, null]);
+  });
+
   it("never hands the browser a Location on the team domain, in any answer", async () => {
     for (const status of [200, 201, 401]) {
       h.api = () =>

@@ -1,7 +1,8 @@
 /**
- * Whether the API's answer is its Access application refusing the Worker's
- * service token (expired, revoked, its secret rotated past the grace period,
- * or no Service Auth policy admitting it) rather than the API answering.
+ * How the API's answer is told to be its Access application refusing the
+ * Worker's service token (expired, revoked, its secret rotated past the grace
+ * period, or no Service Auth policy admitting it) rather than the API
+ * answering: a redirect whose `Location` is Access's own.
  *
  * What this relies on: Access answers a request it does not admit with a
  * redirect to the team's login, `https://<team>.cloudflareaccess.com/cdn-cgi/access/login/<host>?...`
@@ -17,28 +18,23 @@ const ACCESS_PATH = "/cdn-cgi/access/";
 const ACCESS_DOMAIN = ".cloudflareaccess.com";
 
 /**
- * Whether a URL an answer carries is Access's own: anywhere on the team
- * domain, or under Access's paths on any Access or the API's hostname.
+ * The host of a URL an answer carries when it is Access's own: anywhere on
+ * the team domain, or under Access's paths on any Access host or the API's.
+ * Undefined for any other URL, and for text that is no URL.
  */
-export function isAccessUrl(location: string, teamDomain: string, apiHostname: string): boolean {
+export function accessHostOf(
+  location: string,
+  teamDomain: string,
+  apiHostname: string,
+): string | undefined {
   let url: URL;
   try {
     url = new URL(location, `https://${apiHostname}`);
   } catch {
-    return false;
+    return undefined;
   }
   const host = url.hostname.replace(/\.$/, "");
-  if (host === teamDomain) return true;
+  if (host === teamDomain) return host;
   const onAccess = host === apiHostname || host.endsWith(ACCESS_DOMAIN);
-  return onAccess && url.pathname.startsWith(ACCESS_PATH);
-}
-
-export function isAccessRefusal(
-  status: number,
-  location: string | null,
-  teamDomain: string,
-  apiHostname: string,
-): boolean {
-  if (status < 300 || status > 399 || location === null) return false;
-  return isAccessUrl(location, teamDomain, apiHostname);
+  return onAccess && url.pathname.startsWith(ACCESS_PATH) ? host : undefined;
 }

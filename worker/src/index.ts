@@ -14,7 +14,7 @@ import {
 import type { Identity } from "./identity";
 import { IdentitySigner } from "./identity-signer";
 import { isForwardedMethod } from "./methods";
-import { isAccessRefusal, isAccessUrl } from "./access-refusal";
+import { accessHostOf } from "./access-refusal";
 import { newOutcome, report, type Outcome } from "./outcome";
 import { REASON_HEADER, REFUSALS } from "./reasons";
 import { URL_REWRITES, type FrontEnd } from "./redirects";
@@ -172,21 +172,6 @@ function verifyNewAssertion(
   return verifyAssertion(assertion, config.teamDomain, config.aud, (p) => ctx.waitUntil(p));
 }
 
-/**
- * Stops the API's Access sending the browser to its login in place of the
- * API's answer. The `Location` comes from the one pass over the answer's
- * headers, which picks out every header that may hold a URL.
- */
-function refuseAccessRedirect(status: number, urls: [string, string][], config: Config): void {
-  const location = urls.find(([name]) => name === "location")?.[1] ?? null;
-  if (isAccessRefusal(status, location, config.teamDomain, config.apiHostname)) {
-    throw new HttpError(
-      "service_token_refused",
-      `redirected to ${new URL(location!, "https://x").host}`,
-    );
-  }
-}
-
 /** The last segment of a statement, which no answer may carry back. */
 const signatureOf = (statement: string): string => statement.slice(statement.lastIndexOf(".") + 1);
 
@@ -210,7 +195,6 @@ function backToBrowser(
   statement: string,
 ): Response {
   const changes = responseChanges(upstream.headers, carriesToken, signatureOf(statement));
-  if (status >= 300 && status < 400) refuseAccessRedirect(status, changes.urls, config);
   // A reason phrase with the token in it goes empty, rather than edited or
   // left to the runtime's default.
   const init = carriesToken.test(upstream.statusText)
@@ -229,9 +213,16 @@ function backToBrowser(
       pathPrefix: config.stripRoutePrefix ? config.routePrefix : "",
     };
     for (const [name, value] of changes.urls) {
-      // Outside a redirect, which is refused above, a URL into Access's login is dropped.
-      if (isAccessUrl(value, config.teamDomain, config.apiHostname)) headers.delete(name);
-      else headers.set(name, URL_REWRITES.get(name)!(value, frontEnd));
+      const accessHost = accessHostOf(value, config.teamDomain, config.apiHostname);
+      if (accessHost === undefined) {
+        headers.set(name, URL_REWRITES.get(name)!(value, frontEnd));
+      } else if (name === "location" && status >= 300 && status < 400) {
+        // The API's Access sending the Worker to its login: the token was refused.
+        throw new HttpError("service_token_refused", `redirected to ${accessHost}`);
+      } else {
+        // No other answer hands the browser a URL into Access.
+        headers.delete(name);
+      }
     }
   }
   if (changes.cacheControl !== undefined) headers.set("cache-control", changes.cacheControl);
