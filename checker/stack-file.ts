@@ -95,7 +95,9 @@ const holdsSecure = (value: unknown): boolean =>
 
 type Path = readonly (string | number)[];
 
-const standInOf = (s: { standIn?: unknown } | undefined): unknown => s?.standIn;
+/** A key's stand-in in the settings table; undefined for a key it does not know. */
+const standInOf = (key: string | number | undefined): unknown =>
+  (settings as Record<string, Setting<unknown> | undefined>)[String(key)]?.standIn;
 
 /** An entry's own fields differ between entries, so two unread ones never read as one. */
 const entryStandIns: Record<string, (i: number) => string> = {
@@ -117,9 +119,9 @@ function standInAt(path: Path): unknown {
     const [index, field, ...inField] = rest;
     const own = entryStandIns[field];
     if (own) return inField.length === 0 ? own(index) : undefined;
-    return listStandIn(standInOf((settings as Record<string, Setting<unknown>>)[field]), inField);
+    return listStandIn(standInOf(field), inField);
   }
-  return listStandIn(standInOf((settings as Record<string, Setting<unknown>>)[String(key)]), rest);
+  return listStandIn(standInOf(key), rest);
 }
 
 function listStandIn(standIn: unknown, rest: Path): unknown {

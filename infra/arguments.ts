@@ -23,7 +23,7 @@ import type { PeopleRule, PeopleRules } from "./access-bridge-args";
 import { buildCorsHeaders } from "./cors";
 import { peopleProblems, redirectProblem } from "./cross-checks";
 import { checkPeopleRules, includesOf, peopleRuleProblems } from "./people-rules";
-import { apiKeys, checkOf, settings, type ApiKey, type ConfigKey, type Setting } from "./settings";
+import { apiKeys, checkOf, configKeys, settingOf, type ApiKey, type ConfigKey } from "./settings";
 import { checkEmail, checkObjectId, type Checked } from "./validate";
 
 type CorsHeaders = cloudflare.types.input.ZeroTrustAccessApplicationCorsHeaders;
@@ -32,16 +32,10 @@ type Require = cloudflare.types.input.ZeroTrustAccessPolicyRequire;
 type Exclude = cloudflare.types.input.ZeroTrustAccessPolicyExclude;
 
 /** The arguments that may be inputs: another resource's output, checked when it resolves. */
-const inputKeys = (Object.keys(settings) as ConfigKey[]).filter(
-  (key) => (settings[key] as Setting<unknown>).input === true,
-);
+const inputKeys = configKeys.filter((key) => settingOf(key).input === true);
 /** The arguments that are lists whose entries may be outputs. */
-const entryInputKeys = (Object.keys(settings) as ConfigKey[]).filter(
-  (key) => (settings[key] as Setting<unknown>).inputEntries === true,
-);
-const apiInputKeys = apiKeys.filter(
-  (key) => key === "hostname" || inputKeys.includes(key as ConfigKey),
-);
+const entryInputKeys = configKeys.filter((key) => settingOf(key).inputEntries === true);
+const apiInputKeys = apiKeys.filter((key) => settingOf(key).input === true);
 
 /**
  * How the stack program hands the component its config: the values as the

@@ -470,9 +470,13 @@ export type CheckedValue<K extends ApiKey | ConfigKey> = K extends ConfigKey
 export function checkOf<K extends ApiKey | ConfigKey>(
   key: K,
 ): (value: unknown) => Checked<CheckedValue<K>> {
+  return settingOf(key).check as (value: unknown) => Checked<CheckedValue<K>>;
+}
+
+/** A key's setting, whether the key is the stack's or an entry's. */
+export function settingOf(key: ApiKey | ConfigKey): Setting<unknown> {
   const entry = apiEntrySettings as Record<string, Setting<unknown>>;
-  const setting = entry[key] ?? (settings as Record<string, Setting<unknown>>)[key]!;
-  return setting.check as (value: unknown) => Checked<CheckedValue<K>>;
+  return entry[key] ?? (settings as Record<string, Setting<unknown>>)[key]!;
 }
 
 type KeyWithDefault = {
